@@ -1,0 +1,8 @@
+//! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
+
+pub mod migrations;
+mod pool;
+pub mod schema;
+
+pub use migrations::run_migrations;
+pub use pool::{build_pool, Db, PgPool};

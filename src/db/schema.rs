@@ -1,0 +1,1 @@
+//! Diesel table definitions, kept in step with `migrations/`.

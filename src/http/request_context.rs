@@ -1,0 +1,109 @@
+//! Gives every request an id (in the logs and the `X-Request-Id` header), logs one line per
+//! request without personal data, and turns any error answer that is not yet problem+json
+//! (an unknown route, a wrong method) into one.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse};
+use tracing::Instrument;
+
+use crate::error::{AppError, Problem, PROBLEM_CONTENT_TYPE};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, for logs and audit events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// Accepts a caller's id only if it is short and plain, so it cannot smuggle data into logs.
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let plain = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    plain.then(|| value.to_owned())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, %method);
+    let started = Instant::now();
+
+    let response = next.call(req).instrument(span.clone()).await?;
+    let mut response = problem_for_bare_errors(response.map_into_boxed_body());
+
+    // The route pattern (`/api/v1/children/{id}`), never the concrete path: paths and queries
+    // may carry identifiers that are personal data.
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            %route,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    Ok(response)
+}
+
+fn is_problem(response: &ServiceResponse<BoxBody>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE))
+}
+
+fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
+        return response;
+    }
+    let problem = match status {
+        StatusCode::NOT_FOUND => AppError::NotFound.problem(),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed.problem(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
+            detail: "send application/json".into(),
+        }
+        .problem(),
+        StatusCode::BAD_REQUEST => AppError::bad_request("the request could not be read").problem(),
+        other => Problem {
+            problem_type: format!("urn:trygg:problem:http-{}", other.as_u16()),
+            title: other.canonical_reason().unwrap_or("Error").to_owned(),
+            status: other.as_u16(),
+            detail: None,
+            errors: Vec::new(),
+        },
+    };
+    let mut replacement = HttpResponse::build(status);
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replacement.append_header((name.clone(), value.clone()));
+        }
+    }
+    let replacement = replacement
+        .content_type(PROBLEM_CONTENT_TYPE)
+        .body(serde_json::to_string(&problem).unwrap_or_default());
+    response.into_response(replacement)
+}

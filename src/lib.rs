@@ -1,0 +1,16 @@
+//! Trygg: case management for unaccompanied minors placed by municipal social services.
+//!
+//! Layout: `http/` (request plumbing), `db/` (pool, migrations, schema), one folder per feature,
+//! and `startup` that builds the app for the binary, the tests and the benchmarks alike.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

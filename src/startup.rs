@@ -1,0 +1,130 @@
+//! Building the app is a function: the binary, the tests and the benchmarks all start the same
+//! service from one `Settings` value.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::db::{build_pool, run_migrations, Db};
+use crate::error::AppError;
+use crate::http::json::BodyLimit;
+use crate::http::request_context::request_context;
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Migration(#[from] crate::db::migrations::MigrationError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Options that differ between production and tests.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    pub workers: usize,
+    pub run_migrations: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            run_migrations: true,
+        }
+    }
+}
+
+impl Application {
+    pub async fn build(
+        settings: Settings,
+        clock: SharedClock,
+        options: ServerOptions,
+    ) -> Result<Self, StartupError> {
+        if options.run_migrations {
+            let url = settings.database_url.clone();
+            let applied = web::block(move || run_migrations(&url))
+                .await
+                .map_err(|e| {
+                    crate::db::migrations::MigrationError::Run(format!("migration task: {e}"))
+                })??;
+            if !applied.is_empty() {
+                tracing::info!(count = applied.len(), "applied migrations");
+            }
+        }
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: settings.bind.clone(),
+                source,
+            })?
+            .port();
+        let pool = build_pool(&settings.database_url, &settings.database);
+        let body_limit = settings.body_limit;
+        let state = web::Data::new(AppState {
+            db: Db::new(pool),
+            clock,
+            settings: Arc::new(settings),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(BodyLimit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    AppError::bad_request(format!("invalid query: {error}")).into()
+                }))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
+                .configure(crate::routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                }))
+                .wrap(from_fn(request_context))
+        })
+        .workers(options.workers)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: "listener".into(),
+            source,
+        })?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}

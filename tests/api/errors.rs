@@ -1,0 +1,54 @@
+use crate::helpers::{problem, spawn_app};
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_problem_not_found() {
+    let app = spawn_app().await;
+    let body = problem(app.get("/api/v1/no-such-thing").await, 404).await;
+    assert_eq!(body["type"], "urn:trygg:problem:not-found");
+}
+
+#[actix_web::test]
+async fn a_wrong_method_on_a_known_route_is_a_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 405).await;
+    assert_eq!(body["type"], "urn:trygg:problem:method-not-allowed");
+}
+
+#[actix_web::test]
+async fn every_answer_carries_a_request_id_and_a_plain_incoming_one_is_kept() {
+    let app = spawn_app().await;
+    let generated = app.get("/health/live").await;
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+
+    let kept = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "caller-trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "caller-trace-42");
+
+    // Anything that could carry more than an id is replaced, not echoed.
+    let replaced = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "Anna Andersson 20100101-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        replaced.headers()["x-request-id"],
+        "Anna Andersson 20100101-1234"
+    );
+}

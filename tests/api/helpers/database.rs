@@ -1,0 +1,190 @@
+//! One database per test, cloned from a template that is migrated once per set of migrations.
+//! Test processes may run side by side, so the template is built under an advisory lock.
+
+use std::sync::OnceLock;
+
+use diesel::pg::PgConnection;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl};
+use sha2::{Digest, Sha256};
+
+const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const TEMPLATE_LOCK: i64 = 0x7472_7967_675f_7470;
+
+/// The maintenance database URL of the server tests use.
+pub fn server_url() -> String {
+    std::env::var("TRYGG_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned())
+}
+
+/// `base` with its database name replaced.
+pub fn with_database_name(base: &str, name: &str) -> String {
+    let mut url = url::Url::parse(base).expect("a valid database URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+pub struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> Self {
+        let template = template();
+        let name = format!("trygg_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = admin_connection();
+        sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .expect("create the test database");
+        Self { name }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn url(&self) -> String {
+        with_database_name(&server_url(), &self.name)
+    }
+
+    /// A connection as the configured login (a superuser in tests), for arranging what the API
+    /// cannot, such as tampering with the audit log.
+    pub fn superuser(&self) -> PgConnection {
+        PgConnection::establish(&self.url()).expect("connect to the test database")
+    }
+
+    /// A connection acting as the service role, with exactly the service's rights.
+    pub fn service_role(&self) -> PgConnection {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.superuser();
+        conn.batch_execute("SET ROLE trygg_app")
+            .expect("act as the service role");
+        conn
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::env::var_os("TRYGG_TEST_KEEP_DB").is_some() {
+            return;
+        }
+        let name = self.name.clone();
+        // Dropped on a plain thread: this may run inside the async test's runtime.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut admin) = PgConnection::establish(&server_url()) {
+                let _ = sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        })
+        .join();
+    }
+}
+
+fn admin_connection() -> PgConnection {
+    PgConnection::establish(&server_url()).unwrap_or_else(|e| {
+        panic!("tests need PostgreSQL at TRYGG_TEST_DATABASE_URL (run ./dev test): {e}")
+    })
+}
+
+/// The template for the current migrations, built once across all test processes.
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("trygg_tpl_{}", migrations_digest());
+        let mut admin = admin_connection();
+        lock(&mut admin, "SELECT pg_advisory_lock($1)");
+        if !database_exists(&mut admin, &name) {
+            build_template(&mut admin, &name);
+        }
+        lock(&mut admin, "SELECT pg_advisory_unlock($1)");
+        name
+    })
+}
+
+fn build_template(admin: &mut PgConnection, name: &str) {
+    drop_stale_templates(admin, name);
+    let building = format!("{name}_building");
+    sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+        .execute(admin)
+        .expect("drop a half-built template");
+    sql_query(format!("CREATE DATABASE {building}"))
+        .execute(admin)
+        .expect("create the template database");
+    trygg::db::run_migrations(&with_database_name(&server_url(), &building))
+        .expect("migrations apply to an empty database");
+    sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+        .execute(admin)
+        .expect("publish the template");
+    sql_query(format!("ALTER DATABASE {name} WITH IS_TEMPLATE true"))
+        .execute(admin)
+        .expect("mark the template");
+}
+
+/// Templates of earlier migrations are no longer needed.
+fn drop_stale_templates(admin: &mut PgConnection, current: &str) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
+    let stale: Vec<Name> = sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'trygg\\_tpl\\_%' AND datname <> $1",
+    )
+    .bind::<Text, _>(current)
+    .load(admin)
+    .unwrap_or_default();
+    for Name { datname } in stale {
+        let _ =
+            sql_query(format!("ALTER DATABASE {datname} WITH IS_TEMPLATE false")).execute(admin);
+        let _ = sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).execute(admin);
+    }
+}
+
+fn database_exists(admin: &mut PgConnection, name: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        count: i64,
+    }
+    sql_query("SELECT count(*) AS count FROM pg_database WHERE datname = $1")
+        .bind::<Text, _>(name)
+        .get_result::<Count>(admin)
+        .map(|c| c.count > 0)
+        .expect("query pg_database")
+}
+
+fn lock(admin: &mut PgConnection, sql: &str) {
+    sql_query(sql)
+        .bind::<BigInt, _>(TEMPLATE_LOCK)
+        .execute(admin)
+        .expect("template advisory lock");
+}
+
+/// A digest of every migration file, so a changed migration gets a fresh template.
+fn migrations_digest() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files = Vec::new();
+    collect_files(&root, &mut files);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(
+            file.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hasher.update(std::fs::read(&file).expect("read a migration"));
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+fn collect_files(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read migrations/") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            collect_files(&path, files);
+        } else {
+            files.push(path);
+        }
+    }
+}

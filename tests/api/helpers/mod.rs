@@ -1,0 +1,109 @@
+//! The test harness: `spawn_app()` and a `TestApp` whose methods read like what users do.
+
+pub mod database;
+pub mod db_proxy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use trygg::clock::ManualClock;
+use trygg::config::{DatabaseSettings, Settings, SigningKey, DEFAULT_BODY_LIMIT};
+use trygg::startup::{Application, ServerOptions};
+
+pub use database::TestDatabase;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub db: TestDatabase,
+}
+
+/// How a test wants its app; `Default` is the usual case.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Route the app's database connections through this URL instead of straight to the server.
+    pub database_url_override: Option<String>,
+    pub body_limit: Option<usize>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let db = TestDatabase::create();
+    let database_url = options
+        .database_url_override
+        .map(|base| database::with_database_name(&base, db.name()))
+        .unwrap_or_else(|| db.url());
+    let settings = Settings {
+        database_url,
+        bind: "127.0.0.1:0".into(),
+        dev_mode: false,
+        signing_key: SigningKey::generate(),
+        database: DatabaseSettings {
+            pool_size: 4,
+            acquire_timeout: Duration::from_secs(1),
+            ..DatabaseSettings::default()
+        },
+        body_limit: options.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+    };
+    // A fixed, ordinary Tuesday morning in Stockholm, so dates in tests never depend on today.
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap(),
+    ));
+    let app = Application::build(
+        settings,
+        clock.clone(),
+        ServerOptions {
+            workers: 1,
+            run_migrations: false,
+        },
+    )
+    .await
+    .expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.into_server());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// Reads a problem+json answer, checking its content type and that `status` matches.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    body
+}
