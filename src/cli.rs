@@ -28,6 +28,65 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Fill an empty database with demo data and demo logins (development mode only).
     SeedDemo(SeedArgs),
+    /// Create a user, such as the first system administrator. The password is read from
+    /// TRYGG_PASSWORD or, if unset, from standard input; never from an argument.
+    CreateUser(CreateUserArgs),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and compare its end with the latest signed checkpoint.
+    Verify(AuditArgs),
+    /// Sign the chain's current end and append it to the checkpoint file.
+    Checkpoint(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
+    /// Development mode: a missing checkpoint key is generated (checkpoints then prove nothing).
+    #[arg(long, env = "TRYGG_DEV")]
+    pub dev: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// File outside the database where signed checkpoints of the audit chain are appended.
+    #[arg(
+        long,
+        env = "TRYGG_AUDIT_CHECKPOINT_FILE",
+        default_value = "var/audit-checkpoints.jsonl"
+    )]
+    pub checkpoint_file: std::path::PathBuf,
+    /// Seconds between automatic checkpoints (at most 60).
+    #[arg(long, env = "TRYGG_AUDIT_CHECKPOINT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub checkpoint_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Login name: lowercase letters, digits, '.', '_' or '-', 3 to 64 characters.
+    #[arg(long)]
+    pub username: String,
+    /// One of: social_secretary, unit_manager, hvb_staff, housing_staff, administrator,
+    /// auditor, system_admin.
+    #[arg(long)]
+    pub profession: String,
+    /// Name of the organisational unit (created if it does not exist yet).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Name shown to others; defaults to the username.
+    #[arg(long)]
+    pub display_name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +112,11 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "TRYGG_DB_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
+    /// Require a second factor for people: `true` or `false`. Default: on, off in development.
+    #[arg(long, env = "TRYGG_MFA_REQUIRED")]
+    pub mfa_required: Option<bool>,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
 }
 
 #[derive(Debug, Args)]

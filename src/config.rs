@@ -20,6 +20,19 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// People must use a second factor (on by default outside development mode).
+    pub mfa_required: bool,
+    pub throttle: crate::auth::throttle::ThrottlePolicy,
+    pub audit: AuditSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditSettings {
+    /// Signs checkpoints of the audit chain; never stored in the database.
+    pub checkpoint_key: crate::audit::checkpoint::CheckpointKey,
+    /// Where signed checkpoints are appended, outside the database.
+    pub checkpoint_file: std::path::PathBuf,
+    pub checkpoint_interval: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -61,6 +61,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("database unavailable")]
     DatabaseUnavailable,
+    /// The audit event could not be written, so the work it records did not happen either.
+    #[error("audit log unavailable")]
+    AuditUnavailable,
     /// Anything the client did not cause. The message is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -136,6 +139,7 @@ impl AppError {
             Self::Unprocessable { .. } => "rule-violation",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::DatabaseUnavailable => "database-unavailable",
+            Self::AuditUnavailable => "audit-unavailable",
             Self::Internal(_) => "internal-error",
         }
     }
@@ -154,6 +158,7 @@ impl AppError {
             Self::Unprocessable { .. } => "The request breaks a rule",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::DatabaseUnavailable => "The database is unavailable",
+            Self::AuditUnavailable => "The audit log is unavailable",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -174,7 +179,9 @@ impl AppError {
             Self::TooManyRequests { retry_after_secs } => {
                 Some(format!("try again in {retry_after_secs} seconds"))
             }
-            Self::DatabaseUnavailable => Some("try again shortly".into()),
+            Self::DatabaseUnavailable | Self::AuditUnavailable => {
+                Some("nothing was read or changed; try again shortly".into())
+            }
             Self::MethodNotAllowed | Self::Internal(_) => None,
         }
     }
@@ -226,7 +233,7 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseUnavailable | Self::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -246,7 +253,7 @@ impl ResponseError for AppError {
             Self::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            Self::DatabaseUnavailable => {
+            Self::DatabaseUnavailable | Self::AuditUnavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}

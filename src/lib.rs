@@ -3,16 +3,21 @@
 //! Layout: `http/` (request plumbing), `db/` (pool, migrations, schema), one folder per feature,
 //! and `startup` that builds the app for the binary, the tests and the benchmarks alike.
 
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod db;
-pub mod auth;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod policy;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod units;
+pub mod users;

@@ -1,19 +1,15 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 
-use trygg::cli::{Cli, Command, ServeArgs};
-use trygg::clock::SystemClock;
-use trygg::config::{DatabaseSettings, Settings, SigningKey};
-use trygg::startup::{Application, ServerOptions};
+use trygg::cli::{AuditCommand, Cli, Command};
+use trygg::commands;
 
 fn main() -> ExitCode {
     // A missing .env is normal; the environment may supply everything.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => serve(args),
+    let result = match Cli::parse().command {
+        Command::Serve(args) => commands::serve::run(args),
         Command::Migrate(args) => {
             trygg::telemetry::init(false);
             trygg::db::run_migrations(&args.database_url)
@@ -24,6 +20,9 @@ fn main() -> ExitCode {
             trygg::telemetry::init(true);
             trygg::demo::seed(&args.database.database_url, args.dev).map_err(|e| e.to_string())
         }
+        Command::CreateUser(args) => commands::create_user::run(args),
+        Command::Audit(AuditCommand::Verify(args)) => commands::audit::verify(args),
+        Command::Audit(AuditCommand::Checkpoint(args)) => commands::audit::checkpoint(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,34 +31,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn serve(args: ServeArgs) -> Result<(), String> {
-    trygg::telemetry::init(args.dev);
-    let configured_key = std::env::var("TRYGG_SIGNING_KEY").ok();
-    let signing_key =
-        SigningKey::resolve(configured_key.as_deref(), args.dev).map_err(|e| e.to_string())?;
-    if args.dev {
-        tracing::warn!("development mode: never use it with real data");
-    }
-    let settings = Settings {
-        database_url: args.database.database_url,
-        bind: args.bind,
-        dev_mode: args.dev,
-        signing_key,
-        database: DatabaseSettings {
-            pool_size: args.pool_size,
-            ..DatabaseSettings::default()
-        },
-        body_limit: args.body_limit,
-    };
-    let bind = settings.bind.clone();
-    actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(settings, Arc::new(SystemClock), ServerOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let host = bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
-        println!("Trygg is listening on http://{host}:{}", app.port());
-        app.run_until_stopped().await.map_err(|e| e.to_string())
-    })
 }

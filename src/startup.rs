@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
+use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{build_pool, run_migrations, Db};
@@ -20,6 +21,7 @@ pub struct AppState {
     pub db: Db,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    pub tokens: Arc<TokenKeys>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,8 +89,10 @@ impl Application {
         let state = web::Data::new(AppState {
             db: Db::new(pool),
             clock,
+            tokens: Arc::new(TokenKeys::new(&settings.signing_key)),
             settings: Arc::new(settings),
         });
+        crate::audit::checkpoint_task::spawn(state.clone().into_inner());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

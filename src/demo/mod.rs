@@ -1,4 +1,15 @@
-//! Demo data for a newcomer's local database. Development mode only.
+//! Demo data for a newcomer's local database. Development mode only; running it again gives
+//! the demo users a new password and adds nothing twice.
+
+use diesel::{Connection, PgConnection};
+use rand::Rng;
+
+use crate::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType};
+use crate::auth::password::hash_password;
+use crate::error::AppError;
+use crate::policy::Profession;
+use crate::units;
+use crate::users::store::{self, NewUser};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -6,6 +17,38 @@ pub enum SeedError {
     NotDevelopment,
     #[error(transparent)]
     Migration(#[from] crate::db::migrations::MigrationError),
+    #[error("cannot connect: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("{0}")]
+    Data(#[from] AppError),
+}
+
+pub const UNITS: [&str; 2] = ["Unit North", "Unit South"];
+
+/// (username, display name, profession, unit index)
+pub const DEMO_USERS: [(&str, &str, Profession, Option<usize>); 8] = [
+    ("anna", "Anna Lind", Profession::SocialSecretary, Some(0)),
+    ("omar", "Omar Hassan", Profession::SocialSecretary, Some(1)),
+    ("maria", "Maria Berg", Profession::UnitManager, Some(0)),
+    ("erik", "Erik Holm", Profession::HvbStaff, Some(0)),
+    ("sara", "Sara Nilsson", Profession::HousingStaff, Some(1)),
+    ("lena", "Lena Ek", Profession::Administrator, None),
+    ("karin", "Karin Sjö", Profession::Auditor, None),
+    (
+        "admin",
+        "System Administrator",
+        Profession::SystemAdmin,
+        None,
+    ),
+];
+
+fn demo_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let word: String = (0..16)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("demo-{word}")
 }
 
 pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
@@ -13,6 +56,78 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
         return Err(SeedError::NotDevelopment);
     }
     crate::db::run_migrations(database_url)?;
-    println!("Demo database is migrated.");
+    let mut conn = PgConnection::establish(database_url)?;
+    let password = demo_password();
+    let hash = hash_password(&password).map_err(AppError::internal)?;
+    let now = chrono::Utc::now();
+    conn.transaction(|conn| {
+        let mut events = Vec::new();
+        let mut unit_ids = Vec::new();
+        for name in UNITS {
+            let id = match units::store::find_by_name(conn, name)? {
+                Some(id) => id,
+                None => {
+                    let event = AuditEvent::new(
+                        AuditActor::system(),
+                        AuditAction::Create,
+                        EntityType::Unit,
+                        None,
+                        now,
+                    );
+                    let id = units::store::insert(conn, name, event.id, now)?;
+                    events.push(AuditEvent {
+                        entity_id: Some(id),
+                        ..event
+                    });
+                    id
+                }
+            };
+            unit_ids.push(id);
+        }
+        for (username, display_name, profession, unit) in DEMO_USERS {
+            let event = AuditEvent::new(
+                AuditActor::system(),
+                AuditAction::Update,
+                EntityType::User,
+                None,
+                now,
+            );
+            let id = match store::find_by_username(conn, username)? {
+                Some(existing) => {
+                    store::set_password(conn, existing.id, &hash, event.id, now)?;
+                    existing.id
+                }
+                None => {
+                    let new_user = NewUser {
+                        username: username.into(),
+                        display_name: display_name.into(),
+                        profession,
+                        unit_id: unit.map(|i| unit_ids[i]),
+                    };
+                    store::insert(conn, &new_user, &hash, event.id, now)?.id
+                }
+            };
+            events.push(
+                AuditEvent {
+                    entity_id: Some(id),
+                    ..event
+                }
+                .changed(["password"]),
+            );
+        }
+        audit::append(conn, &events)
+    })?;
+    println!("Demo data is in place. Every demo user's password (new on each run): {password}");
+    print_logins("http://127.0.0.1:8080");
     Ok(())
+}
+
+pub fn print_logins(base_url: &str) {
+    println!("Demo users (development mode; no second factor required):");
+    for (username, display_name, profession, _) in DEMO_USERS {
+        println!("  {username:<6} {display_name:<22} {profession}");
+    }
+    println!(
+        "Log in: curl -s {base_url}/api/v1/auth/token -d grant_type=password -d username=anna -d password=<the demo password>"
+    );
 }

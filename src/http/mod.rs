@@ -1,6 +1,9 @@
 //! HTTP plumbing shared by every feature: request context, JSON bodies, the route table.
 
+pub mod etag;
+pub mod form;
 pub mod json;
+pub mod pagination;
 pub mod request_context;
 pub mod routes;
 

@@ -52,3 +52,64 @@ async fn every_answer_carries_a_request_id_and_a_plain_incoming_one_is_kept() {
         "Anna Andersson 20100101-1234"
     );
 }
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .header("content-type", "application/json")
+        .body(r#"{"grant_type": "password", "username": "#)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 400).await;
+    assert_eq!(body["type"], "urn:trygg:problem:malformed-request");
+}
+
+#[actix_web::test]
+async fn a_field_of_the_wrong_type_is_named_in_the_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .token_request(
+            serde_json::json!({"grant_type": "password", "username": 42, "password": "x"}),
+        )
+        .await;
+    let body = problem(response, 400).await;
+    assert_eq!(body["errors"][0]["field"], "username");
+}
+
+#[actix_web::test]
+async fn an_oversized_body_is_a_413_problem() {
+    let app = spawn_app().await;
+    let huge = format!(
+        r#"{{"grant_type":"password","username":"{}"}}"#,
+        "a".repeat(200_000)
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 413).await;
+    assert_eq!(body["type"], "urn:trygg:problem:payload-too-large");
+}
+
+#[actix_web::test]
+async fn a_wrong_content_type_is_a_415_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .header("content-type", "text/plain")
+        .body("grant_type=password")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 415).await;
+    assert_eq!(body["type"], "urn:trygg:problem:unsupported-media-type");
+}

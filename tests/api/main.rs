@@ -4,6 +4,7 @@
 #[allow(dead_code)] // Not every test uses every helper.
 mod helpers;
 
+mod auth;
 mod errors;
 mod health;
 mod openapi;

@@ -2,18 +2,22 @@
 
 pub mod database;
 pub mod db_proxy;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use trygg::audit::checkpoint::CheckpointKey;
+use trygg::auth::throttle::ThrottlePolicy;
 use trygg::clock::ManualClock;
-use trygg::config::{DatabaseSettings, Settings, SigningKey, DEFAULT_BODY_LIMIT};
+use trygg::config::{AuditSettings, DatabaseSettings, Settings, SigningKey, DEFAULT_BODY_LIMIT};
 use trygg::startup::{Application, ServerOptions};
 
 pub use database::TestDatabase;
 
 pub struct TestApp {
+    pub settings: Arc<Settings>,
     pub address: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
@@ -26,6 +30,7 @@ pub struct AppOptions {
     /// Route the app's database connections through this URL instead of straight to the server.
     pub database_url_override: Option<String>,
     pub body_limit: Option<usize>,
+    pub throttle: Option<ThrottlePolicy>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -49,13 +54,21 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             ..DatabaseSettings::default()
         },
         body_limit: options.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+        mfa_required: true,
+        throttle: options.throttle.unwrap_or_default(),
+        audit: AuditSettings {
+            checkpoint_key: CheckpointKey::generate(),
+            checkpoint_file: std::env::temp_dir().join(format!("{}-checkpoints.jsonl", db.name())),
+            checkpoint_interval: Duration::from_secs(60),
+        },
     };
+    let settings = Arc::new(settings);
     // A fixed, ordinary Tuesday morning in Stockholm, so dates in tests never depend on today.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap(),
     ));
     let app = Application::build(
-        settings,
+        (*settings).clone(),
         clock.clone(),
         ServerOptions {
             workers: 1,
@@ -67,6 +80,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.into_server());
     TestApp {
+        settings,
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

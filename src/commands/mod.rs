@@ -1,0 +1,5 @@
+//! What each subcommand of the binary does.
+
+pub mod audit;
+pub mod create_user;
+pub mod serve;

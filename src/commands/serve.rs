@@ -1,0 +1,60 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::checkpoint::CheckpointKey;
+use crate::auth::throttle::ThrottlePolicy;
+use crate::cli::ServeArgs;
+use crate::clock::SystemClock;
+use crate::config::{AuditSettings, DatabaseSettings, Settings, SigningKey};
+use crate::startup::{Application, ServerOptions};
+
+/// Settings from the command line and environment; secrets only from the environment.
+pub fn settings(args: ServeArgs) -> Result<Settings, String> {
+    let signing_key =
+        SigningKey::resolve(std::env::var("TRYGG_SIGNING_KEY").ok().as_deref(), args.dev)
+            .map_err(|e| e.to_string())?;
+    let checkpoint_key = CheckpointKey::resolve(
+        std::env::var("TRYGG_CHECKPOINT_KEY").ok().as_deref(),
+        args.dev,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Settings {
+        database_url: args.database.database_url,
+        bind: args.bind,
+        dev_mode: args.dev,
+        signing_key,
+        database: DatabaseSettings {
+            pool_size: args.pool_size,
+            ..DatabaseSettings::default()
+        },
+        body_limit: args.body_limit,
+        mfa_required: args.mfa_required.unwrap_or(!args.dev),
+        throttle: ThrottlePolicy::default(),
+        audit: AuditSettings {
+            checkpoint_key,
+            checkpoint_file: args.checkpoints.checkpoint_file,
+            checkpoint_interval: Duration::from_secs(args.checkpoints.checkpoint_secs),
+        },
+    })
+}
+
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    crate::telemetry::init(args.dev);
+    let settings = settings(args)?;
+    if settings.dev_mode {
+        tracing::warn!("development mode: never use it with real data");
+    }
+    let bind = settings.bind.clone();
+    let dev_mode = settings.dev_mode;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings, Arc::new(SystemClock), ServerOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let host = bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+        println!("Trygg is listening on http://{host}:{}", app.port());
+        if dev_mode {
+            crate::demo::print_logins(&format!("http://{host}:{}", app.port()));
+        }
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}

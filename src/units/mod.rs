@@ -1,0 +1,3 @@
+//! Organisational units of social services.
+
+pub mod store;
