@@ -1,7 +1,8 @@
 //! The command line. Flags override environment variables; secrets come only from the
 //! environment or standard input, never from arguments (which other users can see in `ps`).
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT};
 
@@ -51,7 +52,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
     /// Development mode: a missing checkpoint key is generated (checkpoints then prove nothing).
-    #[arg(long, env = "TRYGG_DEV")]
+    #[arg(long, env = "TRYGG_DEV", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub dev: bool,
 }
 
@@ -104,7 +105,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TRYGG_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
     /// Development mode: a generated signing key if none is set, demo logins. Never in production.
-    #[arg(long, env = "TRYGG_DEV")]
+    #[arg(long, env = "TRYGG_DEV", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub dev: bool,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "TRYGG_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
@@ -113,7 +114,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TRYGG_DB_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
     /// Require a second factor for people: `true` or `false`. Default: on, off in development.
-    #[arg(long, env = "TRYGG_MFA_REQUIRED")]
+    #[arg(long, env = "TRYGG_MFA_REQUIRED", value_parser = BoolishValueParser::new())]
     pub mfa_required: Option<bool>,
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
@@ -124,6 +125,27 @@ pub struct SeedArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Must be set: demo data and demo passwords never go into a production database.
-    #[arg(long, env = "TRYGG_DEV")]
+    #[arg(long, env = "TRYGG_DEV", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub dev: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scripts set TRYGG_DEV=1; clap's plain bool parser would refuse "1".
+    #[test]
+    fn trygg_dev_accepts_1_and_0_from_the_environment() {
+        for (value, expected) in [("1", true), ("yes", true), ("0", false), ("false", false)] {
+            // Only this test reads TRYGG_DEV, so setting it here races with nothing.
+            std::env::set_var("TRYGG_DEV", value);
+            let cli = Cli::try_parse_from(["trygg", "seed-demo", "--database-url", "postgres://h/db"])
+                .expect("parses");
+            std::env::remove_var("TRYGG_DEV");
+            match cli.command {
+                Command::SeedDemo(args) => assert_eq!(args.dev, expected, "TRYGG_DEV={value}"),
+                other => panic!("parsed as {other:?}"),
+            }
+        }
+    }
 }
