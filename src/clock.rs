@@ -3,10 +3,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Today's date where the social services work: birthdays, due dates and placement days
+    /// follow the Swedish calendar, not UTC.
+    fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&chrono_tz::Europe::Stockholm).date_naive()
+    }
 }
 
 pub type SharedClock = Arc<dyn Clock>;

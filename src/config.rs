@@ -24,6 +24,8 @@ pub struct Settings {
     pub mfa_required: bool,
     pub throttle: crate::auth::throttle::ThrottlePolicy,
     pub audit: AuditSettings,
+    /// Ages, intervals and legal bases with the dates they take effect.
+    pub rules: std::sync::Arc<crate::rules::Rules>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,5 +1,11 @@
 //! Every route the service serves. The OpenAPI spec is tested against this table.
 
+use crate::audit::routes as audit;
+use crate::children::routes as children;
+use crate::facilities::routes as facilities;
+use crate::placements::routes as placements;
+use crate::service_accounts::routes as service_accounts;
+use crate::units::routes as units;
 use crate::users::{me, routes as users};
 use crate::{auth, health};
 
@@ -15,4 +21,48 @@ crate::route_table! {
     "/api/v1/users" => { GET Bearer => users::list, POST Bearer => users::create },
     "/api/v1/users/{id}" => { GET Bearer => users::get, PATCH Bearer => users::update },
     "/api/v1/users/{id}/unlock" => { POST Bearer => users::unlock },
+    "/api/v1/service-accounts" => {
+        GET Bearer => service_accounts::list,
+        POST Bearer => service_accounts::create,
+    },
+    "/api/v1/service-accounts/{id}" => {
+        GET Bearer => service_accounts::get,
+        PATCH Bearer => service_accounts::update,
+    },
+    "/api/v1/service-accounts/{id}/secret" => { POST Bearer => service_accounts::rotate_secret },
+    "/api/v1/units" => { GET Bearer => units::list, POST Bearer => units::create },
+    "/api/v1/units/{id}" => { GET Bearer => units::get, PATCH Bearer => units::update },
+    "/api/v1/facilities" => { GET Bearer => facilities::list, POST Bearer => facilities::create },
+    "/api/v1/facilities/{id}" => {
+        GET Bearer => facilities::get,
+        PATCH Bearer => facilities::update,
+    },
+    "/api/v1/facilities/{id}/staff" => {
+        GET Bearer => facilities::staff,
+        PUT Bearer => facilities::replace_staff,
+    },
+    // Fixed paths before `{id}`: actix matches resources in the order they are registered.
+    "/api/v1/audit-events" => { GET Bearer => audit::list },
+    "/api/v1/audit-events/emergency-accesses" => { GET Bearer => audit::emergency_accesses },
+    "/api/v1/audit-events/protected-identity-accesses" => {
+        GET Bearer => audit::protected_identity_accesses,
+    },
+    "/api/v1/audit-events/outside-unit-accesses" => { GET Bearer => audit::outside_unit_accesses },
+    "/api/v1/audit-events/sample" => { GET Bearer => audit::sample },
+    "/api/v1/audit-events/verify" => { GET Bearer => audit::verify },
+    "/api/v1/audit-events/checkpoints" => { POST Bearer => audit::checkpoint },
+    "/api/v1/audit-events/{id}" => { GET Bearer => audit::get },
+    "/api/v1/children" => { GET Bearer => children::list, POST Bearer => children::create },
+    "/api/v1/children/{id}" => { GET Bearer => children::get, PATCH Bearer => children::update },
+    "/api/v1/children/{id}/secretaries" => { PUT Bearer => children::assign_secretaries },
+    "/api/v1/children/{id}/emergency-access" => { POST Bearer => children::emergency_access },
+    "/api/v1/children/{id}/placements" => {
+        GET Bearer => placements::list,
+        POST Bearer => placements::create,
+    },
+    "/api/v1/children/{id}/moves" => { POST Bearer => placements::move_child },
+    "/api/v1/placements/{id}" => { GET Bearer => placements::get },
+    "/api/v1/placements/{id}/end" => { POST Bearer => placements::end },
+    "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },
+    "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },
 }

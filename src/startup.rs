@@ -26,8 +26,12 @@ pub struct AppState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("cannot load the rules into the database: {0}")]
+    Rules(String),
     #[error(transparent)]
     Migration(#[from] crate::db::migrations::MigrationError),
+    #[error(transparent)]
+    Durability(#[from] crate::db::durability::DurabilityError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -56,6 +60,19 @@ impl Default for ServerOptions {
     }
 }
 
+/// The database's triggers enforce the same ages as the service: give them the same rules.
+async fn sync_rules(pool: &crate::db::PgPool, settings: &Settings) -> Result<(), StartupError> {
+    let pool = pool.clone();
+    let rules = settings.rules.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        rules.sync(&mut conn).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| StartupError::Rules(e.to_string()))?
+    .map_err(StartupError::Rules)
+}
+
 impl Application {
     pub async fn build(
         settings: Settings,
@@ -73,6 +90,11 @@ impl Application {
                 tracing::info!(count = applied.len(), "applied migrations");
             }
         }
+        // Committed audit events must survive a crash: refuse an unsafe PostgreSQL.
+        let (url, dev_mode) = (settings.database_url.clone(), settings.dev_mode);
+        web::block(move || crate::db::durability::check(&url, dev_mode))
+            .await
+            .map_err(|e| crate::db::durability::DurabilityError::Task(e.to_string()))??;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
@@ -85,6 +107,7 @@ impl Application {
             })?
             .port();
         let pool = build_pool(&settings.database_url, &settings.database);
+        sync_rules(&pool, &settings).await?;
         let body_limit = settings.body_limit;
         let state = web::Data::new(AppState {
             db: Db::new(pool),

@@ -22,6 +22,8 @@ pub struct Content<'a> {
     pub entity_type: &'a str,
     pub entity_id: Option<Uuid>,
     pub child_id: Option<Uuid>,
+    pub child_unit_id: Option<Uuid>,
+    pub child_protected: bool,
     pub request_id: Option<&'a str>,
     pub client_addr: Option<&'a str>,
     pub purpose: Option<&'a str>,
@@ -29,6 +31,13 @@ pub struct Content<'a> {
 }
 
 /// Length-prefixed fields in a fixed order: no two different contents encode alike.
+///
+/// The child's review context (`child_unit_id`, `child_protected`) came later than the rest.
+/// It is appended after the changed fields, each line only when it differs from its default
+/// (no unit, not protected), so events written before it existed keep their digest. The
+/// encoding stays unambiguous: `changed_fields_count` says how many `changed_field` lines
+/// follow, and every line after them is named, so a present line cannot be mistaken for
+/// another field and an absent one means exactly the default.
 fn canonical(content: &Content<'_>) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
         out.extend_from_slice(name.as_bytes());
@@ -77,6 +86,12 @@ fn canonical(content: &Content<'_>) -> Vec<u8> {
     for name in content.changed_fields {
         field(&mut out, "changed_field", Some(name));
     }
+    if let Some(unit_id) = content.child_unit_id {
+        field(&mut out, "child_unit_id", Some(&unit_id.to_string()));
+    }
+    if content.child_protected {
+        field(&mut out, "child_protected", Some("true"));
+    }
     out
 }
 
@@ -110,6 +125,8 @@ mod tests {
             entity_type: "child",
             entity_id: None,
             child_id: None,
+            child_unit_id: None,
+            child_protected: false,
             request_id: None,
             client_addr: None,
             purpose: None,
@@ -130,6 +147,39 @@ mod tests {
             content_digest(&content(&split)),
             content_digest(&content(&joined))
         );
+    }
+
+    #[test]
+    fn the_child_context_changes_the_digest_and_its_defaults_keep_old_digests() {
+        let none: Vec<String> = vec![];
+        let base = content(&none);
+        // The digest of an event without context, as written before the context existed.
+        let before: [u8; 32] = Sha256::digest(
+            b"trygg-audit-v1\nid=36:00000000-0000-0000-0000-000000000000\n\
+              occurred_at=27:1970-01-01T00:00:00.000000Z\nactor_type=4:user\n\
+              actor_id=36:00000000-0000-0000-0000-000000000000\n\
+              actor_role=16:social_secretary\nactor_unit_id=~\naction=4:read\n\
+              outcome=7:success\nentity_type=5:child\nentity_id=~\nchild_id=~\n\
+              request_id=~\nclient_addr=~\npurpose=~\nchanged_fields_count=1:0\n",
+        )
+        .into();
+        assert_eq!(content_digest(&base), before);
+        let mut unit = content(&none);
+        unit.child_id = Some(Uuid::nil());
+        let plain = content_digest(&unit);
+        unit.child_unit_id = Some(Uuid::max());
+        let with_unit = content_digest(&unit);
+        unit.child_protected = true;
+        let protected = content_digest(&unit);
+        assert!(plain != with_unit && with_unit != protected && plain != protected);
+        // A changed field that looks like a context line is still a changed field.
+        let lookalike_fields = vec!["child_protected=4:true".to_owned()];
+        let mut lookalike = content(&lookalike_fields);
+        lookalike.child_id = Some(Uuid::nil());
+        let mut real = content(&none);
+        real.child_id = Some(Uuid::nil());
+        real.child_protected = true;
+        assert_ne!(content_digest(&lookalike), content_digest(&real));
     }
 
     #[test]

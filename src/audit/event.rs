@@ -96,6 +96,10 @@ pub struct AuditEvent {
     pub entity_type: EntityType,
     pub entity_id: Option<Uuid>,
     pub child_id: Option<Uuid>,
+    /// The unit responsible for the child when the event happened.
+    pub child_unit_id: Option<Uuid>,
+    /// Whether the child had a protected identity when the event happened.
+    pub child_protected: bool,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
     pub purpose: Option<String>,
@@ -120,6 +124,8 @@ impl AuditEvent {
             entity_type,
             entity_id,
             child_id: None,
+            child_unit_id: None,
+            child_protected: false,
             request_id: None,
             client_addr: None,
             purpose: None,
@@ -132,8 +138,20 @@ impl AuditEvent {
         self
     }
 
+    /// The child whose data the event concerns, without review context. Prefer `about_child`
+    /// where the child's unit and protection are known.
     pub fn child(mut self, child_id: Uuid) -> Self {
         self.child_id = Some(child_id);
+        self
+    }
+
+    /// The child whose data the event concerns, with what an auditor reviews by: the unit
+    /// responsible for the child and whether the child has a protected identity, as they are
+    /// now (the event keeps them even if they change later).
+    pub fn about_child(mut self, child_id: Uuid, unit_id: Option<Uuid>, protected: bool) -> Self {
+        self.child_id = Some(child_id);
+        self.child_unit_id = unit_id;
+        self.child_protected = protected;
         self
     }
 

@@ -5,7 +5,10 @@ pub mod chain;
 pub mod checkpoint;
 pub mod checkpoint_task;
 pub mod event;
+pub mod query;
+pub mod routes;
 pub mod verify;
+pub mod view;
 pub mod writer;
 
 pub use event::{AuditAction, AuditActor, AuditEvent, EntityType, Outcome};

@@ -35,6 +35,7 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             checkpoint_file: args.checkpoints.checkpoint_file,
             checkpoint_interval: Duration::from_secs(args.checkpoints.checkpoint_secs),
         },
+        rules: Arc::new(crate::rules::Rules::load().map_err(|e| e.to_string())?),
     })
 }
 

@@ -1,5 +1,6 @@
 //! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
 
+pub mod durability;
 pub mod migrations;
 mod pool;
 pub mod schema;

@@ -24,6 +24,8 @@ diesel::table! {
         prev_hash -> Bytea,
         hash -> Bytea,
         details_removed -> Bool,
+        child_unit_id -> Nullable<Uuid>,
+        child_protected -> Bool,
     }
 }
 
@@ -114,6 +116,135 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rule_sets (valid_from) {
+        valid_from -> Date,
+        supported_housing_min_age -> Integer,
+        special_reasons_below_age -> Integer,
+        placement_end_age -> Integer,
+        document -> Jsonb,
+    }
+}
+
+diesel::table! {
+    facilities (id) {
+        id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        unit_id -> Uuid,
+        address -> Nullable<Text>,
+        capacity -> Integer,
+        agreed_places -> Integer,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    facility_staff (facility_id, user_id) {
+        facility_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    children (id) {
+        id -> Uuid,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Date,
+        date_of_birth_assessed -> Bool,
+        sex -> Text,
+        country_of_origin -> Nullable<Text>,
+        languages -> Array<Text>,
+        interpreter_needed -> Bool,
+        dossier_number -> Nullable<Text>,
+        personal_identity_number -> Nullable<Text>,
+        asylum_status -> Text,
+        arrival_date -> Nullable<Date>,
+        assigned_on -> Nullable<Date>,
+        guardian_name -> Nullable<Text>,
+        guardian_phone -> Nullable<Text>,
+        guardian_appointed_on -> Nullable<Date>,
+        protection_level -> Text,
+        responsible_unit_id -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    child_secretaries (child_id, user_id) {
+        child_id -> Uuid,
+        user_id -> Uuid,
+        assigned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        facility_id -> Uuid,
+        start_date -> Date,
+        planned_end -> Date,
+        end_date -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        legal_basis -> Text,
+        decision_reference -> Text,
+        special_reasons -> Nullable<Text>,
+        deviation_reason -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancellation_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    placement_reviews (id) {
+        id -> Uuid,
+        placement_id -> Uuid,
+        kind -> Text,
+        decided_on -> Date,
+        decision_reference -> Text,
+        continued_need -> Nullable<Bool>,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    emergency_accesses (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        child_id -> Uuid,
+        reason -> Text,
+        granted_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::joinable!(facilities -> units (unit_id));
+diesel::joinable!(facility_staff -> facilities (facility_id));
+diesel::joinable!(facility_staff -> users (user_id));
+diesel::joinable!(children -> units (responsible_unit_id));
+diesel::joinable!(child_secretaries -> children (child_id));
+diesel::joinable!(child_secretaries -> users (user_id));
+diesel::joinable!(placements -> children (child_id));
+diesel::joinable!(placements -> facilities (facility_id));
+diesel::joinable!(placement_reviews -> placements (placement_id));
+diesel::joinable!(emergency_accesses -> children (child_id));
+diesel::joinable!(emergency_accesses -> users (user_id));
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> service_accounts (service_account_id));
@@ -129,4 +260,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     login_throttle,
+    rule_sets,
+    facilities,
+    facility_staff,
+    children,
+    child_secretaries,
+    placements,
+    placement_reviews,
+    emergency_accesses,
 );

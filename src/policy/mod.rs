@@ -1,7 +1,9 @@
 //! The one place that decides who may do what. Deny by default: an action is allowed only when
 //! a rule below says so. Handlers ask; they never decide themselves.
 
+pub mod child;
 pub mod enforce;
+pub mod facility;
 pub mod profession;
 
 pub use profession::{Profession, Scope};
@@ -15,6 +17,18 @@ pub enum Action {
     ManageUsers,
     ManageServiceAccounts,
     ReadAuditLog,
+    /// See the organisational units: anyone signed in, person or system.
+    ReadUnits,
+    /// Create and change units: system administrators.
+    ManageUnits,
+    /// See facilities and their free places: case work, administration, and systems with
+    /// `capacity:read` or `placements:read`. Not auditors or system administrators (no case data).
+    ReadFacilities,
+    /// See who works at a facility: the people who may read facilities, not systems.
+    ReadFacilityStaff,
+    /// Open and change facilities and their staff: unit managers, and only in their own unit
+    /// (`facility::may_manage`).
+    ManageFacilities,
 }
 
 /// Whether `actor` may do `action`.
@@ -26,6 +40,25 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         }
         (Principal::User { profession, .. }, Action::ReadAuditLog) => {
             *profession == Profession::Auditor
+        }
+        (_, Action::ReadUnits) => true,
+        (Principal::User { profession, .. }, Action::ManageUnits) => {
+            *profession == Profession::SystemAdmin
+        }
+        (Principal::User { profession, .. }, Action::ReadFacilities)
+        | (Principal::User { profession, .. }, Action::ReadFacilityStaff) => matches!(
+            profession,
+            Profession::SocialSecretary
+                | Profession::UnitManager
+                | Profession::HvbStaff
+                | Profession::HousingStaff
+                | Profession::Administrator
+        ),
+        (Principal::User { profession, .. }, Action::ManageFacilities) => {
+            *profession == Profession::UnitManager
+        }
+        (Principal::Service { scopes, .. }, Action::ReadFacilities) => {
+            scopes.contains(&Scope::CapacityRead) || scopes.contains(&Scope::PlacementsRead)
         }
         (Principal::Service { .. }, _) => false,
     }

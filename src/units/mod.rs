@@ -1,3 +1,5 @@
 //! Organisational units of social services.
 
+pub mod routes;
 pub mod store;
+pub mod view;

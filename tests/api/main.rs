@@ -4,7 +4,12 @@
 #[allow(dead_code)] // Not every test uses every helper.
 mod helpers;
 
+mod audit;
 mod auth;
+mod children;
+mod cli;
 mod errors;
 mod health;
 mod openapi;
+mod placements;
+mod service_accounts;

@@ -1,7 +1,9 @@
 //! The test harness: `spawn_app()` and a `TestApp` whose methods read like what users do.
 
+pub mod arrange;
 pub mod database;
 pub mod db_proxy;
+pub mod service_accounts;
 pub mod users;
 
 use std::sync::Arc;
@@ -61,6 +63,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_file: std::env::temp_dir().join(format!("{}-checkpoints.jsonl", db.name())),
             checkpoint_interval: Duration::from_secs(60),
         },
+        rules: Arc::new(trygg::rules::Rules::built_in()),
     };
     let settings = Arc::new(settings);
     // A fixed, ordinary Tuesday morning in Stockholm, so dates in tests never depend on today.

@@ -1,0 +1,299 @@
+//! `audit-events`: the auditor's review of the log (loggkontroll). Only the `auditor` profession
+//! may read it; every other caller is refused and the refusal is itself an event. Every read
+//! of the log is logged too, in the same transaction as the read: if that event cannot be
+//! written, nothing is answered. No endpoint changes the log.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::checkpoint::{Checkpoint, CheckpointFile};
+use super::query::{self, Format, Listing, Review, Sampling};
+use super::verify::{verify_chain, write_checkpoint};
+use super::view::{to_csv, AuditEventView};
+use crate::audit::{self, AuditAction, EntityType};
+use crate::auth::actor::Actor;
+use crate::error::{AppError, AppResult};
+use crate::http::pagination::Paged;
+use crate::policy::enforce::authorize;
+use crate::policy::Action;
+use crate::startup::AppState;
+
+fn accept(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Answers about the log are never cached anywhere.
+fn answer(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    response
+}
+
+fn csv_answer(events: &[AuditEventView], extra: Option<(&'static str, String)>) -> HttpResponse {
+    let mut response = answer(HttpResponse::Ok());
+    response
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"audit-events.csv\"",
+        ))
+        .insert_header((header::VARY, "Accept"));
+    if let Some((name, value)) = extra {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.insert_header((name, value));
+        }
+    }
+    response.body(to_csv(events))
+}
+
+fn read_action(format: Option<Format>) -> AuditAction {
+    match format {
+        Some(Format::Csv) => AuditAction::Export,
+        _ => AuditAction::List,
+    }
+}
+
+/// The event that records this read of the log; a read narrowed to one child names the child.
+fn read_event(
+    actor: &Actor,
+    action: AuditAction,
+    child_id: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> audit::AuditEvent {
+    let event = actor.event(action, EntityType::AuditLog, None, now);
+    match child_id {
+        Some(child_id) => event.child(child_id),
+        None => event,
+    }
+}
+
+async fn listing(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    review: Review,
+) -> AppResult<HttpResponse> {
+    let parsed = Listing::parse(req.query_string(), accept(&req));
+    let action = read_action(parsed.as_ref().ok().map(|l| l.format));
+    authorize(
+        &state,
+        &actor,
+        Action::ReadAuditLog,
+        action,
+        EntityType::AuditLog,
+        None,
+    )
+    .await?;
+    let listing = parsed?;
+    let format = listing.format;
+    let now = state.clock.now();
+    let (rows, next_cursor) = state
+        .db
+        .transaction(move |conn| {
+            let page = query::page(conn, review, &listing)?;
+            audit::append(
+                conn,
+                &[read_event(&actor, action, listing.filter.child_id, now)],
+            )?;
+            Ok(page)
+        })
+        .await?;
+    let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
+    Ok(match format {
+        Format::Csv => csv_answer(&items, next_cursor.map(|c| ("x-next-cursor", c))),
+        Format::Json => answer(HttpResponse::Ok())
+            .insert_header((header::VARY, "Accept"))
+            .json(Paged { items, next_cursor }),
+    })
+}
+
+/// Every event, filtered by child, actor, the actor's unit, action, outcome and period.
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    listing(state, actor, req, Review::All).await
+}
+
+pub async fn emergency_accesses(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    listing(state, actor, req, Review::EmergencyAccesses).await
+}
+
+pub async fn protected_identity_accesses(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    listing(state, actor, req, Review::ProtectedIdentities).await
+}
+
+pub async fn outside_unit_accesses(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    listing(state, actor, req, Review::OutsideUnit).await
+}
+
+#[derive(Serialize)]
+struct SampleView {
+    items: Vec<AuditEventView>,
+    /// How many events matched the filters, of which `items` is a random sample.
+    population: i64,
+}
+
+/// A random sample for a spot check (stickprov).
+pub async fn sample(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let parsed = Sampling::parse(req.query_string(), accept(&req));
+    let action = read_action(parsed.as_ref().ok().map(|s| s.format));
+    authorize(
+        &state,
+        &actor,
+        Action::ReadAuditLog,
+        action,
+        EntityType::AuditLog,
+        None,
+    )
+    .await?;
+    let sampling = parsed?;
+    let format = sampling.format;
+    let now = state.clock.now();
+    let (rows, population) = state
+        .db
+        .transaction(move |conn| {
+            let drawn = query::sample(conn, &sampling)?;
+            audit::append(
+                conn,
+                &[read_event(&actor, action, sampling.filter.child_id, now)],
+            )?;
+            Ok(drawn)
+        })
+        .await?;
+    let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
+    Ok(match format {
+        Format::Csv => csv_answer(&items, Some(("x-population", population.to_string()))),
+        Format::Json => answer(HttpResponse::Ok())
+            .insert_header((header::VARY, "Accept"))
+            .json(SampleView { items, population }),
+    })
+}
+
+/// One event, by its id.
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    authorize(
+        &state,
+        &actor,
+        Action::ReadAuditLog,
+        AuditAction::Read,
+        EntityType::AuditLog,
+        Some(id),
+    )
+    .await?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let row = query::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let mut event = actor.event(AuditAction::Read, EntityType::AuditLog, Some(id), now);
+            if let Some(child_id) = row.child_id {
+                event = event.child(child_id);
+            }
+            audit::append(conn, &[event])?;
+            Ok(row)
+        })
+        .await?;
+    Ok(answer(HttpResponse::Ok()).json(AuditEventView::from(row)))
+}
+
+/// Recomputes the chain and compares its end with the latest signed checkpoint. Answers 200
+/// with the report whether the chain is intact or not.
+pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    authorize(
+        &state,
+        &actor,
+        Action::ReadAuditLog,
+        AuditAction::Verify,
+        EntityType::AuditLog,
+        None,
+    )
+    .await?;
+    let key = state.settings.audit.checkpoint_key.verifying_key();
+    let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
+    let now = state.clock.now();
+    let report = state
+        .db
+        .transaction(move |conn| {
+            let checkpoint = file.latest_valid(&key).map_err(AppError::internal)?;
+            // The walk runs before the append: the chain lock is held only for the append.
+            let report = verify_chain(conn, checkpoint.as_ref())?;
+            audit::append(
+                conn,
+                &[actor.event(AuditAction::Verify, EntityType::AuditLog, None, now)],
+            )?;
+            Ok(report)
+        })
+        .await?;
+    Ok(answer(HttpResponse::Ok()).json(report))
+}
+
+/// Signs the chain's current end now and files it outside the database. 201 with the new
+/// checkpoint, or 200 with the latest one when the chain has not moved since.
+pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    authorize(
+        &state,
+        &actor,
+        Action::ReadAuditLog,
+        AuditAction::Checkpoint,
+        EntityType::AuditLog,
+        None,
+    )
+    .await?;
+    let key = state.settings.audit.checkpoint_key.clone();
+    let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
+    let now = state.clock.now();
+    let (checkpoint, written): (Checkpoint, bool) = state
+        .db
+        .transaction(move |conn| {
+            // Signed before this request's own event is appended: a checkpoint only ever
+            // covers committed events.
+            let outcome =
+                match write_checkpoint(conn, &key, &file, now).map_err(AppError::internal)? {
+                    Some(written) => (written, true),
+                    None => (
+                        file.latest_valid(&key.verifying_key())
+                            .map_err(AppError::internal)?
+                            .ok_or_else(|| AppError::conflict("the audit log is empty"))?,
+                        false,
+                    ),
+                };
+            audit::append(
+                conn,
+                &[actor.event(AuditAction::Checkpoint, EntityType::AuditLog, None, now)],
+            )?;
+            Ok(outcome)
+        })
+        .await?;
+    let status = if written {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(answer(status).json(checkpoint))
+}

@@ -1,0 +1,191 @@
+//! How an event is shown to an auditor, as JSON and as CSV: what happened, by whom, about whom,
+//! never any case data (the log holds none) and no chain internals beyond the event's hash.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::query::EventRow;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEventView {
+    pub seq: i64,
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub actor_unit_id: Option<Uuid>,
+    pub action: String,
+    pub outcome: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub child_id: Option<Uuid>,
+    pub child_unit_id: Option<Uuid>,
+    pub child_protected: bool,
+    /// The child's unit is known and is not the actor's unit.
+    pub outside_actor_unit: bool,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub purpose: Option<String>,
+    pub changed_fields: Vec<String>,
+    /// The details were removed under a retention rule; the event still verifies.
+    pub details_removed: bool,
+    /// The event's link in the hash chain, hex.
+    pub hash: String,
+}
+
+impl From<EventRow> for AuditEventView {
+    fn from(row: EventRow) -> Self {
+        Self {
+            seq: row.seq,
+            id: row.id,
+            occurred_at: row.occurred_at,
+            outside_actor_unit: row.child_unit_id.is_some()
+                && row.child_unit_id != row.actor_unit_id,
+            actor_type: row.actor_type,
+            actor_id: row.actor_id,
+            actor_role: row.actor_role,
+            actor_unit_id: row.actor_unit_id,
+            action: row.action,
+            outcome: row.outcome,
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            child_id: row.child_id,
+            child_unit_id: row.child_unit_id,
+            child_protected: row.child_protected,
+            request_id: row.request_id,
+            client_addr: row.client_addr,
+            purpose: row.purpose,
+            changed_fields: row.changed_fields,
+            details_removed: row.details_removed,
+            hash: hex::encode(row.hash),
+        }
+    }
+}
+
+/// The CSV columns, in order; the first line of every CSV answer.
+pub const CSV_HEADER: [&str; 21] = [
+    "seq",
+    "id",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_role",
+    "actor_unit_id",
+    "action",
+    "outcome",
+    "entity_type",
+    "entity_id",
+    "child_id",
+    "child_unit_id",
+    "child_protected",
+    "outside_actor_unit",
+    "request_id",
+    "client_addr",
+    "purpose",
+    "changed_fields",
+    "details_removed",
+    "hash",
+];
+
+/// One CSV cell (RFC 4180). A cell that a spreadsheet would run as a formula is prefixed with
+/// an apostrophe, so a stated purpose such as `=HYPERLINK(...)` stays text.
+fn cell(out: &mut String, value: &str) {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = formula || value.contains([',', '"', '\n', '\r']);
+    if quoted {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    for c in value.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quoted {
+        out.push('"');
+    }
+}
+
+fn line(out: &mut String, cells: &[String]) {
+    for (i, value) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        cell(out, value);
+    }
+    out.push_str("\r\n");
+}
+
+/// The events as CSV with a header row. Lists inside a cell (changed fields) are joined by `;`.
+pub fn to_csv(events: &[AuditEventView]) -> String {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let id = |v: &Option<Uuid>| v.map(|id| id.to_string()).unwrap_or_default();
+    let mut out = String::new();
+    line(
+        &mut out,
+        &CSV_HEADER
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect::<Vec<_>>(),
+    );
+    for e in events {
+        line(
+            &mut out,
+            &[
+                e.seq.to_string(),
+                e.id.to_string(),
+                e.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                e.actor_type.clone(),
+                id(&e.actor_id),
+                text(&e.actor_role),
+                id(&e.actor_unit_id),
+                e.action.clone(),
+                e.outcome.clone(),
+                e.entity_type.clone(),
+                id(&e.entity_id),
+                id(&e.child_id),
+                id(&e.child_unit_id),
+                e.child_protected.to_string(),
+                e.outside_actor_unit.to_string(),
+                text(&e.request_id),
+                text(&e.client_addr),
+                text(&e.purpose),
+                e.changed_fields.join(";"),
+                e.details_removed.to_string(),
+                e.hash.clone(),
+            ],
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(value: &str) -> String {
+        let mut out = String::new();
+        cell(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn cells_are_quoted_only_when_needed_and_formulas_stay_text() {
+        assert_eq!(cells("read"), "read");
+        assert_eq!(cells("a,b"), "\"a,b\"");
+        assert_eq!(cells("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cells("=1+1"), "\"'=1+1\"");
+        assert_eq!(cells("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn the_csv_starts_with_its_header() {
+        let csv = to_csv(&[]);
+        assert_eq!(csv, format!("{}\r\n", CSV_HEADER.join(",")));
+    }
+}

@@ -1,0 +1,119 @@
+//! Looking up what the caller is to a child, for the policy to decide on.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::store::{self, ChildRow};
+use crate::audit::{AuditAction, AuditEvent, EntityType, Outcome};
+use crate::auth::actor::Actor;
+use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements};
+use crate::error::{AppError, AppResult};
+use crate::policy::child::{decide, Audience, ChildAction, ChildFacts, Decision, Relations};
+
+pub fn relations(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    child_id: Uuid,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> QueryResult<Relations> {
+    let assigned_secretary = diesel::select(exists(
+        child_secretaries::table
+            .filter(child_secretaries::child_id.eq(child_id))
+            .filter(child_secretaries::user_id.eq(user_id)),
+    ))
+    .get_result(conn)?;
+    let facility_staff = diesel::select(exists(
+        placements::table
+            .inner_join(
+                facility_staff::table.on(facility_staff::facility_id.eq(placements::facility_id)),
+            )
+            .filter(placements::child_id.eq(child_id))
+            .filter(facility_staff::user_id.eq(user_id))
+            .filter(placements::cancelled_at.is_null())
+            .filter(placements::start_date.le(today))
+            .filter(
+                placements::end_date
+                    .ge(today)
+                    .or(placements::end_date.is_null().and(placements::planned_end.ge(today))),
+            ),
+    ))
+    .get_result(conn)?;
+    let emergency_access = diesel::select(exists(
+        emergency_accesses::table
+            .filter(emergency_accesses::child_id.eq(child_id))
+            .filter(emergency_accesses::user_id.eq(user_id))
+            .filter(emergency_accesses::expires_at.gt(now)),
+    ))
+    .get_result(conn)?;
+    Ok(Relations {
+        assigned_secretary,
+        facility_staff,
+        emergency_access,
+    })
+}
+
+pub fn facts(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    child: &ChildRow,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> QueryResult<ChildFacts> {
+    let relations = match actor.user_id() {
+        Some(user_id) => relations(conn, user_id, child.id, today, now)?,
+        None => Relations::default(),
+    };
+    Ok(ChildFacts {
+        id: child.id,
+        responsible_unit_id: child.responsible_unit_id,
+        protected_identity: child.protection_level.is_protected(),
+        relations,
+    })
+}
+
+/// Loads the child and checks `action` in one step, inside the caller's transaction. A refusal
+/// is returned as `Err` *after* its denied event is written, so the caller should commit it:
+/// use [`Refusal`] to carry it out of the transaction.
+pub fn open(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    child_id: Uuid,
+    action: ChildAction,
+    audit_action: AuditAction,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Result<(ChildRow, Audience), AppError>> {
+    let Some(child) = store::find(conn, child_id)? else {
+        return Ok(Err(AppError::NotFound));
+    };
+    let facts = facts(conn, actor, &child, today, now)?;
+    let refusal = match decide(actor, &facts, action) {
+        Decision::Allow(audience) => return Ok(Ok((child, audience))),
+        Decision::Forbidden => AppError::forbidden("your profession may not do this for this child"),
+        Decision::Hidden => AppError::NotFound,
+    };
+    let event = actor
+        .event(audit_action, EntityType::Child, Some(child.id), now)
+        .about(&child)
+        .outcome(Outcome::Denied);
+    crate::audit::append(conn, &[event])?;
+    Ok(Err(refusal))
+}
+
+/// Events about a child carry its unit and protection at the time, for the auditor's views.
+pub trait AboutChild {
+    fn about(self, child: &ChildRow) -> Self;
+}
+
+impl AboutChild for AuditEvent {
+    fn about(self, child: &ChildRow) -> Self {
+        self.about_child(
+            child.id,
+            Some(child.responsible_unit_id),
+            child.protection_level.is_protected(),
+        )
+    }
+}

@@ -1,0 +1,35 @@
+//! Placements: who lives where. A child has at most one placement on any day, a facility never
+//! holds more children than its capacity, and a move ends one placement and starts the next in
+//! one transaction. Records are never deleted; a mistake is cancelled with a reason.
+
+pub mod checks;
+pub mod routes;
+pub mod store;
+pub mod view;
+
+crate::text_enum! {
+    pub enum FacilityKind {
+        Hvb = "hvb",
+        SupportedHousing = "supported_housing",
+    }
+}
+
+crate::text_enum! {
+    pub enum EndReason {
+        Moved = "moved",
+        ReturnedHome = "returned_home",
+        OwnHousing = "own_housing",
+        AgeLimit = "age_limit",
+        MovedAway = "moved_away",
+        Other = "other",
+    }
+}
+
+crate::text_enum! {
+    pub enum ReviewKind {
+        /// Övervägande: is the placement still needed?
+        Reconsideration = "reconsideration",
+        /// Vårdplan revised.
+        CarePlan = "care_plan",
+    }
+}

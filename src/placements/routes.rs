@@ -1,0 +1,473 @@
+//! Placing a child, moving her, ending, cancelling, and recording reconsiderations.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::checks::{self, latest_end, NewPlacementFacts};
+use super::store::{self, PlacementRow};
+use super::view::{placement_view, status, PlacementView, Reviews, Status};
+use super::{EndReason, ReviewKind};
+use crate::audit::{self, AuditAction, AuditEvent, EntityType};
+use crate::auth::actor::Actor;
+use crate::children::access::{self, AboutChild};
+use crate::children::store::ChildRow;
+use crate::db::schema::{children, placement_reviews, placements};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::etag::etag;
+use crate::http::ApiJson;
+use crate::policy::child::{Audience, ChildAction};
+use crate::policy::Profession;
+use crate::startup::AppState;
+
+/// What every placement handler works with.
+#[derive(Clone, Copy)]
+struct Moment {
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+fn moment(state: &AppState) -> Moment {
+    Moment {
+        today: state.clock.today(),
+        now: state.clock.now(),
+    }
+}
+
+fn view(conn: &mut PgConnection, state: &AppState, row: PlacementRow, audience: Audience, child: &ChildRow, at: Moment) -> AppResult<PlacementView> {
+    let reviews = Reviews {
+        last_reconsideration: store::latest_review(conn, row.id, ReviewKind::Reconsideration)?,
+        last_care_plan: store::latest_review(conn, row.id, ReviewKind::CarePlan)?,
+    };
+    let show_facility = !child.protection_level.is_protected() || audience.sees_protected_fields();
+    Ok(placement_view(row, reviews, state.settings.rules.on(at.today), at.today, show_facility))
+}
+
+/// Database refusals, in words: the same rules the Rust checks state, should a race reach them.
+fn placement_db_error(error: DieselError) -> AppError {
+    if let DieselError::DatabaseError(kind, info) = &error {
+        let message = info.message();
+        if info.constraint_name() == Some("placements_one_per_child_per_day") {
+            return AppError::conflict("the child already has a placement on some of these days");
+        }
+        if matches!(kind, DatabaseErrorKind::CheckViolation) {
+            if message.starts_with("capacity_exceeded") {
+                return AppError::conflict("the facility has no free place on some of these days");
+            }
+            if message.starts_with("supported_housing_age") {
+                return AppError::rule("facility_id", "too young for supported housing");
+            }
+            if message.starts_with("special_reasons_required") {
+                return AppError::rule("special_reasons", "supported housing at this age needs special reasons");
+            }
+            if message.starts_with("placement_age_limit") {
+                return AppError::rule("planned_end", "past the placement age limit");
+            }
+        }
+    }
+    error.into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementInput {
+    facility_id: Uuid,
+    start_date: NaiveDate,
+    planned_end: Option<NaiveDate>,
+    legal_basis: String,
+    decision_reference: String,
+    special_reasons: Option<String>,
+    deviation_reason: Option<String>,
+}
+
+fn reference(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    if !(1..=100).contains(&value.chars().count()) {
+        errors.push(FieldError::new(field, "1 to 100 characters"));
+    }
+    value.to_owned()
+}
+
+fn reason(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > 2000 {
+        errors.push(FieldError::new(field, "at most 2000 characters"));
+    }
+    Some(value.to_owned())
+}
+
+/// Creates a placement after every rule: checked facts, no overlap, a free place every day.
+/// The child's row is locked by the caller; the facility's row is locked here.
+fn place(conn: &mut PgConnection, state: &AppState, actor: &Actor, child: &ChildRow, input: PlacementInput, at: Moment, event_id: Uuid) -> AppResult<Result<PlacementRow, AppError>> {
+    let rules = state.settings.rules.on(input.start_date);
+    let mut errors = Vec::new();
+    let legal_basis = reference("legal_basis", &input.legal_basis, &mut errors);
+    let decision_reference = reference("decision_reference", &input.decision_reference, &mut errors);
+    let special_reasons = reason("special_reasons", input.special_reasons.as_deref(), &mut errors);
+    let deviation_reason = reason("deviation_reason", input.deviation_reason.as_deref(), &mut errors);
+    let Some(facility) = store::lock_facility(conn, input.facility_id)?.filter(|f| f.active) else {
+        return Ok(Err(AppError::rule("facility_id", "no such active facility")));
+    };
+    let history = store::of_child(conn, child.id)?;
+    let first_placement = history.iter().all(|p| p.cancelled_at.is_some());
+    let planned_end = input.planned_end.unwrap_or_else(|| latest_end(child.date_of_birth, rules));
+    errors.extend(checks::check(
+        &NewPlacementFacts {
+            date_of_birth: child.date_of_birth,
+            kind: facility.kind,
+            start_date: input.start_date,
+            planned_end,
+            legal_basis: &legal_basis,
+            special_reasons: special_reasons.as_deref(),
+            deviation_reason: deviation_reason.as_deref(),
+            first_placement,
+            by_unit_manager: actor.profession() == Some(Profession::UnitManager),
+        },
+        rules,
+    ));
+    if !errors.is_empty() {
+        return Ok(Err(AppError::unprocessable(errors)));
+    }
+    let overlaps = history.iter().any(|p| p.cancelled_at.is_none() && p.start_date <= planned_end && input.start_date <= p.last_day());
+    if overlaps {
+        return Ok(Err(AppError::conflict("the child already has a placement on some of these days; end or move it first")));
+    }
+    let busiest = store::busiest_day(conn, facility.id, input.start_date, planned_end, None)?;
+    if busiest >= i64::from(facility.capacity) {
+        return Ok(Err(AppError::conflict(format!("{} has no free place on some of these days", facility.name))));
+    }
+    let row = PlacementRow {
+        id: Uuid::now_v7(),
+        child_id: child.id,
+        facility_id: facility.id,
+        start_date: input.start_date,
+        planned_end,
+        end_date: None,
+        end_reason: None,
+        legal_basis,
+        decision_reference,
+        special_reasons,
+        deviation_reason,
+        cancelled_at: None,
+        cancellation_reason: None,
+        created_at: at.now,
+        updated_at: at.now,
+        version: 1,
+        last_audit_event_id: event_id,
+    };
+    diesel::insert_into(placements::table).values(&row).execute(conn).map_err(placement_db_error)?;
+    Ok(Ok(row))
+}
+
+fn lock_child(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<()> {
+    children::table.find(child_id).select(children::id).for_update().first::<Uuid>(conn).optional().map(|_| ())
+}
+
+fn created(view: PlacementView) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/placements/{}", view.id)))
+        .insert_header((header::ETAG, etag(view.id, 1)))
+        .json(view)
+}
+
+pub async fn create(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<PlacementInput>) -> AppResult<HttpResponse> {
+    let child_id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let view = state
+        .db
+        .transaction(move |conn| {
+            lock_child(conn, child_id)?;
+            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::ManagePlacements, AuditAction::Create, at.today, at.now)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let event = actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
+            let row = match place(conn, &st, &actor, &child, input, at, event.id)? {
+                Ok(row) => row,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let event = AuditEvent { entity_id: Some(row.id), ..event }.about(&child).changed(["facility_id", "start_date", "planned_end", "legal_basis", "decision_reference"]);
+            let view = view(conn, &st, row, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok(Ok(view))
+        })
+        .await??;
+    Ok(created(view))
+}
+
+pub async fn list(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let child_id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let views = state
+        .db
+        .transaction(move |conn| {
+            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::Read, AuditAction::Read, at.today, at.now)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let rows = store::of_child(conn, child_id)?;
+            let events: Vec<AuditEvent> = rows.iter().map(|r| actor.event(AuditAction::Read, EntityType::Placement, Some(r.id), at.now).about(&child)).collect();
+            let mut views = Vec::with_capacity(rows.len());
+            for row in rows {
+                views.push(view(conn, &st, row, audience, &child, at)?);
+            }
+            audit::append(conn, &events)?;
+            Ok(Ok(views))
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": views, "next_cursor": null })))
+}
+
+/// Opens a placement's child for `action`, locking the child first.
+fn open_placement(conn: &mut PgConnection, actor: &Actor, placement_id: Uuid, action: ChildAction, audit_action: AuditAction, at: Moment) -> AppResult<Result<(PlacementRow, ChildRow, Audience), AppError>> {
+    let Some(row) = store::find(conn, placement_id)? else {
+        return Ok(Err(AppError::NotFound));
+    };
+    lock_child(conn, row.child_id)?;
+    Ok(access::open(conn, actor, row.child_id, action, audit_action, at.today, at.now)?.map(|(child, audience)| (row, child, audience)))
+}
+
+pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let (view, version) = state
+        .db
+        .transaction(move |conn| {
+            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::Read, AuditAction::Read, at)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let version = row.version;
+            let event = actor.event(AuditAction::Read, EntityType::Placement, Some(id), at.now).about(&child);
+            let view = view(conn, &st, row, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok(Ok((view, version)))
+        })
+        .await??;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(view.id, version))).json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    facility_id: Uuid,
+    /// The first day in the new place; the current placement ends the day before.
+    move_date: NaiveDate,
+    planned_end: Option<NaiveDate>,
+    legal_basis: String,
+    decision_reference: String,
+    special_reasons: Option<String>,
+}
+
+/// Ends the current placement and starts the next in one transaction: both or neither.
+pub async fn move_child(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<MoveInput>) -> AppResult<HttpResponse> {
+    let child_id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let view = state
+        .db
+        .transaction(move |conn| {
+            lock_child(conn, child_id)?;
+            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::ManagePlacements, AuditAction::Update, at.today, at.now)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let Some(day_before) = input.move_date.pred_opt() else {
+                return Ok(Err(AppError::rule("move_date", "is not a valid date")));
+            };
+            let current = store::of_child(conn, child_id)?.into_iter().find(|p| p.is_active_on(day_before) && p.last_day() >= input.move_date);
+            let Some(current) = current else {
+                return Ok(Err(AppError::rule("move_date", "the child has no placement running into that day; create a placement instead")));
+            };
+            if current.start_date >= input.move_date {
+                return Ok(Err(AppError::rule("move_date", "is not after the current placement's start; cancel it instead")));
+            }
+            let end_event = actor.event(AuditAction::Update, EntityType::Placement, Some(current.id), at.now).about(&child).changed(["end_date", "end_reason"]);
+            diesel::update(placements::table.find(current.id))
+                .set((
+                    placements::end_date.eq(day_before),
+                    placements::end_reason.eq(EndReason::Moved),
+                    placements::updated_at.eq(at.now),
+                    placements::version.eq(placements::version + 1),
+                    placements::last_audit_event_id.eq(end_event.id),
+                ))
+                .execute(conn)
+                .map_err(placement_db_error)?;
+            let create_event = actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
+            let next = PlacementInput {
+                facility_id: input.facility_id,
+                start_date: input.move_date,
+                planned_end: input.planned_end,
+                legal_basis: input.legal_basis,
+                decision_reference: input.decision_reference,
+                special_reasons: input.special_reasons,
+                deviation_reason: None,
+            };
+            let row = match place(conn, &st, &actor, &child, next, at, create_event.id)? {
+                Ok(row) => row,
+                // Returning the refusal from the closure as `Err` rolls back the ended placement too.
+                Err(refusal) => return Err(refusal),
+            };
+            let create_event = AuditEvent { entity_id: Some(row.id), ..create_event }.about(&child).changed(["facility_id", "start_date", "planned_end", "legal_basis", "decision_reference"]);
+            let view = view(conn, &st, row, audience, &child, at)?;
+            audit::append(conn, &[end_event, create_event])?;
+            Ok(Ok(view))
+        })
+        .await??;
+    Ok(created(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    end_date: NaiveDate,
+    end_reason: EndReason,
+}
+
+pub async fn end(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<EndInput>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let view = state
+        .db
+        .transaction(move |conn| {
+            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Update, at)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if row.cancelled_at.is_some() || row.end_date.is_some() {
+                return Ok(Err(AppError::conflict("the placement has already ended or been cancelled")));
+            }
+            if input.end_date < row.start_date || input.end_date > row.planned_end {
+                return Ok(Err(AppError::rule("end_date", format!("must be between the start ({}) and the planned end ({}); change the planned end first to go beyond it", row.start_date, row.planned_end))));
+            }
+            let event = actor.event(AuditAction::Update, EntityType::Placement, Some(id), at.now).about(&child).changed(["end_date", "end_reason"]);
+            let updated: PlacementRow = diesel::update(placements::table.find(id))
+                .set((
+                    placements::end_date.eq(input.end_date),
+                    placements::end_reason.eq(input.end_reason),
+                    placements::updated_at.eq(at.now),
+                    placements::version.eq(placements::version + 1),
+                    placements::last_audit_event_id.eq(event.id),
+                ))
+                .returning(PlacementRow::as_returning())
+                .get_result(conn)
+                .map_err(placement_db_error)?;
+            let view = view(conn, &st, updated, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok(Ok(view))
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    reason: String,
+}
+
+/// A mistaken placement is cancelled, never deleted: it stays in the history with its reason.
+pub async fn cancel(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<CancelInput>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let reason = input.reason.trim().to_owned();
+    if !(3..=2000).contains(&reason.chars().count()) {
+        return Err(AppError::rule("reason", "say why, in 3 to 2000 characters"));
+    }
+    let at = moment(&state);
+    let st = state.clone();
+    let view = state
+        .db
+        .transaction(move |conn| {
+            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Cancel, at)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if row.cancelled_at.is_some() {
+                return Ok(Err(AppError::conflict("the placement is already cancelled")));
+            }
+            let event = actor.event(AuditAction::Cancel, EntityType::Placement, Some(id), at.now).about(&child).changed(["cancelled_at", "cancellation_reason"]).purpose(reason.clone());
+            let updated: PlacementRow = diesel::update(placements::table.find(id))
+                .set((
+                    placements::cancelled_at.eq(at.now),
+                    placements::cancellation_reason.eq(&reason),
+                    placements::updated_at.eq(at.now),
+                    placements::version.eq(placements::version + 1),
+                    placements::last_audit_event_id.eq(event.id),
+                ))
+                .returning(PlacementRow::as_returning())
+                .get_result(conn)?;
+            let view = view(conn, &st, updated, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok(Ok(view))
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    kind: ReviewKind,
+    decided_on: NaiveDate,
+    decision_reference: String,
+    continued_need: Option<bool>,
+}
+
+/// Records a reconsideration of continued need or a revised care plan; the next due date moves.
+pub async fn review(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<ReviewInput>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let at = moment(&state);
+    let st = state.clone();
+    let view = state
+        .db
+        .transaction(move |conn| {
+            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::RecordReview, AuditAction::Create, at)? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let mut errors = Vec::new();
+            let decision_reference = reference("decision_reference", &input.decision_reference, &mut errors);
+            if input.decided_on > at.today {
+                errors.push(FieldError::new("decided_on", "is in the future"));
+            }
+            if input.decided_on < row.start_date {
+                errors.push(FieldError::new("decided_on", "is before the placement started"));
+            }
+            if input.kind == ReviewKind::Reconsideration && input.continued_need.is_none() {
+                errors.push(FieldError::new("continued_need", "a reconsideration decides whether the need continues"));
+            }
+            if !errors.is_empty() {
+                return Ok(Err(AppError::unprocessable(errors)));
+            }
+            if status(&row, at.today) == Status::Cancelled {
+                return Ok(Err(AppError::conflict("the placement is cancelled")));
+            }
+            let review_id = Uuid::now_v7();
+            let event = actor.event(AuditAction::Create, EntityType::Placement, Some(id), at.now).about(&child).changed([format!("review:{}", input.kind)]);
+            diesel::insert_into(placement_reviews::table)
+                .values((
+                    placement_reviews::id.eq(review_id),
+                    placement_reviews::placement_id.eq(id),
+                    placement_reviews::kind.eq(input.kind),
+                    placement_reviews::decided_on.eq(input.decided_on),
+                    placement_reviews::decision_reference.eq(decision_reference),
+                    placement_reviews::continued_need.eq(input.continued_need),
+                    placement_reviews::created_at.eq(at.now),
+                    placement_reviews::last_audit_event_id.eq(event.id),
+                ))
+                .execute(conn)?;
+            let view = view(conn, &st, row, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok(Ok(view))
+        })
+        .await??;
+    Ok(HttpResponse::Created().json(view))
+}

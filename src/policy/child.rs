@@ -1,0 +1,191 @@
+//! Access to a child's data follows profession *and* relation: the assigned social secretary,
+//! staff of the facility where the child lives now, the manager of the responsible unit, or a
+//! time-limited emergency access. Without a relation the child does not exist for the caller
+//! (404); with one, the profession decides what she may do (else 403) and which view she gets.
+
+use uuid::Uuid;
+
+use super::{Profession, Scope};
+use crate::auth::actor::{Actor, Principal};
+
+/// What the caller is to this child.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relations {
+    pub assigned_secretary: bool,
+    pub facility_staff: bool,
+    pub emergency_access: bool,
+}
+
+/// The facts about a child that access depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildFacts {
+    pub id: Uuid,
+    pub responsible_unit_id: Uuid,
+    pub protected_identity: bool,
+    pub relations: Relations,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildAction {
+    Read,
+    Update,
+    AssignSecretaries,
+    ManagePlacements,
+    RecordReview,
+}
+
+/// Which view of the child the caller gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The assigned secretary: everything.
+    Case,
+    /// The unit manager or an emergency access: everything but, for a protected identity, the
+    /// name, address and facility.
+    Management,
+    /// Staff of the facility: what daily care needs, no identity numbers or asylum case.
+    Care,
+    /// Another system with `children:read`: administrative facts, no names.
+    System,
+}
+
+impl Audience {
+    /// Protected identity hides name, address and facility from everyone not directly involved.
+    pub fn sees_protected_fields(self) -> bool {
+        matches!(self, Audience::Case | Audience::Care)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Audience),
+    /// Known to the caller, but her profession may not do this: 403.
+    Forbidden,
+    /// Not hers to see: 404, indistinguishable from a child that does not exist.
+    Hidden,
+}
+
+pub fn is_unit_manager_of(actor: &Actor, unit_id: Uuid) -> bool {
+    matches!(
+        actor.principal,
+        Principal::User { profession: Profession::UnitManager, unit_id: Some(own), .. } if own == unit_id
+    )
+}
+
+pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decision {
+    let relations = child.relations;
+    let writes = !matches!(action, ChildAction::Read);
+    match &actor.principal {
+        Principal::Service { scopes, .. } => {
+            if !scopes.contains(&Scope::ChildrenRead) || writes {
+                Decision::Forbidden
+            } else if child.protected_identity {
+                Decision::Hidden
+            } else {
+                Decision::Allow(Audience::System)
+            }
+        }
+        Principal::User { profession, .. } => match profession {
+            Profession::SocialSecretary if relations.assigned_secretary => {
+                Decision::Allow(Audience::Case)
+            }
+            Profession::UnitManager if is_unit_manager_of(actor, child.responsible_unit_id) => {
+                Decision::Allow(Audience::Management)
+            }
+            Profession::SocialSecretary | Profession::UnitManager if relations.emergency_access => {
+                if writes {
+                    Decision::Forbidden
+                } else {
+                    Decision::Allow(Audience::Management)
+                }
+            }
+            Profession::HvbStaff | Profession::HousingStaff if relations.facility_staff => {
+                if writes {
+                    Decision::Forbidden
+                } else {
+                    Decision::Allow(Audience::Care)
+                }
+            }
+            Profession::SocialSecretary
+            | Profession::UnitManager
+            | Profession::HvbStaff
+            | Profession::HousingStaff => Decision::Hidden,
+            // Professions without case work see no child, whichever it is.
+            Profession::Administrator | Profession::Auditor | Profession::SystemAdmin => {
+                Decision::Forbidden
+            }
+        },
+    }
+}
+
+/// Who may ask for emergency access at all.
+pub fn may_request_emergency_access(actor: &Actor) -> bool {
+    matches!(
+        actor.profession(),
+        Some(Profession::SocialSecretary | Profession::UnitManager)
+    )
+}
+
+/// Who may register a child, and in which unit.
+pub fn may_register_child_in(actor: &Actor, unit_id: Uuid) -> bool {
+    matches!(
+        actor.principal,
+        Principal::User {
+            profession: Profession::SocialSecretary | Profession::UnitManager,
+            unit_id: Some(own),
+            ..
+        } if own == unit_id
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::actor::{RequestOrigin, SessionStage};
+
+    fn user(profession: Profession, unit: Uuid) -> Actor {
+        Actor {
+            principal: Principal::User { id: Uuid::now_v7(), profession, unit_id: Some(unit) },
+            session_id: Uuid::now_v7(),
+            stage: SessionStage::Full,
+            origin: RequestOrigin::default(),
+        }
+    }
+
+    fn child(unit: Uuid, relations: Relations, protected_identity: bool) -> ChildFacts {
+        ChildFacts { id: Uuid::now_v7(), responsible_unit_id: unit, protected_identity, relations }
+    }
+
+    #[test]
+    fn without_a_relation_a_child_is_hidden_from_case_workers() {
+        let unit = Uuid::now_v7();
+        let stranger = child(unit, Relations::default(), false);
+        for profession in [Profession::SocialSecretary, Profession::HvbStaff, Profession::HousingStaff] {
+            assert_eq!(decide(&user(profession, unit), &stranger, ChildAction::Read), Decision::Hidden);
+        }
+        let other_unit = Uuid::now_v7();
+        assert_eq!(decide(&user(Profession::UnitManager, other_unit), &stranger, ChildAction::Read), Decision::Hidden);
+        assert_eq!(decide(&user(Profession::UnitManager, unit), &stranger, ChildAction::Read), Decision::Allow(Audience::Management));
+    }
+
+    #[test]
+    fn staff_read_but_never_write_and_emergency_access_only_reads() {
+        let unit = Uuid::now_v7();
+        let placed_here = child(unit, Relations { facility_staff: true, ..Relations::default() }, false);
+        let staff = user(Profession::HvbStaff, unit);
+        assert_eq!(decide(&staff, &placed_here, ChildAction::Read), Decision::Allow(Audience::Care));
+        assert_eq!(decide(&staff, &placed_here, ChildAction::Update), Decision::Forbidden);
+        let opened = child(unit, Relations { emergency_access: true, ..Relations::default() }, false);
+        let secretary = user(Profession::SocialSecretary, unit);
+        assert_eq!(decide(&secretary, &opened, ChildAction::Read), Decision::Allow(Audience::Management));
+        assert_eq!(decide(&secretary, &opened, ChildAction::ManagePlacements), Decision::Forbidden);
+    }
+
+    #[test]
+    fn professions_without_case_work_are_refused_whatever_the_child() {
+        let unit = Uuid::now_v7();
+        let any = child(unit, Relations { assigned_secretary: true, facility_staff: true, emergency_access: true }, false);
+        for profession in [Profession::Administrator, Profession::Auditor, Profession::SystemAdmin] {
+            assert_eq!(decide(&user(profession, unit), &any, ChildAction::Read), Decision::Forbidden);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Rules that follow from law: ages, intervals, legal bases. They come from a file with a
+//! valid-from date per set (config/rules.toml, built in; TRYGG_RULES_FILE overrides it), so a
+//! change of law is a change of configuration. At start the sets are written to the database,
+//! whose triggers enforce the same ages.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::rule_sets;
+
+const BUILT_IN: &str = include_str!("../../config/rules.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LegalBasis {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub valid_from: NaiveDate,
+    pub supported_housing_min_age: u32,
+    pub special_reasons_below_age: u32,
+    pub placement_end_age: u32,
+    pub guardian_ends_at_age: u32,
+    pub reconsideration_interval_months: u32,
+    pub care_plan_revision_months: u32,
+    pub secretary_visit_interval_days: u32,
+    pub emergency_access_minutes: u32,
+    #[serde(rename = "legal_basis")]
+    pub legal_bases: Vec<LegalBasis>,
+}
+
+impl RuleSet {
+    pub fn legal_basis(&self, code: &str) -> Option<&LegalBasis> {
+        self.legal_bases.iter().find(|b| b.code == code)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Oldest first.
+    sets: Vec<RuleSet>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("cannot read the rules file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the rules file is not valid: {0}")]
+    Parse(String),
+    #[error("the rules are inconsistent: {0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rule_set: Vec<RuleSet>,
+}
+
+impl Rules {
+    pub fn built_in() -> Self {
+        Self::parse(BUILT_IN).expect("the built-in rules are valid (tested)")
+    }
+
+    /// The built-in rules, or those in TRYGG_RULES_FILE.
+    pub fn load() -> Result<Self, RulesError> {
+        match std::env::var("TRYGG_RULES_FILE") {
+            Ok(path) if !path.is_empty() => {
+                let text = std::fs::read_to_string(&path).map_err(|source| RulesError::Read { path, source })?;
+                Self::parse(&text)
+            }
+            _ => Ok(Self::built_in()),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, RulesError> {
+        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
+        let mut sets = file.rule_set;
+        sets.sort_by_key(|s| s.valid_from);
+        if sets.is_empty() {
+            return Err(RulesError::Invalid("no rule set".into()));
+        }
+        for pair in sets.windows(2) {
+            if pair[0].valid_from == pair[1].valid_from {
+                return Err(RulesError::Invalid(format!("two sets start on {}", pair[0].valid_from)));
+            }
+        }
+        for set in &sets {
+            let sane = set.supported_housing_min_age <= set.special_reasons_below_age
+                && set.special_reasons_below_age <= set.placement_end_age
+                && set.placement_end_age <= 30
+                && set.reconsideration_interval_months > 0
+                && set.care_plan_revision_months > 0
+                && set.secretary_visit_interval_days > 0
+                && set.emergency_access_minutes > 0
+                && !set.legal_bases.is_empty();
+            if !sane {
+                return Err(RulesError::Invalid(format!("the set from {} has impossible values", set.valid_from)));
+            }
+        }
+        Ok(Self { sets })
+    }
+
+    /// The set in force on `day` (the oldest set also covers anything before it).
+    pub fn on(&self, day: NaiveDate) -> &RuleSet {
+        self.sets
+            .iter()
+            .rev()
+            .find(|s| s.valid_from <= day)
+            .unwrap_or(&self.sets[0])
+    }
+
+    pub fn sets(&self) -> &[RuleSet] {
+        &self.sets
+    }
+
+    /// Replaces the database's copy, which its triggers read.
+    pub fn sync(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        conn.transaction(|conn| {
+            diesel::delete(rule_sets::table).execute(conn)?;
+            for set in &self.sets {
+                diesel::insert_into(rule_sets::table)
+                    .values((
+                        rule_sets::valid_from.eq(set.valid_from),
+                        rule_sets::supported_housing_min_age.eq(set.supported_housing_min_age as i32),
+                        rule_sets::special_reasons_below_age.eq(set.special_reasons_below_age as i32),
+                        rule_sets::placement_end_age.eq(set.placement_end_age as i32),
+                        rule_sets::document.eq(serde_json::to_value(set).unwrap_or_default()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_rules_parse_and_the_newest_set_in_force_applies() {
+        let rules = Rules::built_in();
+        let before = rules.on(NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
+        let after = rules.on(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
+        assert!(before.legal_basis("SoL-4-1").is_some());
+        assert!(after.legal_basis("SoL-4-1").is_none());
+        assert!(after.legal_basis("SoL2025-insats").is_some());
+        assert_eq!(after.placement_end_age, 21);
+    }
+
+    #[test]
+    fn impossible_rules_are_refused() {
+        let text = BUILT_IN.replacen("supported_housing_min_age = 16", "supported_housing_min_age = 19", 1);
+        assert!(matches!(Rules::parse(&text), Err(RulesError::Invalid(_))));
+        assert!(matches!(Rules::parse("rule_set = []"), Err(RulesError::Invalid(_))));
+    }
+}

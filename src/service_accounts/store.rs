@@ -1,0 +1,228 @@
+//! Reading and writing service accounts. Every write names the audit event of its change; the
+//! secret hash is written here and never read back out (only the token endpoint verifies it).
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use rand::RngCore;
+use uuid::Uuid;
+
+use crate::db::schema::service_accounts;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::pagination::Page;
+use crate::policy::Scope;
+use crate::users::store::validate_username;
+
+/// Random bytes in a client secret: 256 bits, far beyond guessing.
+pub const SECRET_BYTES: usize = 32;
+/// Marks a string as a Trygg client secret, so a leaked one is easy to recognise in a scan.
+pub const SECRET_PREFIX: &str = "cs_";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = service_accounts)]
+pub struct ServiceAccountRow {
+    pub id: Uuid,
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl ServiceAccountRow {
+    /// The scopes granted, as the token endpoint and the policy read them: a name this build
+    /// does not know grants nothing.
+    pub fn granted(&self) -> Vec<Scope> {
+        self.scopes.iter().filter_map(|s| Scope::parse(s)).collect()
+    }
+}
+
+/// A validated request to register a client system.
+pub struct NewServiceAccount {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
+/// Client ids follow the rule for usernames (and the table's CHECK): lowercased and trimmed.
+pub fn validate_client_id(client_id: &str) -> Result<String, FieldError> {
+    validate_username(client_id).map_err(|e| FieldError::new("client_id", e.message))
+}
+
+pub fn validate_name(name: &str) -> Result<String, FieldError> {
+    let name = name.trim();
+    if (1..=200).contains(&name.chars().count()) {
+        Ok(name.to_owned())
+    } else {
+        Err(FieldError::new("name", "1 to 200 characters"))
+    }
+}
+
+/// At least one scope; duplicates collapse, and the order is fixed so changes compare simply.
+pub fn validate_scopes(mut scopes: Vec<Scope>) -> Result<Vec<Scope>, FieldError> {
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        Err(FieldError::new("scopes", "grant at least one scope"))
+    } else {
+        Ok(scopes)
+    }
+}
+
+/// A fresh client secret: `cs_` and 32 random bytes from the operating system, base64url.
+pub fn new_client_secret() -> String {
+    let mut bytes = [0u8; SECRET_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{SECRET_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+fn scope_names(scopes: &[Scope]) -> Vec<&'static str> {
+    scopes.iter().map(|s| s.as_str()).collect()
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    account: &NewServiceAccount,
+    secret_hash: &str,
+    audit_event_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceAccountRow> {
+    diesel::insert_into(service_accounts::table)
+        .values((
+            service_accounts::id.eq(Uuid::now_v7()),
+            service_accounts::client_id.eq(&account.client_id),
+            service_accounts::name.eq(&account.name),
+            service_accounts::secret_hash.eq(secret_hash),
+            service_accounts::scopes.eq(scope_names(&account.scopes)),
+            service_accounts::created_at.eq(now),
+            service_accounts::updated_at.eq(now),
+            service_accounts::last_audit_event_id.eq(audit_event_id),
+        ))
+        .returning(ServiceAccountRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::Conflict {
+                    detail: "that client id is taken".into(),
+                    errors: vec![FieldError::new("client_id", "is taken")],
+                }
+            }
+            other => other.into(),
+        })
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<ServiceAccountRow>> {
+    Ok(service_accounts::table
+        .find(id)
+        .select(ServiceAccountRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// One page, in id (creation) order; `page.limit + 1` rows, so the caller sees if more follow.
+pub fn list(conn: &mut PgConnection, page: Page) -> AppResult<Vec<ServiceAccountRow>> {
+    let mut query = service_accounts::table
+        .select(ServiceAccountRow::as_select())
+        .order(service_accounts::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(service_accounts::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// What an update sets; the caller has merged the request into the current row.
+pub struct Changes<'a> {
+    pub name: &'a str,
+    pub scopes: &'a [Scope],
+    pub active: bool,
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: Changes<'_>,
+    audit_event_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceAccountRow> {
+    Ok(diesel::update(service_accounts::table.find(id))
+        .set((
+            service_accounts::name.eq(changes.name),
+            service_accounts::scopes.eq(scope_names(changes.scopes)),
+            service_accounts::active.eq(changes.active),
+            service_accounts::updated_at.eq(now),
+            service_accounts::version.eq(service_accounts::version + 1),
+            service_accounts::last_audit_event_id.eq(audit_event_id),
+        ))
+        .returning(ServiceAccountRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Replaces the secret: from now on only the new one verifies.
+pub fn set_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    secret_hash: &str,
+    audit_event_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Option<ServiceAccountRow>> {
+    Ok(diesel::update(service_accounts::table.find(id))
+        .set((
+            service_accounts::secret_hash.eq(secret_hash),
+            service_accounts::updated_at.eq(now),
+            service_accounts::version.eq(service_accounts::version + 1),
+            service_accounts::last_audit_event_id.eq(audit_event_id),
+        ))
+        .returning(ServiceAccountRow::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_prefixed_base64url_of_32_random_bytes() {
+        let secret = new_client_secret();
+        let encoded = secret.strip_prefix(SECRET_PREFIX).expect("prefixed");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .expect("base64url without padding");
+        assert_eq!(bytes.len(), SECRET_BYTES);
+        assert_ne!(secret, new_client_secret());
+    }
+
+    #[test]
+    fn client_ids_follow_the_username_rule_and_name_their_field() {
+        assert_eq!(
+            validate_client_id(" Ekonomi-System ").unwrap(),
+            "ekonomi-system"
+        );
+        let error = validate_client_id("x").unwrap_err();
+        assert_eq!(error.field, "client_id");
+        assert!(validate_client_id("-leading").is_err());
+        assert!(validate_client_id("has space").is_err());
+    }
+
+    #[test]
+    fn scopes_must_be_granted_and_collapse_duplicates() {
+        assert_eq!(validate_scopes(vec![]).unwrap_err().field, "scopes");
+        assert_eq!(
+            validate_scopes(vec![
+                Scope::VisitsWrite,
+                Scope::CapacityRead,
+                Scope::VisitsWrite
+            ])
+            .unwrap(),
+            [Scope::CapacityRead, Scope::VisitsWrite]
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! Stories about registering children, seeing them, and who may not.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use trygg::policy::Profession;
+use uuid::Uuid;
+
+use crate::helpers::users::{Session, TestUser};
+use crate::helpers::{problem, spawn_app, TestApp};
+
+/// A unit with a secretary and a manager, both logged in.
+pub struct Office {
+    pub unit: Uuid,
+    pub secretary: TestUser,
+    pub secretary_session: Session,
+    pub manager: TestUser,
+    pub manager_session: Session,
+}
+
+pub async fn office(app: &TestApp, name: &str) -> Office {
+    let unit = app.create_unit(name);
+    let secretary = app.create_user(Profession::SocialSecretary, Some(unit));
+    let manager = app.create_user(Profession::UnitManager, Some(unit));
+    let secretary_session = app.login(&secretary).await;
+    app.clock.advance(chrono::Duration::seconds(31));
+    let manager_session = app.login(&manager).await;
+    Office { unit, secretary, secretary_session, manager, manager_session }
+}
+
+pub fn child_body(unit: Uuid, given: &str, date_of_birth: &str) -> Value {
+    json!({
+        "given_name": given,
+        "family_name": "Ahmadi",
+        "date_of_birth": date_of_birth,
+        "date_of_birth_assessed": true,
+        "sex": "male",
+        "country_of_origin": "Afghanistan",
+        "languages": ["dari", "pashto"],
+        "interpreter_needed": true,
+        "asylum_status": "asylum_seeker",
+        "arrival_date": "2026-02-01",
+        "guardian": {"name": "Gunnel Gode", "phone": "070-123 45 67", "appointed_on": "2026-02-10"},
+        "responsible_unit_id": unit,
+    })
+}
+
+/// Registers a child as `session`; returns its id.
+pub async fn register(app: &TestApp, session: &Session, body: Value) -> Uuid {
+    let response = app.as_user(session).post("/api/v1/children", body).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "registration failed: {body}");
+    body["child"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn read(app: &TestApp, session: &Session, child: Uuid) -> reqwest::Response {
+    app.as_user(session).get(&format!("/api/v1/children/{child}")).await
+}
+
+async fn patch(app: &TestApp, session: &Session, child: Uuid, if_match: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(Method::PATCH, app.url(&format!("/api/v1/children/{child}")))
+        .bearer_auth(&session.access_token)
+        .json(&body);
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    request.send().await.unwrap()
+}
+
+fn audit_events_about(app: &TestApp, child: Uuid, action: &str) -> i64 {
+    use diesel::prelude::*;
+    use trygg::db::schema::audit_events::dsl as a;
+    a::audit_events
+        .filter(a::child_id.eq(child))
+        .filter(a::action.eq(action))
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_social_secretary_registers_a_child_who_joins_her_caseload() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+
+    let view: Value = read(&app, &north.secretary_session, child).await.json().await.unwrap();
+    assert_eq!(view["given_name"], "Ali");
+    assert_eq!(view["age_limits"]["age"], 15);
+    assert_eq!(view["age_limits"]["last_placement_day"], "2031-05-19");
+    assert_eq!(view["guardian"]["appointment_ends_on"], "2028-05-20");
+    assert_eq!(view["secretaries"], json!([north.secretary.id]));
+
+    let list: Value = app.as_user(&north.secretary_session).get("/api/v1/children").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], child.to_string());
+    // Registering, reading it and listing it are each in the audit log, naming the child.
+    assert_eq!(audit_events_about(&app, child, "create"), 1);
+    assert_eq!(audit_events_about(&app, child, "read"), 2);
+}
+
+#[actix_web::test]
+async fn registration_names_every_field_at_fault() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let mut body = child_body(north.unit, "Ali", "2030-01-01");
+    body["personal_identity_number"] = json!("811218-9877");
+    body["dossier_number"] = json!("12ab");
+    let response = app.as_user(&north.secretary_session).post("/api/v1/children", body).await;
+    let problem = problem(response, 422).await;
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"date_of_birth"), "{fields:?}");
+    assert!(fields.contains(&"personal_identity_number"), "{fields:?}");
+    assert!(fields.contains(&"dossier_number"), "{fields:?}");
+
+    let mut missing = child_body(north.unit, "Ali", "2010-05-20");
+    missing.as_object_mut().unwrap().remove("sex");
+    let body = crate::helpers::problem(app.as_user(&north.secretary_session).post("/api/v1/children", missing).await, 400).await;
+    assert_eq!(body["errors"][0]["field"], "sex");
+}
+
+#[actix_web::test]
+async fn a_known_dossier_number_is_refused_and_a_namesake_is_pointed_out() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let mut first = child_body(north.unit, "Ali", "2010-05-20");
+    first["dossier_number"] = json!("1234567");
+    let existing = register(&app, &north.secretary_session, first.clone()).await;
+
+    let again = app.as_user(&north.secretary_session).post("/api/v1/children", first).await;
+    let body = problem(again, 409).await;
+    assert_eq!(body["errors"][0]["field"], "dossier_number");
+
+    let namesake = app.as_user(&north.secretary_session).post("/api/v1/children", child_body(north.unit, "Ali", "2010-05-20")).await;
+    assert_eq!(namesake.status(), 201);
+    let body: Value = namesake.json().await.unwrap();
+    assert_eq!(body["possible_duplicates"][0]["id"], existing.to_string());
+}
+
+#[actix_web::test]
+async fn a_child_outside_ones_reach_does_not_exist_for_the_caller() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+
+    let colleague = app.create_user(Profession::SocialSecretary, Some(north.unit));
+    let colleague_session = app.login(&colleague).await;
+    problem(read(&app, &colleague_session, child).await, 404).await;
+    problem(read(&app, &south.manager_session, child).await, 404).await;
+    problem(read(&app, &south.secretary_session, child).await, 404).await;
+    let unknown = read(&app, &north.secretary_session, Uuid::now_v7()).await;
+    assert_eq!(problem(unknown, 404).await["type"], "urn:trygg:problem:not-found");
+    assert_eq!(read(&app, &north.manager_session, child).await.status(), 200);
+
+    for profession in [Profession::Administrator, Profession::Auditor, Profession::SystemAdmin] {
+        let user = app.create_user(profession, None);
+        let session = app.login(&user).await;
+        problem(read(&app, &session, child).await, 403).await;
+    }
+    // Refusals leave a denied event and nothing else.
+    use diesel::prelude::*;
+    use trygg::db::schema::audit_events::dsl as a;
+    let denied: i64 = a::audit_events.filter(a::child_id.eq(child)).filter(a::outcome.eq("denied")).count().get_result(&mut app.db.superuser()).unwrap();
+    assert!(denied >= 3);
+}
+
+#[actix_web::test]
+async fn hvb_staff_see_the_children_living_in_their_home_and_nobody_else() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let staff = app.create_user(Profession::HvbStaff, Some(north.unit));
+    let other_staff = app.create_user(Profession::HvbStaff, Some(north.unit));
+    let home = app.arrange_facility(north.unit, "hvb", 5, &[staff.id]);
+    app.arrange_facility(north.unit, "hvb", 5, &[other_staff.id]);
+    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let placed = app
+        .as_user(&north.secretary_session)
+        .post(&format!("/api/v1/children/{child}/placements"), json!({"facility_id": home, "start_date": "2026-03-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-17"}))
+        .await;
+    assert_eq!(placed.status(), 201);
+
+    let staff_session = app.login(&staff).await;
+    app.clock.advance(chrono::Duration::seconds(31));
+    let other_session = app.login(&other_staff).await;
+    let view: Value = read(&app, &staff_session, child).await.json().await.unwrap();
+    assert_eq!(view["given_name"], "Ali");
+    assert_eq!(view["interpreter_needed"], true);
+    assert!(view.get("dossier_number").is_none() && view.get("asylum_status").is_none() && view.get("personal_identity_number").is_none());
+    problem(read(&app, &other_session, child).await, 404).await;
+    let list: Value = app.as_user(&staff_session).get("/api/v1/children").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // Staff may read but not change.
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"].to_str().unwrap().to_owned();
+    problem(patch(&app, &staff_session, child, Some(&tag), json!({"languages": ["dari"]})).await, 403).await;
+}
+
+#[actix_web::test]
+async fn a_protected_identity_is_hidden_from_everyone_not_directly_assigned() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let mut body = child_body(north.unit, "Ali", "2010-05-20");
+    body["protection_level"] = json!("protected_registration");
+    let child = register(&app, &north.secretary_session, body).await;
+
+    let own: Value = read(&app, &north.secretary_session, child).await.json().await.unwrap();
+    assert_eq!(own["given_name"], "Ali");
+    assert_eq!(own["identity_withheld"], false);
+    let managed: Value = read(&app, &north.manager_session, child).await.json().await.unwrap();
+    assert!(managed.get("given_name").is_none() && managed.get("family_name").is_none());
+    assert_eq!(managed["identity_withheld"], true);
+    let listed: Value = app.as_user(&north.manager_session).get("/api/v1/children").await.json().await.unwrap();
+    assert!(listed["items"][0].get("given_name").is_none());
+}
+
+#[actix_web::test]
+async fn emergency_access_opens_a_child_for_a_while_with_the_reason_on_record() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let url = format!("/api/v1/children/{child}/emergency-access");
+
+    let too_short = app.as_user(&south.secretary_session).post(&url, json!({"reason": "urgent"})).await;
+    problem(too_short, 422).await;
+    let granted = app.as_user(&south.secretary_session).post(&url, json!({"reason": "Police called at night; the child was found alone in our city"})).await;
+    assert_eq!(granted.status(), 201);
+    assert_eq!(read(&app, &south.secretary_session, child).await.status(), 200);
+    assert_eq!(audit_events_about(&app, child, "emergency_access"), 1);
+
+    app.clock.advance(chrono::Duration::minutes(61));
+    let fresh = app.login(&south.secretary).await;
+    problem(read(&app, &fresh, child).await, 404).await;
+
+    let staff = app.create_user(Profession::HvbStaff, Some(south.unit));
+    let staff_session = app.login(&staff).await;
+    problem(app.as_user(&staff_session).post(&url, json!({"reason": "I would like to see this child please"})).await, 403).await;
+}
+
+#[actix_web::test]
+async fn two_people_editing_a_child_never_overwrite_each_other() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"].to_str().unwrap().to_owned();
+
+    problem(patch(&app, &north.secretary_session, child, None, json!({"languages": ["dari"]})).await, 428).await;
+    let first = patch(&app, &north.secretary_session, child, Some(&tag), json!({"languages": ["dari"], "guardian": null})).await;
+    assert_eq!(first.status(), 200);
+    let updated: Value = first.json().await.unwrap();
+    assert_eq!(updated["languages"], json!(["dari"]));
+    assert!(updated["guardian"]["name"].is_null());
+    problem(patch(&app, &north.manager_session, child, Some(&tag), json!({"interpreter_needed": false})).await, 409).await;
+    let bad = patch(&app, &north.secretary_session, child, Some(&format!("\"{}-2\"", child.simple())), json!({"date_of_birth": "2040-01-01"})).await;
+    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "date_of_birth");
+}

@@ -1,0 +1,112 @@
+//! Stories about `trygg create-user`, the command that makes the first administrator: run as
+//! the built binary, as an operator would, against the test's own database.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, spawn_app, TestApp};
+
+const PASSWORD: &str = "ett långt och hemligt lösenord";
+
+/// `trygg create-user --username NAME --profession system_admin`, against the app's database.
+/// Runs in an empty directory so no `.env` of the developer's leaks in.
+fn create_user(app: &TestApp, username: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trygg"));
+    command
+        .args(["create-user", "--username", username])
+        .args(["--profession", "system_admin"])
+        .env("DATABASE_URL", app.db.url())
+        .env_remove("TRYGG_PASSWORD")
+        .env_remove("TRYGG_DEV")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(mut command: Command) -> Output {
+    command.output().expect("run the trygg binary")
+}
+
+fn run_with_stdin(mut command: Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the trygg binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("wait for the trygg binary")
+}
+
+fn assert_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Logs in with only a password; a new person has no second factor yet.
+async fn first_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.token_request(json!({"grant_type": "password", "username": username, "password": password}))
+        .await
+}
+
+#[actix_web::test]
+async fn an_operator_creates_the_first_administrator_with_the_password_in_the_environment() {
+    let app = spawn_app().await;
+    let mut command = create_user(&app, "Forsta-Admin");
+    command.env("TRYGG_PASSWORD", PASSWORD);
+    let output = run(command);
+    assert_succeeded(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created user forsta-admin"));
+
+    let response = first_login(&app, "forsta-admin", PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(
+        tokens["mfa_enrolment_required"], true,
+        "she must enrol a second factor before anything else"
+    );
+}
+
+#[actix_web::test]
+async fn an_operator_may_type_the_password_on_standard_input_instead() {
+    let app = spawn_app().await;
+    let output = run_with_stdin(create_user(&app, "skript-admin"), &format!("{PASSWORD}\n"));
+    assert_succeeded(&output);
+
+    let response = first_login(&app, "skript-admin", PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(tokens["mfa_enrolment_required"], true);
+}
+
+#[actix_web::test]
+async fn a_weak_password_is_refused_and_no_user_is_created() {
+    let app = spawn_app().await;
+    let mut command = create_user(&app, "svag-admin");
+    command.env("TRYGG_PASSWORD", "kort");
+    let output = run(command);
+    assert!(!output.status.success(), "a weak password must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("password"), "{stderr}");
+    assert!(
+        !stderr.contains("kort"),
+        "the password is never echoed: {stderr}"
+    );
+
+    let typed = run_with_stdin(create_user(&app, "svag-admin"), "aaaaaaaaaaaaaaaa\n");
+    assert!(!typed.status.success(), "one repeated character must fail");
+
+    problem(first_login(&app, "svag-admin", "kort").await, 401).await;
+}
