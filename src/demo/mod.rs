@@ -1,7 +1,9 @@
 //! Demo data for a newcomer's local database. Development mode only; running it again gives
 //! the demo users a new password and adds nothing twice.
 
-use diesel::{Connection, PgConnection};
+mod cases;
+
+use diesel::prelude::*;
 use rand::Rng;
 
 use crate::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType};
@@ -57,6 +59,8 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
     }
     crate::db::run_migrations(database_url)?;
     let mut conn = PgConnection::establish(database_url)?;
+    let rules = crate::rules::Rules::load().map_err(AppError::internal)?;
+    rules.sync(&mut conn).map_err(AppError::from)?;
     let password = demo_password();
     let hash = hash_password(&password).map_err(AppError::internal)?;
     let now = chrono::Utc::now();
@@ -114,6 +118,16 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
                 }
                 .changed(["password"]),
             );
+        }
+        let no_children_yet: i64 = crate::db::schema::children::table.count().get_result(conn)?;
+        if no_children_yet == 0 {
+            let user_id = |conn: &mut PgConnection, name: &str| -> Result<uuid::Uuid, AppError> {
+                Ok(store::find_by_username(conn, name)?.map(|u| u.id).ok_or_else(|| AppError::internal("demo user missing"))?)
+            };
+            let staff = [(0, user_id(conn, "erik")?), (3, user_id(conn, "sara")?)];
+            let homes = cases::facilities(conn, &unit_ids, &staff, &mut events)?;
+            let secretaries = [user_id(conn, "anna")?, user_id(conn, "omar")?];
+            cases::children_and_placements(conn, &rules, &unit_ids, &secretaries, &homes, &mut events)?;
         }
         audit::append(conn, &events)
     })?;

@@ -1,6 +1,7 @@
 //! The test harness: `spawn_app()` and a `TestApp` whose methods read like what users do.
 
 pub mod arrange;
+pub mod care;
 pub mod database;
 pub mod db_proxy;
 pub mod service_accounts;
