@@ -22,6 +22,7 @@ RUN mkdir src \
 # copied in case the code includes the spec.
 COPY src ./src
 COPY migrations ./migrations
+COPY config ./config
 COPY api-spec ./api-spec
 # touch: make sure cargo sees the sources as newer than the stub build above.
 RUN touch src/main.rs src/lib.rs \
@@ -38,10 +39,13 @@ RUN groupadd --system --gid 10001 trygg \
  && useradd --system --uid 10001 --gid trygg --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin trygg
 COPY --from=builder /usr/local/bin/trygg /usr/local/bin/trygg
+# Signed audit checkpoints live outside the database; mount a volume here.
+RUN mkdir -p /var/lib/trygg && chown trygg:trygg /var/lib/trygg
 
 USER trygg:trygg
 # Inside a container the service must listen on all interfaces to be reachable.
 ENV TRYGG_BIND=0.0.0.0:8080 \
+    TRYGG_AUDIT_CHECKPOINT_FILE=/var/lib/trygg/audit-checkpoints.jsonl \
     RUST_LOG=info
 EXPOSE 8080
 # No HEALTHCHECK: the slim image has no curl/wget. Orchestrators should probe

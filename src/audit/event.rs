@@ -48,6 +48,8 @@ crate::text_enum! {
         Child = "child",
         Facility = "facility",
         Placement = "placement",
+        /// A report of counts only (e.g. capacity), about no one.
+        Report = "report",
         ServiceAccount = "service_account",
         Session = "session",
         Unit = "unit",

@@ -5,6 +5,7 @@ pub mod child;
 pub mod enforce;
 pub mod facility;
 pub mod profession;
+pub mod report;
 
 pub use profession::{Profession, Scope};
 
@@ -29,6 +30,10 @@ pub enum Action {
     /// Open and change facilities and their staff: unit managers, and only in their own unit
     /// (`facility::may_manage`).
     ManageFacilities,
+    /// See capacity figures (occupancy, forecast, turnover; counts only): unit managers (their
+    /// own unit, `report::capacity_scope`), administrators (statistics, every unit) and systems
+    /// with `capacity:read`.
+    ReadCapacity,
 }
 
 /// Whether `actor` may do `action`.
@@ -59,6 +64,12 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         }
         (Principal::Service { scopes, .. }, Action::ReadFacilities) => {
             scopes.contains(&Scope::CapacityRead) || scopes.contains(&Scope::PlacementsRead)
+        }
+        (Principal::User { profession, .. }, Action::ReadCapacity) => {
+            matches!(profession, Profession::UnitManager | Profession::Administrator)
+        }
+        (Principal::Service { scopes, .. }, Action::ReadCapacity) => {
+            scopes.contains(&Scope::CapacityRead)
         }
         (Principal::Service { .. }, _) => false,
     }
