@@ -19,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod placements;
 pub mod policy;
+pub mod reports;
 pub mod routes;
 pub mod rules;
 pub mod service_accounts;

@@ -4,6 +4,7 @@ use crate::audit::routes as audit;
 use crate::children::routes as children;
 use crate::facilities::routes as facilities;
 use crate::placements::routes as placements;
+use crate::reports::routes as reports;
 use crate::service_accounts::routes as service_accounts;
 use crate::units::routes as units;
 use crate::users::{me, routes as users};
@@ -65,4 +66,5 @@ crate::route_table! {
     "/api/v1/placements/{id}/end" => { POST Bearer => placements::end },
     "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },
     "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },
+    "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
 }

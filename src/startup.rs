@@ -131,6 +131,7 @@ impl Application {
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))
+                .wrap(from_fn(crate::http::idempotency::idempotency))
                 .wrap(from_fn(request_context))
         })
         .workers(options.workers)

@@ -50,6 +50,8 @@ crate::text_enum! {
         Placement = "placement",
         /// A report of counts only (e.g. capacity), about no one.
         Report = "report",
+        /// A stored answer sent again for a repeated Idempotency-Key.
+        ReplayedResponse = "replayed_response",
         ServiceAccount = "service_account",
         Session = "session",
         Unit = "unit",

@@ -245,6 +245,18 @@ diesel::joinable!(placement_reviews -> placements (placement_id));
 diesel::joinable!(emergency_accesses -> children (child_id));
 diesel::joinable!(emergency_accesses -> users (user_id));
 
+diesel::table! {
+    idempotency_keys (owner, key) {
+        owner -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Jsonb>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> service_accounts (service_account_id));

@@ -2,6 +2,7 @@
 
 pub mod etag;
 pub mod form;
+pub mod idempotency;
 pub mod json;
 pub mod pagination;
 pub mod request_context;

@@ -63,8 +63,14 @@ mod tests {
     #[test]
     fn unit_managers_administrators_and_capacity_systems_read_capacity() {
         let unit = Some(Uuid::now_v7());
-        assert!(allows(&user(Profession::UnitManager, unit), Action::ReadCapacity));
-        assert!(allows(&user(Profession::Administrator, None), Action::ReadCapacity));
+        assert!(allows(
+            &user(Profession::UnitManager, unit),
+            Action::ReadCapacity
+        ));
+        assert!(allows(
+            &user(Profession::Administrator, None),
+            Action::ReadCapacity
+        ));
         for profession in [
             Profession::SocialSecretary,
             Profession::HvbStaff,
@@ -72,11 +78,25 @@ mod tests {
             Profession::Auditor,
             Profession::SystemAdmin,
         ] {
-            assert!(!allows(&user(profession, unit), Action::ReadCapacity), "{profession}");
+            assert!(
+                !allows(&user(profession, unit), Action::ReadCapacity),
+                "{profession}"
+            );
         }
-        let system = |scopes| actor(Principal::Service { id: Uuid::now_v7(), scopes });
-        assert!(allows(&system(vec![Scope::CapacityRead]), Action::ReadCapacity));
-        assert!(!allows(&system(vec![Scope::PlacementsRead, Scope::ReportsRead]), Action::ReadCapacity));
+        let system = |scopes| {
+            actor(Principal::Service {
+                id: Uuid::now_v7(),
+                scopes,
+            })
+        };
+        assert!(allows(
+            &system(vec![Scope::CapacityRead]),
+            Action::ReadCapacity
+        ));
+        assert!(!allows(
+            &system(vec![Scope::PlacementsRead, Scope::ReportsRead]),
+            Action::ReadCapacity
+        ));
     }
 
     #[test]
@@ -84,9 +104,15 @@ mod tests {
         let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
         let manager = user(Profession::UnitManager, Some(own));
         assert_eq!(capacity_scope(&manager, None), Some(ReportScope::Unit(own)));
-        assert_eq!(capacity_scope(&manager, Some(own)), Some(ReportScope::Unit(own)));
+        assert_eq!(
+            capacity_scope(&manager, Some(own)),
+            Some(ReportScope::Unit(own))
+        );
         assert_eq!(capacity_scope(&manager, Some(other)), None);
-        assert_eq!(capacity_scope(&user(Profession::UnitManager, None), None), None);
+        assert_eq!(
+            capacity_scope(&user(Profession::UnitManager, None), None),
+            None
+        );
     }
 
     #[test]
@@ -94,7 +120,10 @@ mod tests {
         let unit = Uuid::now_v7();
         let admin = user(Profession::Administrator, None);
         assert_eq!(capacity_scope(&admin, None), Some(ReportScope::AllUnits));
-        assert_eq!(capacity_scope(&admin, Some(unit)), Some(ReportScope::Unit(unit)));
+        assert_eq!(
+            capacity_scope(&admin, Some(unit)),
+            Some(ReportScope::Unit(unit))
+        );
         let system = actor(Principal::Service {
             id: Uuid::now_v7(),
             scopes: vec![Scope::CapacityRead],

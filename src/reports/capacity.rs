@@ -212,7 +212,12 @@ fn offset(from: NaiveDate, to: NaiveDate) -> i64 {
 /// The report for `units` and their `facilities` (active ones), from every non-cancelled
 /// placement in `stays` that overlaps `window.span()` (others are ignored, as are stays in
 /// facilities not listed). Units and facilities come out ordered by name.
-pub fn report(window: Window, units: &[Unit], facilities: &[Facility], stays: &[Stay]) -> CapacityReport {
+pub fn report(
+    window: Window,
+    units: &[Unit],
+    facilities: &[Facility],
+    stays: &[Stay],
+) -> CapacityReport {
     let days = window.days.max(1) as usize;
     let (today, forecast_end) = (window.today, window.forecast_end());
     let (stats_from, stats_to) = (window.statistics_from(), window.statistics_to());
@@ -228,10 +233,16 @@ pub fn report(window: Window, units: &[Unit], facilities: &[Facility], stays: &[
         .collect();
     // Per facility, +1 on the first forecast day a stay holds a place and -1 on the day after
     // its last; a running sum then gives each day's occupancy.
-    let mut changes: HashMap<Uuid, Vec<i64>> = facilities.iter().map(|f| (f.id, vec![0; days + 1])).collect();
+    let mut changes: HashMap<Uuid, Vec<i64>> = facilities
+        .iter()
+        .map(|f| (f.id, vec![0; days + 1]))
+        .collect();
 
     for stay in stays {
-        let (Some(tally), Some(change)) = (tallies.get_mut(&stay.facility_id), changes.get_mut(&stay.facility_id)) else {
+        let (Some(tally), Some(change)) = (
+            tallies.get_mut(&stay.facility_id),
+            changes.get_mut(&stay.facility_id),
+        ) else {
             continue;
         };
         let last = effective_last_day(stay, window.placement_end_age);
@@ -361,24 +372,50 @@ mod tests {
             stay(&a, "2026-03-11", "2031-05-19"),
             stay(&b, "2025-06-01", "2026-03-09"),
         ];
-        let r = report(window(90), &[north.clone()], &[b.clone(), a.clone()], &stays);
+        let r = report(
+            window(90),
+            &[north.clone()],
+            &[b.clone(), a.clone()],
+            &stays,
+        );
         assert_eq!(r.as_of, date("2026-03-10"));
         let unit = &r.units[0];
         assert_eq!((unit.figures.capacity, unit.figures.agreed_places), (6, 4));
         assert_eq!((unit.figures.occupied, unit.figures.free), (2, 4));
         assert_eq!(unit.facilities[0].name, "Almen", "ordered by name");
-        assert_eq!((unit.facilities[0].figures.occupied, unit.facilities[0].figures.free), (2, 2));
-        assert_eq!((unit.facilities[1].figures.occupied, unit.facilities[1].figures.free), (0, 2));
+        assert_eq!(
+            (
+                unit.facilities[0].figures.occupied,
+                unit.facilities[0].figures.free
+            ),
+            (2, 2)
+        );
+        assert_eq!(
+            (
+                unit.facilities[1].figures.occupied,
+                unit.facilities[1].figures.free
+            ),
+            (0, 2)
+        );
         assert_eq!(unit.facilities[0].figures.forecast.len(), 90);
-        assert_eq!(unit.facilities[0].figures.forecast[0].date, date("2026-03-10"));
-        assert_eq!(unit.facilities[0].figures.forecast[89].date, date("2026-06-07"));
+        assert_eq!(
+            unit.facilities[0].figures.forecast[0].date,
+            date("2026-03-10")
+        );
+        assert_eq!(
+            unit.facilities[0].figures.forecast[89].date,
+            date("2026-06-07")
+        );
     }
 
     #[test]
     fn a_place_frees_the_day_after_the_last_day() {
         let north = unit();
         let a = home(&north, "Almen", 3);
-        let stays = [stay(&a, "2026-01-01", "2026-04-15"), stay(&a, "2026-04-16", "2026-05-01")];
+        let stays = [
+            stay(&a, "2026-01-01", "2026-04-15"),
+            stay(&a, "2026-04-16", "2026-05-01"),
+        ];
         let r = report(window(90), &[north], &[a], &stays);
         let figures = &r.units[0].facilities[0].figures;
         assert_eq!(day(figures, "2026-04-15").occupied, 1);
@@ -386,7 +423,10 @@ mod tests {
         assert_eq!(day(figures, "2026-04-16").occupied, 1);
         assert_eq!(day(figures, "2026-05-01").free, 2);
         assert_eq!(day(figures, "2026-05-02").free, 3);
-        assert_eq!(r.units[0].figures.forecast, figures.forecast, "one home: the unit is the home");
+        assert_eq!(
+            r.units[0].figures.forecast, figures.forecast,
+            "one home: the unit is the home"
+        );
     }
 
     #[test]
@@ -425,15 +465,37 @@ mod tests {
             stay(&b, "2026-02-01", "2026-04-30"),
         ];
         let r = report(window(30), &[north], &[a, b], &stays);
-        assert_eq!(r.statistics_period, Period { from: date("2025-03-10"), to: date("2026-03-09") });
+        assert_eq!(
+            r.statistics_period,
+            Period {
+                from: date("2025-03-10"),
+                to: date("2026-03-09")
+            }
+        );
         let unit = &r.units[0];
         let almen = &unit.facilities[0].figures;
         assert_eq!(almen.ended_placements, 3);
         assert_eq!(almen.turnover_per_place, Some(0.75));
-        assert_eq!(almen.average_stay_days, Some(round((10.0 + 31.0 + 10.0) / 3.0, 1)));
+        assert_eq!(
+            almen.average_stay_days,
+            Some(round((10.0 + 31.0 + 10.0) / 3.0, 1))
+        );
         let bjorken = &unit.facilities[1].figures;
-        assert_eq!((bjorken.ended_placements, bjorken.turnover_per_place, bjorken.average_stay_days), (0, Some(0.0), None));
-        assert_eq!((unit.figures.ended_placements, unit.figures.turnover_per_place), (3, Some(0.5)));
+        assert_eq!(
+            (
+                bjorken.ended_placements,
+                bjorken.turnover_per_place,
+                bjorken.average_stay_days
+            ),
+            (0, Some(0.0), None)
+        );
+        assert_eq!(
+            (
+                unit.figures.ended_placements,
+                unit.figures.turnover_per_place
+            ),
+            (3, Some(0.5))
+        );
         assert_eq!(unit.figures.average_stay_days, almen.average_stay_days);
     }
 
@@ -445,19 +507,36 @@ mod tests {
         let stays = [stay(&elsewhere, "2026-01-01", "2026-12-31")];
         let r = report(window(1), &[north], &[closed], &stays);
         let figures = &r.units[0].figures;
-        assert_eq!((figures.capacity, figures.occupied, figures.free), (0, 0, 0));
+        assert_eq!(
+            (figures.capacity, figures.occupied, figures.free),
+            (0, 0, 0)
+        );
         assert_eq!(figures.turnover_per_place, None);
         assert_eq!(figures.forecast.len(), 1);
     }
 
     #[test]
     fn units_sum_their_homes_day_by_day_and_a_unit_without_homes_shows_zeros() {
-        let (north, south) = (unit(), Unit { id: Uuid::now_v7(), name: "South".into() });
+        let (north, south) = (
+            unit(),
+            Unit {
+                id: Uuid::now_v7(),
+                name: "South".into(),
+            },
+        );
         let (a, b) = (home(&north, "Almen", 2), home(&north, "Björken", 2));
-        let stays = [stay(&a, "2026-03-01", "2026-03-11"), stay(&b, "2026-03-12", "2026-03-20")];
+        let stays = [
+            stay(&a, "2026-03-01", "2026-03-11"),
+            stay(&b, "2026-03-12", "2026-03-20"),
+        ];
         let r = report(window(5), &[south, north], &[a, b], &stays);
         assert_eq!(r.units[0].name, "North");
-        let occupied: Vec<i64> = r.units[0].figures.forecast.iter().map(|d| d.occupied).collect();
+        let occupied: Vec<i64> = r.units[0]
+            .figures
+            .forecast
+            .iter()
+            .map(|d| d.occupied)
+            .collect();
         assert_eq!(occupied, [1, 1, 1, 1, 1]);
         let free: Vec<i64> = r.units[0].figures.forecast.iter().map(|d| d.free).collect();
         assert_eq!(free, [3, 3, 3, 3, 3]);

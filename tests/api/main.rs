@@ -11,6 +11,7 @@ mod cli;
 mod errors;
 mod facilities;
 mod health;
+mod idempotency;
 mod openapi;
 mod placements;
 mod service_accounts;

@@ -1,0 +1,201 @@
+//! `GET /api/v1/reports/capacity`: places, occupancy, forecast and turnover per facility and
+//! unit. Unit managers see their own unit; administrators and systems with `capacity:read` see
+//! every unit. The answer holds counts only, so one `read` event of a `report` records it.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::capacity::{self, Facility, Stay, Unit, Window};
+use crate::audit::{self, AuditAction, EntityType, Outcome};
+use crate::auth::actor::Actor;
+use crate::db::schema::{children, facilities, placements, units};
+use crate::error::{AppError, AppResult};
+use crate::policy::enforce::authorize;
+use crate::policy::report::{capacity_scope, ReportScope};
+use crate::policy::Action;
+use crate::startup::AppState;
+
+pub const DEFAULT_DAYS: i64 = 90;
+pub const MAX_DAYS: i64 = 366;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityQuery {
+    unit_id: Option<Uuid>,
+    days: Option<i64>,
+}
+
+/// The units in scope; `None` when a requested unit does not exist.
+fn load_units(conn: &mut PgConnection, scope: ReportScope) -> QueryResult<Option<Vec<Unit>>> {
+    let rows: Vec<(Uuid, String, bool)> = match scope {
+        ReportScope::Unit(id) => units::table
+            .filter(units::id.eq(id))
+            .select((units::id, units::name, units::active))
+            .load(conn)?,
+        ReportScope::AllUnits => units::table
+            .select((units::id, units::name, units::active))
+            .load(conn)?,
+    };
+    if matches!(scope, ReportScope::Unit(_)) && rows.is_empty() {
+        return Ok(None);
+    }
+    // A closed unit still shows while it has an active facility.
+    let with_facilities: Vec<Uuid> = facilities::table
+        .filter(facilities::active.eq(true))
+        .select(facilities::unit_id)
+        .distinct()
+        .load(conn)?;
+    Ok(Some(
+        rows.into_iter()
+            .filter(|(id, _, active)| {
+                *active || with_facilities.contains(id) || scope == ReportScope::Unit(*id)
+            })
+            .map(|(id, name, _)| Unit { id, name })
+            .collect(),
+    ))
+}
+
+fn load_facilities(conn: &mut PgConnection, scope: ReportScope) -> QueryResult<Vec<Facility>> {
+    let mut query = facilities::table
+        .filter(facilities::active.eq(true))
+        .select((
+            facilities::id,
+            facilities::unit_id,
+            facilities::name,
+            facilities::kind,
+            facilities::capacity,
+            facilities::agreed_places,
+        ))
+        .into_boxed();
+    if let ReportScope::Unit(id) = scope {
+        query = query.filter(facilities::unit_id.eq(id));
+    }
+    let rows: Vec<(
+        Uuid,
+        Uuid,
+        String,
+        crate::facilities::FacilityKind,
+        i32,
+        i32,
+    )> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, unit_id, name, kind, capacity, agreed_places)| Facility {
+                id,
+                unit_id,
+                name,
+                kind,
+                capacity,
+                agreed_places,
+            },
+        )
+        .collect())
+}
+
+/// Every non-cancelled placement in an active facility in scope that holds a place on some day
+/// of `[from, to]`: one query, over the placements' `period` (indexed with the facility).
+fn load_stays(
+    conn: &mut PgConnection,
+    scope: ReportScope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Stay>> {
+    let mut query = placements::table
+        .inner_join(facilities::table)
+        .inner_join(children::table)
+        .filter(placements::cancelled_at.is_null())
+        .filter(facilities::active.eq(true))
+        .filter(
+            sql::<Bool>("placements.period && daterange(")
+                .bind::<Date, _>(from)
+                .sql(", ")
+                .bind::<Date, _>(to)
+                .sql(", '[]')"),
+        )
+        .select((
+            placements::facility_id,
+            placements::start_date,
+            sql::<Date>("COALESCE(placements.end_date, placements.planned_end)"),
+            children::date_of_birth,
+        ))
+        .into_boxed();
+    if let ReportScope::Unit(id) = scope {
+        query = query.filter(facilities::unit_id.eq(id));
+    }
+    let rows: Vec<(Uuid, NaiveDate, NaiveDate, NaiveDate)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(facility_id, start_date, last_day, date_of_birth)| Stay {
+            facility_id,
+            start_date,
+            last_day,
+            date_of_birth,
+        })
+        .collect())
+}
+
+pub async fn capacity(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<CapacityQuery>,
+) -> AppResult<HttpResponse> {
+    authorize(
+        &state,
+        &actor,
+        Action::ReadCapacity,
+        AuditAction::Read,
+        EntityType::Report,
+        None,
+    )
+    .await?;
+    let query = query.into_inner();
+    let days = query.days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(AppError::invalid_field(
+            "days",
+            format!("must be 1 to {MAX_DAYS}"),
+        ));
+    }
+    let now = state.clock.now();
+    let Some(scope) = capacity_scope(&actor, query.unit_id) else {
+        let event = actor
+            .event(AuditAction::Read, EntityType::Report, None, now)
+            .outcome(Outcome::Denied);
+        state
+            .db
+            .transaction(move |conn| audit::append(conn, &[event]))
+            .await?;
+        return Err(AppError::forbidden(
+            "a unit manager sees the capacity of her own unit only",
+        ));
+    };
+    let today = state.clock.today();
+    let window = Window {
+        today,
+        days: days as u32,
+        placement_end_age: state.settings.rules.on(today).placement_end_age,
+    };
+    let report = state
+        .db
+        .transaction(move |conn| {
+            let Some(units) = load_units(conn, scope)? else {
+                return Err(AppError::NotFound);
+            };
+            let facilities = load_facilities(conn, scope)?;
+            let (from, to) = window.span();
+            let stays = load_stays(conn, scope, from, to)?;
+            audit::append(
+                conn,
+                &[actor.event(AuditAction::Read, EntityType::Report, None, now)],
+            )?;
+            Ok(capacity::report(window, &units, &facilities, &stays))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
