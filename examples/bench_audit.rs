@@ -248,48 +248,22 @@ fn work(conn: &mut PgConnection, step: Step, actor: &AuditActor, user: Uuid, i: 
     .expect("a unit of work");
 }
 
-fn sequential(
-    db: &BenchDatabase,
-    step: Step,
-    actor: &AuditActor,
-    user: Uuid,
-    count: usize,
-) -> Figures {
-    let mut conn = db.service_connection();
-    // Warm the connection and caches first.
-    for i in 0..count / 10 {
-        work(&mut conn, step, actor, user, i);
-    }
-    let (elapsed, latencies) = timed(&mut conn, count, |conn, i| work(conn, step, actor, user, i));
-    Figures {
-        label: format!("{}, 1 connection", step.label()),
-        count,
-        elapsed,
-        latencies,
-    }
-}
-
-fn concurrent(
-    db: &BenchDatabase,
+/// One round: each connection does `per_thread` units of `step` on its own row, all at once.
+fn round(
+    conns: &mut [PgConnection],
     step: Step,
     actor: &AuditActor,
     users: &[Uuid],
-    count: usize,
-) -> Figures {
-    let threads = users.len();
-    let per_thread = count / threads;
+    per_thread: usize,
+) -> (Duration, Vec<Duration>) {
     let started = Instant::now();
-    let latencies: Vec<Duration> = std::thread::scope(|scope| {
-        let handles: Vec<_> = users
-            .iter()
-            .map(|&user| {
-                let mut conn = db.service_connection();
-                let actor = actor.clone();
+    let latencies = std::thread::scope(|scope| {
+        let handles: Vec<_> = conns
+            .iter_mut()
+            .zip(users)
+            .map(|(conn, &user)| {
                 scope.spawn(move || {
-                    timed(&mut conn, per_thread, |conn, i| {
-                        work(conn, step, &actor, user, i)
-                    })
-                    .1
+                    timed(conn, per_thread, |conn, i| work(conn, step, actor, user, i)).1
                 })
             })
             .collect();
@@ -298,12 +272,57 @@ fn concurrent(
             .flat_map(|h| h.join().expect("a bench thread"))
             .collect()
     });
-    Figures {
-        label: format!("{}, {threads} connections", step.label()),
-        count: per_thread * threads,
-        elapsed: started.elapsed(),
-        latencies,
+    (started.elapsed(), latencies)
+}
+
+const ROUNDS: usize = 4;
+
+/// The same work without and with the audit step, in alternating rounds (A B B A A B B A), so
+/// that a disk or a neighbour that slows down during the run weighs on both alike.
+fn compare(
+    db: &BenchDatabase,
+    pair: [Step; 2],
+    actor: &AuditActor,
+    users: &[Uuid],
+    total: usize,
+) -> [Figures; 2] {
+    let threads = users.len();
+    let mut conns: Vec<Vec<PgConnection>> = (0..2)
+        .map(|_| (0..threads).map(|_| db.service_connection()).collect())
+        .collect();
+    let per_thread = (total / ROUNDS / threads).max(1);
+    for (variant, step) in pair.iter().enumerate() {
+        round(
+            &mut conns[variant],
+            *step,
+            actor,
+            users,
+            (per_thread / 2).max(1),
+        );
     }
+    let mut elapsed = [Duration::ZERO; 2];
+    let mut latencies: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for r in 0..ROUNDS {
+        let order = if r % 2 == 0 { [0, 1] } else { [1, 0] };
+        for variant in order {
+            let (took, each) = round(&mut conns[variant], pair[variant], actor, users, per_thread);
+            elapsed[variant] += took;
+            latencies[variant].extend(each);
+        }
+    }
+    let connections = if threads == 1 {
+        "1 connection".to_owned()
+    } else {
+        format!("{threads} connections")
+    };
+    let [plain, audited] = latencies;
+    let figures = |variant: usize, latencies: Vec<Duration>| Figures {
+        label: format!("{}, {connections}", pair[variant].label()),
+        count: per_thread * threads * ROUNDS,
+        elapsed: elapsed[variant],
+        latencies,
+    };
+    [figures(0, plain), figures(1, audited)]
 }
 
 /// Users to write to, created as the service would (each with its audit event), and a copy of
@@ -418,25 +437,23 @@ fn main() {
 
     // (b) the cost of the audit step on one write and one read.
     let users = prepare_users(&db, threads);
+    // Flush what (a) left dirty, so its write-back does not slow the first lines of (b).
+    admin.batch_execute("CHECKPOINT").expect("checkpoint");
     let actor = person(Uuid::now_v7(), Uuid::now_v7());
     let mut results = Vec::new();
-    for step in [
-        Step::PlainWrite,
-        Step::AuditedWrite,
-        Step::PlainRead,
-        Step::AuditedRead,
-    ] {
-        eprintln!("{}, sequential", step.label());
-        results.push(sequential(&db, step, &actor, users[0], writes));
-    }
-    for step in [
-        Step::PlainWrite,
-        Step::AuditedWrite,
-        Step::PlainRead,
-        Step::AuditedRead,
-    ] {
-        eprintln!("{}, {threads} connections", step.label());
-        results.push(concurrent(&db, step, &actor, &users, writes));
+    for connections in [&users[..1], &users[..]] {
+        for pair in [
+            [Step::PlainWrite, Step::AuditedWrite],
+            [Step::PlainRead, Step::AuditedRead],
+        ] {
+            eprintln!(
+                "{} vs {}, {} connection(s)",
+                pair[0].label(),
+                pair[1].label(),
+                connections.len()
+            );
+            results.extend(compare(&db, pair, &actor, connections, writes));
+        }
     }
     let final_report = verify_chain(&mut conn, None).expect("verify after the writes");
     assert!(final_report.intact);
@@ -465,9 +482,9 @@ fn main() {
          row also names its event and `audit::append` writes the event under the chain lock \
          (the deferred trigger checks it at commit). *Read*: SELECT of one row; audited, plus \
          its read event. The baseline uses an identical copy of the table without the audit \
-         trigger and foreign key. {writes} units per line (after {} warm-up units for the \
-         sequential lines); the concurrent lines use one row per connection.\n",
-        writes / 10
+         trigger and foreign key. {writes} units per line, run in {ROUNDS} rounds that \
+         alternate with the baseline (after a warm-up); with several connections, each works \
+         on its own row, at the same time.\n"
     );
     println!("| work | throughput | mean | p50 | p99 |\n|---|---:|---:|---:|---:|");
     for f in &results {

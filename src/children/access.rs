@@ -35,9 +35,9 @@ pub fn relations(
             .filter(placements::cancelled_at.is_null())
             .filter(placements::start_date.le(today))
             .filter(
-                placements::end_date
-                    .ge(today)
-                    .or(placements::end_date.is_null().and(placements::planned_end.ge(today))),
+                placements::end_date.ge(today).or(placements::end_date
+                    .is_null()
+                    .and(placements::planned_end.ge(today))),
             ),
     ))
     .get_result(conn)?;
@@ -92,7 +92,9 @@ pub fn open(
     let facts = facts(conn, actor, &child, today, now)?;
     let refusal = match decide(actor, &facts, action) {
         Decision::Allow(audience) => return Ok(Ok((child, audience))),
-        Decision::Forbidden => AppError::forbidden("your profession may not do this for this child"),
+        Decision::Forbidden => {
+            AppError::forbidden("your profession may not do this for this child")
+        }
         Decision::Hidden => AppError::NotFound,
     };
     let event = actor

@@ -79,7 +79,12 @@ fn name(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
     value.to_owned()
 }
 
-fn optional_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
         errors.push(FieldError::new(field, format!("at most {max} characters")));
@@ -89,7 +94,11 @@ fn optional_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<
 
 impl ChildInput {
     /// Checks everything against the rules in force `today`; all faults at once.
-    pub fn validate(self, today: NaiveDate, rules: &RuleSet) -> Result<ValidChild, Vec<FieldError>> {
+    pub fn validate(
+        self,
+        today: NaiveDate,
+        rules: &RuleSet,
+    ) -> Result<ValidChild, Vec<FieldError>> {
         let mut errors = Vec::new();
         let given_name = name("given_name", &self.given_name, &mut errors);
         let family_name = name("family_name", &self.family_name, &mut errors);
@@ -98,37 +107,75 @@ impl ChildInput {
         } else if crate::domain::age::age_on(self.date_of_birth, today) >= rules.placement_end_age {
             errors.push(FieldError::new(
                 "date_of_birth",
-                format!("Trygg keeps cases of children and young people under {}", rules.placement_end_age),
+                format!(
+                    "Trygg keeps cases of children and young people under {}",
+                    rules.placement_end_age
+                ),
             ));
         }
-        for (field, date) in [("arrival_date", self.arrival_date), ("assigned_on", self.assigned_on)] {
+        for (field, date) in [
+            ("arrival_date", self.arrival_date),
+            ("assigned_on", self.assigned_on),
+        ] {
             match date {
-                Some(d) if d < self.date_of_birth => errors.push(FieldError::new(field, "is before the date of birth")),
+                Some(d) if d < self.date_of_birth => {
+                    errors.push(FieldError::new(field, "is before the date of birth"))
+                }
                 Some(d) if d > today => errors.push(FieldError::new(field, "is in the future")),
                 _ => {}
             }
         }
-        let dossier_number = self.dossier_number.as_deref().filter(|d| !d.trim().is_empty()).and_then(|d| {
-            DossierNumber::parse(d).map_err(|e| errors.push(FieldError::new("dossier_number", e.to_string()))).ok()
-        });
-        let personal_identity_number =
-            self.personal_identity_number.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| {
-                PersonalIdentityNumber::parse(p, today)
-                    .map_err(|e| errors.push(FieldError::new("personal_identity_number", e.to_string())))
+        let dossier_number = self
+            .dossier_number
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .and_then(|d| {
+                DossierNumber::parse(d)
+                    .map_err(|e| errors.push(FieldError::new("dossier_number", e.to_string())))
                     .ok()
             });
-        let languages: Vec<String> = self.languages.iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+        let personal_identity_number = self
+            .personal_identity_number
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .and_then(|p| {
+                PersonalIdentityNumber::parse(p, today)
+                    .map_err(|e| {
+                        errors.push(FieldError::new("personal_identity_number", e.to_string()))
+                    })
+                    .ok()
+            });
+        let languages: Vec<String> = self
+            .languages
+            .iter()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
         if languages.len() > 20 || languages.iter().any(|l| l.chars().count() > 50) {
-            errors.push(FieldError::new("languages", "at most 20 languages of at most 50 characters"));
+            errors.push(FieldError::new(
+                "languages",
+                "at most 20 languages of at most 50 characters",
+            ));
         }
-        let country_of_origin = optional_text("country_of_origin", self.country_of_origin.as_deref(), 100, &mut errors);
+        let country_of_origin = optional_text(
+            "country_of_origin",
+            self.country_of_origin.as_deref(),
+            100,
+            &mut errors,
+        );
         let (guardian_name, guardian_phone, guardian_appointed_on) = match &self.guardian {
             None => (None, None, None),
             Some(g) => {
                 let name = name("guardian.name", &g.name, &mut errors);
                 let phone = optional_text("guardian.phone", g.phone.as_deref(), 50, &mut errors);
-                if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))) {
-                    errors.push(FieldError::new("guardian.phone", "digits, spaces, +, - and parentheses only"));
+                if phone
+                    .as_deref()
+                    .is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
+                {
+                    errors.push(FieldError::new(
+                        "guardian.phone",
+                        "digits, spaces, +, - and parentheses only",
+                    ));
                 }
                 if g.appointed_on.is_some_and(|d| d > today) {
                     errors.push(FieldError::new("guardian.appointed_on", "is in the future"));

@@ -16,20 +16,39 @@ use super::store::{self, ChildRow};
 use super::view::{child_view, ChildView, ViewContext};
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::{Actor, Principal};
-use crate::db::schema::{child_secretaries, children, emergency_accesses, facility_staff, placements, users};
+use crate::db::schema::{
+    child_secretaries, children, emergency_accesses, facility_staff, placements, users,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
-use crate::policy::child::{decide, may_register_child_in, may_request_emergency_access, Audience, ChildAction, Decision};
+use crate::policy::child::{
+    decide, may_register_child_in, may_request_emergency_access, Audience, ChildAction, Decision,
+};
 use crate::policy::{Profession, Scope};
 use crate::startup::AppState;
 
-fn view_of(conn: &mut PgConnection, state: &AppState, row: ChildRow, audience: Audience, today: NaiveDate) -> AppResult<ChildView> {
+fn view_of(
+    conn: &mut PgConnection,
+    state: &AppState,
+    row: ChildRow,
+    audience: Audience,
+    today: NaiveDate,
+) -> AppResult<ChildView> {
     let secretaries = Some(store::secretaries_of(conn, row.id)?);
     let placement = store::current_placement(conn, row.id, today)?;
     let rules = state.settings.rules.on(today);
-    Ok(child_view(row, ViewContext { audience, rules, today, secretaries, placement }))
+    Ok(child_view(
+        row,
+        ViewContext {
+            audience,
+            rules,
+            today,
+            secretaries,
+            placement,
+        },
+    ))
 }
 
 fn respond(view: ChildView, version: i32, status: actix_web::http::StatusCode) -> HttpResponse {
@@ -55,7 +74,10 @@ struct Registered {
 
 fn duplicate_conflict(field: &str) -> AppError {
     AppError::Conflict {
-        detail: format!("a child with this {} is already registered", field.replace('_', " ")),
+        detail: format!(
+            "a child with this {} is already registered",
+            field.replace('_', " ")
+        ),
         errors: vec![FieldError::new(field, "is already registered")],
     }
 }
@@ -72,7 +94,9 @@ fn row_from(valid: ValidChild, id: Uuid, event_id: Uuid, now: DateTime<Utc>) -> 
         languages: valid.languages,
         interpreter_needed: valid.interpreter_needed,
         dossier_number: valid.dossier_number.map(|d| d.as_str().to_owned()),
-        personal_identity_number: valid.personal_identity_number.map(|p| p.as_str().to_owned()),
+        personal_identity_number: valid
+            .personal_identity_number
+            .map(|p| p.as_str().to_owned()),
         asylum_status: valid.asylum_status,
         arrival_date: valid.arrival_date,
         assigned_on: valid.assigned_on,
@@ -91,7 +115,10 @@ fn row_from(valid: ValidChild, id: Uuid, event_id: Uuid, now: DateTime<Utc>) -> 
 fn map_unique(error: DieselError) -> AppError {
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            if info.constraint_name().is_some_and(|c| c.contains("personal_identity")) {
+            if info
+                .constraint_name()
+                .is_some_and(|c| c.contains("personal_identity"))
+            {
                 duplicate_conflict("personal_identity_number")
             } else {
                 duplicate_conflict("dossier_number")
@@ -103,52 +130,93 @@ fn map_unique(error: DieselError) -> AppError {
 
 /// Registers a child. Same dossier or identity number: refused (409). Same name and date of
 /// birth: registered, and the likely duplicates the caller may see are listed.
-pub async fn create(state: web::Data<AppState>, actor: Actor, ApiJson(input): ApiJson<ChildInput>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<ChildInput>,
+) -> AppResult<HttpResponse> {
     let today = state.clock.today();
     let now = state.clock.now();
     if !may_register_child_in(&actor, input.responsible_unit_id) {
-        let event = actor.event(AuditAction::Create, EntityType::Child, None, now).outcome(Outcome::Denied);
-        state.db.transaction(move |conn| audit::append(conn, &[event])).await?;
+        let event = actor
+            .event(AuditAction::Create, EntityType::Child, None, now)
+            .outcome(Outcome::Denied);
+        state
+            .db
+            .transaction(move |conn| audit::append(conn, &[event]))
+            .await?;
         return Err(AppError::forbidden("only a social secretary or unit manager of the responsible unit may register a child there"));
     }
-    let valid = input.validate(today, state.settings.rules.on(today)).map_err(AppError::unprocessable)?;
+    let valid = input
+        .validate(today, state.settings.rules.on(today))
+        .map_err(AppError::unprocessable)?;
     let st = state.clone();
     let (view, candidates) = state
         .db
         .transaction(move |conn| {
             if let Some(dossier) = &valid.dossier_number {
-                let taken: i64 = children::table.filter(children::dossier_number.eq(dossier.as_str())).count().get_result(conn)?;
+                let taken: i64 = children::table
+                    .filter(children::dossier_number.eq(dossier.as_str()))
+                    .count()
+                    .get_result(conn)?;
                 if taken > 0 {
                     return Err(duplicate_conflict("dossier_number"));
                 }
             }
             if let Some(pin) = &valid.personal_identity_number {
-                let taken: i64 = children::table.filter(children::personal_identity_number.eq(pin.as_str())).count().get_result(conn)?;
+                let taken: i64 = children::table
+                    .filter(children::personal_identity_number.eq(pin.as_str()))
+                    .count()
+                    .get_result(conn)?;
                 if taken > 0 {
                     return Err(duplicate_conflict("personal_identity_number"));
                 }
             }
             let same_name: Vec<ChildRow> = children::table
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(family_name) = lower(").bind::<diesel::sql_types::Text, _>(valid.family_name.clone()).sql(") AND lower(given_name) = lower(").bind::<diesel::sql_types::Text, _>(valid.given_name.clone()).sql(")"))
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(family_name) = lower(")
+                        .bind::<diesel::sql_types::Text, _>(valid.family_name.clone())
+                        .sql(") AND lower(given_name) = lower(")
+                        .bind::<diesel::sql_types::Text, _>(valid.given_name.clone())
+                        .sql(")"),
+                )
                 .filter(children::date_of_birth.eq(valid.date_of_birth))
                 .select(ChildRow::as_select())
                 .load(conn)?;
             let id = Uuid::now_v7();
             let event = actor.event(AuditAction::Create, EntityType::Child, Some(id), now);
             let row = row_from(valid, id, event.id, now);
-            diesel::insert_into(children::table).values(&row).execute(conn).map_err(map_unique)?;
+            diesel::insert_into(children::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(map_unique)?;
             let mut events = vec![event.about(&row).changed(changed_fields_of_new(&row))];
-            if let Principal::User { id: user_id, profession: Profession::SocialSecretary, .. } = actor.principal {
+            if let Principal::User {
+                id: user_id,
+                profession: Profession::SocialSecretary,
+                ..
+            } = actor.principal
+            {
                 diesel::insert_into(child_secretaries::table)
-                    .values((child_secretaries::child_id.eq(id), child_secretaries::user_id.eq(user_id), child_secretaries::assigned_at.eq(now)))
+                    .values((
+                        child_secretaries::child_id.eq(id),
+                        child_secretaries::user_id.eq(user_id),
+                        child_secretaries::assigned_at.eq(now),
+                    ))
                     .execute(conn)?;
             }
             let mut candidates = Vec::new();
             for other in same_name {
                 let facts = access::facts(conn, &actor, &other, today, now)?;
                 if let Decision::Allow(audience) = decide(&actor, &facts, ChildAction::Read) {
-                    let withheld = other.protection_level.is_protected() && !audience.sees_protected_fields();
-                    events.push(actor.event(AuditAction::Read, EntityType::Child, Some(other.id), now).about(&other).purpose("duplicate check"));
+                    let withheld =
+                        other.protection_level.is_protected() && !audience.sees_protected_fields();
+                    events.push(
+                        actor
+                            .event(AuditAction::Read, EntityType::Child, Some(other.id), now)
+                            .about(&other)
+                            .purpose("duplicate check"),
+                    );
                     candidates.push(Candidate {
                         id: other.id,
                         given_name: (!withheld).then_some(other.given_name.clone()),
@@ -171,15 +239,32 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, ApiJson(input): Ap
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::ETAG, tag))
-        .json(Registered { child: view, possible_duplicates: candidates }))
+        .json(Registered {
+            child: view,
+            possible_duplicates: candidates,
+        }))
 }
 
 fn changed_fields_of_new(row: &ChildRow) -> Vec<&'static str> {
-    let mut fields = vec!["given_name", "family_name", "date_of_birth", "date_of_birth_assessed", "sex", "languages", "interpreter_needed", "asylum_status", "protection_level", "responsible_unit_id"];
+    let mut fields = vec![
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "date_of_birth_assessed",
+        "sex",
+        "languages",
+        "interpreter_needed",
+        "asylum_status",
+        "protection_level",
+        "responsible_unit_id",
+    ];
     for (present, name) in [
         (row.country_of_origin.is_some(), "country_of_origin"),
         (row.dossier_number.is_some(), "dossier_number"),
-        (row.personal_identity_number.is_some(), "personal_identity_number"),
+        (
+            row.personal_identity_number.is_some(),
+            "personal_identity_number",
+        ),
         (row.arrival_date.is_some(), "arrival_date"),
         (row.assigned_on.is_some(), "assigned_on"),
         (row.guardian_name.is_some(), "guardian"),
@@ -191,7 +276,11 @@ fn changed_fields_of_new(row: &ChildRow) -> Vec<&'static str> {
     fields
 }
 
-pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let today = state.clock.today();
     let now = state.clock.now();
@@ -199,12 +288,22 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>
     let (view, version) = state
         .db
         .transaction(move |conn| {
-            let (child, audience) = match access::open(conn, &actor, id, ChildAction::Read, AuditAction::Read, today, now)? {
+            let (child, audience) = match access::open(
+                conn,
+                &actor,
+                id,
+                ChildAction::Read,
+                AuditAction::Read,
+                today,
+                now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let version = child.version;
-            let event = actor.event(AuditAction::Read, EntityType::Child, Some(id), now).about(&child);
+            let event = actor
+                .event(AuditAction::Read, EntityType::Child, Some(id), now)
+                .about(&child);
             let view = view_of(conn, &st, child, audience, today)?;
             audit::append(conn, &[event])?;
             Ok(Ok((view, version)))
@@ -214,7 +313,11 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>
 }
 
 /// The children within the caller's reach: her caseload, her unit, or those living where she works.
-pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let page = query.parse()?;
     let today = state.clock.today();
     let now = state.clock.now();
@@ -222,52 +325,94 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, query: web::Query<Pa
     let paged = state
         .db
         .transaction(move |conn| {
-            let mut q = children::table.select(ChildRow::as_select()).order(children::id).limit(page.limit + 1).into_boxed();
+            let mut q = children::table
+                .select(ChildRow::as_select())
+                .order(children::id)
+                .limit(page.limit + 1)
+                .into_boxed();
             if let Some(after) = page.after {
                 q = q.filter(children::id.gt(after));
             }
-            let (q, audience) = match &actor.principal {
-                Principal::User { id, profession: Profession::SocialSecretary, .. } => (
-                    q.filter(children::id.eq_any(child_secretaries::table.filter(child_secretaries::user_id.eq(*id)).select(child_secretaries::child_id))),
-                    Audience::Case,
-                ),
-                Principal::User { profession: Profession::UnitManager, unit_id: Some(unit), .. } => {
-                    (q.filter(children::responsible_unit_id.eq(*unit)), Audience::Management)
-                }
-                Principal::User { id, profession: Profession::HvbStaff | Profession::HousingStaff, .. } => (
-                    q.filter(
-                        children::id.eq_any(
-                            placements::table
-                                .inner_join(facility_staff::table.on(facility_staff::facility_id.eq(placements::facility_id)))
-                                .filter(facility_staff::user_id.eq(*id))
-                                .filter(placements::cancelled_at.is_null())
-                                .filter(placements::start_date.le(today))
-                                .filter(placements::end_date.ge(today).or(placements::end_date.is_null().and(placements::planned_end.ge(today))))
-                                .select(placements::child_id),
+            let (q, audience) =
+                match &actor.principal {
+                    Principal::User {
+                        id,
+                        profession: Profession::SocialSecretary,
+                        ..
+                    } => (
+                        q.filter(
+                            children::id.eq_any(
+                                child_secretaries::table
+                                    .filter(child_secretaries::user_id.eq(*id))
+                                    .select(child_secretaries::child_id),
+                            ),
                         ),
+                        Audience::Case,
                     ),
-                    Audience::Care,
-                ),
-                Principal::Service { scopes, .. } if scopes.contains(&Scope::ChildrenRead) => {
-                    (q.filter(children::protection_level.eq("none")), Audience::System)
-                }
-                _ => {
-                    let event = actor.event(AuditAction::List, EntityType::Child, None, now).outcome(Outcome::Denied);
-                    audit::append(conn, &[event])?;
-                    return Ok(Err(AppError::forbidden("your profession or scope gives no access to children")));
-                }
-            };
+                    Principal::User {
+                        profession: Profession::UnitManager,
+                        unit_id: Some(unit),
+                        ..
+                    } => (
+                        q.filter(children::responsible_unit_id.eq(*unit)),
+                        Audience::Management,
+                    ),
+                    Principal::User {
+                        id,
+                        profession: Profession::HvbStaff | Profession::HousingStaff,
+                        ..
+                    } => (
+                        q.filter(
+                            children::id.eq_any(
+                                placements::table
+                                    .inner_join(facility_staff::table.on(
+                                        facility_staff::facility_id.eq(placements::facility_id),
+                                    ))
+                                    .filter(facility_staff::user_id.eq(*id))
+                                    .filter(placements::cancelled_at.is_null())
+                                    .filter(placements::start_date.le(today))
+                                    .filter(
+                                        placements::end_date.ge(today).or(placements::end_date
+                                            .is_null()
+                                            .and(placements::planned_end.ge(today))),
+                                    )
+                                    .select(placements::child_id),
+                            ),
+                        ),
+                        Audience::Care,
+                    ),
+                    Principal::Service { scopes, .. } if scopes.contains(&Scope::ChildrenRead) => (
+                        q.filter(children::protection_level.eq("none")),
+                        Audience::System,
+                    ),
+                    _ => {
+                        let event = actor
+                            .event(AuditAction::List, EntityType::Child, None, now)
+                            .outcome(Outcome::Denied);
+                        audit::append(conn, &[event])?;
+                        return Ok(Err(AppError::forbidden(
+                            "your profession or scope gives no access to children",
+                        )));
+                    }
+                };
             let rows: Vec<ChildRow> = q.load(conn)?;
             let paged = Paged::from_rows(rows, page, |c| c.id);
             // Every child that appears in the answer is a read of that child.
             let mut events = Vec::with_capacity(paged.items.len());
             let mut views = Vec::with_capacity(paged.items.len());
             for row in paged.items {
-                events.push(actor.event(AuditAction::Read, EntityType::Child, Some(row.id), now).about(&row));
+                events.push(
+                    actor
+                        .event(AuditAction::Read, EntityType::Child, Some(row.id), now)
+                        .about(&row),
+                );
                 views.push(view_of(conn, &st, row, audience, today)?);
             }
             audit::append(conn, &events)?;
-            Ok(Ok(Paged { items: views, next_cursor: paged.next_cursor }))
+            Ok(Ok(Paged {
+                items: views,
+                next_cursor: paged.next_cursor,
+            }))
         })
         .await??;
     Ok(HttpResponse::Ok().json(paged))
@@ -314,10 +459,19 @@ fn merge(target: &mut Value, patch: &Value) {
 
 /// Changes a child (JSON merge patch, If-Match). Moving the case to another unit is the unit
 /// manager's decision.
-pub async fn update(state: web::Data<AppState>, actor: Actor, req: HttpRequest, path: web::Path<Uuid>, ApiJson(patch): ApiJson<Value>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    ApiJson(patch): ApiJson<Value>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     if !patch.is_object() {
-        return Err(AppError::invalid_field("body", "must be a JSON object of the fields to change"));
+        return Err(AppError::invalid_field(
+            "body",
+            "must be a JSON object of the fields to change",
+        ));
     }
     let expected = required_version(&req, id)?;
     let today = state.clock.today();
@@ -326,28 +480,58 @@ pub async fn update(state: web::Data<AppState>, actor: Actor, req: HttpRequest, 
     let (view, version) = state
         .db
         .transaction(move |conn| {
-            let (child, audience) = match access::open(conn, &actor, id, ChildAction::Update, AuditAction::Update, today, now)? {
+            let (child, audience) = match access::open(
+                conn,
+                &actor,
+                id,
+                ChildAction::Update,
+                AuditAction::Update,
+                today,
+                now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             if child.version != expected {
-                return Ok(Err(AppError::conflict("the child was changed by someone else; read it again")));
+                return Ok(Err(AppError::conflict(
+                    "the child was changed by someone else; read it again",
+                )));
             }
             let before = as_input(&child);
             let mut after = before.clone();
             merge(&mut after, &patch);
             let input: ChildInput = crate::http::json::parse_json(after.to_string().as_bytes())?;
-            if input.responsible_unit_id != child.responsible_unit_id && actor.profession() != Some(Profession::UnitManager) {
-                return Ok(Err(AppError::rule("responsible_unit_id", "only the unit manager moves a case to another unit")));
+            if input.responsible_unit_id != child.responsible_unit_id
+                && actor.profession() != Some(Profession::UnitManager)
+            {
+                return Ok(Err(AppError::rule(
+                    "responsible_unit_id",
+                    "only the unit manager moves a case to another unit",
+                )));
             }
-            let valid = input.validate(today, st.settings.rules.on(today)).map_err(AppError::unprocessable)?;
+            let valid = input
+                .validate(today, st.settings.rules.on(today))
+                .map_err(AppError::unprocessable)?;
             let after = as_input(&row_from(valid.clone(), id, child.last_audit_event_id, now));
-            let changed: Vec<String> = before.as_object().map(|b| b.keys().filter(|k| b.get(*k) != after.get(*k)).cloned().collect()).unwrap_or_default();
-            let event = actor.event(AuditAction::Update, EntityType::Child, Some(id), now).changed(changed);
+            let changed: Vec<String> = before
+                .as_object()
+                .map(|b| {
+                    b.keys()
+                        .filter(|k| b.get(*k) != after.get(*k))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let event = actor
+                .event(AuditAction::Update, EntityType::Child, Some(id), now)
+                .changed(changed);
             let mut row = row_from(valid, id, event.id, now);
             row.created_at = child.created_at;
             row.version = child.version + 1;
-            diesel::update(children::table.find(id)).set(&row).execute(conn).map_err(map_unique)?;
+            diesel::update(children::table.find(id))
+                .set(&row)
+                .execute(conn)
+                .map_err(map_unique)?;
             let event = event.about(&row);
             let version = row.version;
             let view = view_of(conn, &st, row, audience, today)?;
@@ -365,7 +549,12 @@ pub struct AssignSecretaries {
 }
 
 /// Sets the social secretaries assigned to a child (the unit manager's decision).
-pub async fn assign_secretaries(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(body): ApiJson<AssignSecretaries>) -> AppResult<HttpResponse> {
+pub async fn assign_secretaries(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<AssignSecretaries>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     if body.user_ids.len() > 10 {
         return Err(AppError::rule("user_ids", "at most 10 secretaries"));
@@ -375,12 +564,22 @@ pub async fn assign_secretaries(state: web::Data<AppState>, actor: Actor, path: 
     let assigned = state
         .db
         .transaction(move |conn| {
-            let (child, _) = match access::open(conn, &actor, id, ChildAction::AssignSecretaries, AuditAction::Update, today, now)? {
+            let (child, _) = match access::open(
+                conn,
+                &actor,
+                id,
+                ChildAction::AssignSecretaries,
+                AuditAction::Update,
+                today,
+                now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             if actor.profession() != Some(Profession::UnitManager) {
-                return Ok(Err(AppError::forbidden("the unit manager assigns secretaries")));
+                return Ok(Err(AppError::forbidden(
+                    "the unit manager assigns secretaries",
+                )));
             }
             let valid: Vec<Uuid> = users::table
                 .filter(users::id.eq_any(&body.user_ids))
@@ -390,15 +589,26 @@ pub async fn assign_secretaries(state: web::Data<AppState>, actor: Actor, path: 
                 .select(users::id)
                 .load(conn)?;
             if let Some(bad) = body.user_ids.iter().position(|u| !valid.contains(u)) {
-                return Ok(Err(AppError::rule(format!("user_ids[{bad}]"), "is not an active social secretary of the child's unit")));
+                return Ok(Err(AppError::rule(
+                    format!("user_ids[{bad}]"),
+                    "is not an active social secretary of the child's unit",
+                )));
             }
-            diesel::delete(child_secretaries::table.filter(child_secretaries::child_id.eq(id))).execute(conn)?;
+            diesel::delete(child_secretaries::table.filter(child_secretaries::child_id.eq(id)))
+                .execute(conn)?;
             for user_id in &valid {
                 diesel::insert_into(child_secretaries::table)
-                    .values((child_secretaries::child_id.eq(id), child_secretaries::user_id.eq(user_id), child_secretaries::assigned_at.eq(now)))
+                    .values((
+                        child_secretaries::child_id.eq(id),
+                        child_secretaries::user_id.eq(user_id),
+                        child_secretaries::assigned_at.eq(now),
+                    ))
                     .execute(conn)?;
             }
-            let event = actor.event(AuditAction::Update, EntityType::Child, Some(id), now).about(&child).changed(["secretaries"]);
+            let event = actor
+                .event(AuditAction::Update, EntityType::Child, Some(id), now)
+                .about(&child)
+                .changed(["secretaries"]);
             audit::append(conn, &[event])?;
             Ok(Ok(valid))
         })
@@ -420,19 +630,46 @@ struct EmergencyGrant {
 
 /// "Break the glass": a secretary or manager opens a child outside her reach for a limited
 /// time, giving a reason that the auditor sees.
-pub async fn emergency_access(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(body): ApiJson<EmergencyRequest>) -> AppResult<HttpResponse> {
+pub async fn emergency_access(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<EmergencyRequest>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let now = state.clock.now();
     let reason = body.reason.trim().to_owned();
     if !(10..=2000).contains(&reason.chars().count()) {
-        return Err(AppError::rule("reason", "say why, in 10 to 2000 characters"));
+        return Err(AppError::rule(
+            "reason",
+            "say why, in 10 to 2000 characters",
+        ));
     }
-    let Some(user_id) = actor.user_id().filter(|_| may_request_emergency_access(&actor)) else {
-        let event = actor.event(AuditAction::EmergencyAccess, EntityType::Child, Some(id), now).outcome(Outcome::Denied);
-        state.db.transaction(move |conn| audit::append(conn, &[event])).await?;
-        return Err(AppError::forbidden("only social secretaries and unit managers may use emergency access"));
+    let Some(user_id) = actor
+        .user_id()
+        .filter(|_| may_request_emergency_access(&actor))
+    else {
+        let event = actor
+            .event(
+                AuditAction::EmergencyAccess,
+                EntityType::Child,
+                Some(id),
+                now,
+            )
+            .outcome(Outcome::Denied);
+        state
+            .db
+            .transaction(move |conn| audit::append(conn, &[event]))
+            .await?;
+        return Err(AppError::forbidden(
+            "only social secretaries and unit managers may use emergency access",
+        ));
     };
-    let minutes = state.settings.rules.on(state.clock.today()).emergency_access_minutes;
+    let minutes = state
+        .settings
+        .rules
+        .on(state.clock.today())
+        .emergency_access_minutes;
     let expires_at = now + Duration::minutes(i64::from(minutes));
     state
         .db
@@ -440,7 +677,15 @@ pub async fn emergency_access(state: web::Data<AppState>, actor: Actor, path: we
             let Some(child) = store::find(conn, id)? else {
                 return Err(AppError::NotFound);
             };
-            let event = actor.event(AuditAction::EmergencyAccess, EntityType::Child, Some(id), now).about(&child).purpose(reason.clone());
+            let event = actor
+                .event(
+                    AuditAction::EmergencyAccess,
+                    EntityType::Child,
+                    Some(id),
+                    now,
+                )
+                .about(&child)
+                .purpose(reason.clone());
             diesel::insert_into(emergency_accesses::table)
                 .values((
                     emergency_accesses::id.eq(Uuid::now_v7()),
@@ -455,6 +700,8 @@ pub async fn emergency_access(state: web::Data<AppState>, actor: Actor, path: we
             audit::append(conn, &[event])
         })
         .await?;
-    Ok(HttpResponse::Created().json(EmergencyGrant { child_id: id, expires_at }))
+    Ok(HttpResponse::Created().json(EmergencyGrant {
+        child_id: id,
+        expires_at,
+    }))
 }
-

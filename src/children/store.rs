@@ -67,9 +67,9 @@ pub fn current_placement(
         .filter(placements::cancelled_at.is_null())
         .filter(placements::start_date.le(today))
         .filter(
-            placements::end_date
-                .ge(today)
-                .or(placements::end_date.is_null().and(placements::planned_end.ge(today))),
+            placements::end_date.ge(today).or(placements::end_date
+                .is_null()
+                .and(placements::planned_end.ge(today))),
         )
         .select((
             placements::id,

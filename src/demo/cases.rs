@@ -19,7 +19,15 @@ const GIVEN: [&str; 20] = [
     "Farid", "Nasir", "Bilal", "Hassan", "Mustafa", "Zainab", "Fatima", "Amina", "Sara",
 ];
 const FAMILY: [&str; 10] = [
-    "Ahmadi", "Hosseini", "Mohammadi", "Rahimi", "Karimi", "Haile", "Tesfay", "Warsame", "Osman",
+    "Ahmadi",
+    "Hosseini",
+    "Mohammadi",
+    "Rahimi",
+    "Karimi",
+    "Haile",
+    "Tesfay",
+    "Warsame",
+    "Osman",
     "Haidari",
 ];
 const ORIGINS: [(&str, &[&str]); 4] = [
@@ -41,15 +49,28 @@ struct Dice(u64);
 
 impl Dice {
     fn roll(&mut self, sides: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % sides
     }
 }
 
 fn event(entity: EntityType, id: Uuid, child: Option<&ChildRow>) -> AuditEvent {
-    let event = AuditEvent::new(AuditActor::system(), AuditAction::Create, entity, Some(id), Utc::now());
+    let event = AuditEvent::new(
+        AuditActor::system(),
+        AuditAction::Create,
+        entity,
+        Some(id),
+        Utc::now(),
+    );
     match child {
-        Some(c) => event.about_child(c.id, Some(c.responsible_unit_id), c.protection_level.is_protected()),
+        Some(c) => event.about_child(
+            c.id,
+            Some(c.responsible_unit_id),
+            c.protection_level.is_protected(),
+        ),
         None => event,
     }
 }
@@ -62,9 +83,23 @@ pub fn facilities(
 ) -> AppResult<Vec<Facility>> {
     let plan = [
         (0, "hvb", "Björkgården", "Björkvägen 4, Norrby", 8, 7),
-        (0, "supported_housing", "Stödboende Norr", "Norrgatan 12, Norrby", 6, 0),
+        (
+            0,
+            "supported_housing",
+            "Stödboende Norr",
+            "Norrgatan 12, Norrby",
+            6,
+            0,
+        ),
         (1, "hvb", "Lindhemmet", "Lindallén 2, Söderby", 7, 0),
-        (1, "supported_housing", "Stödboende Syd", "Sydvägen 30, Söderby", 6, 0),
+        (
+            1,
+            "supported_housing",
+            "Stödboende Syd",
+            "Sydvägen 30, Söderby",
+            6,
+            0,
+        ),
     ];
     let now = Utc::now();
     let mut made = Vec::new();
@@ -89,11 +124,19 @@ pub fn facilities(
         for (facility_index, user_id) in staff {
             if *facility_index == index {
                 diesel::insert_into(facility_staff::table)
-                    .values((facility_staff::facility_id.eq(id), facility_staff::user_id.eq(user_id)))
+                    .values((
+                        facility_staff::facility_id.eq(id),
+                        facility_staff::user_id.eq(user_id),
+                    ))
                     .execute(conn)?;
             }
         }
-        made.push(Facility { id, unit, kind, capacity });
+        made.push(Facility {
+            id,
+            unit,
+            kind,
+            capacity,
+        });
     }
     Ok(made)
 }
@@ -120,8 +163,14 @@ pub fn children_and_placements(
             _ => today - Duration::days(365 * (14 + dice.roll(7) as i64) + dice.roll(300) as i64),
         };
         let (origin, languages) = ORIGINS[dice.roll(4) as usize];
-        let arrival = (today - Duration::days(30 + dice.roll(900) as i64)).max(date_of_birth + Duration::days(365 * 13));
-        let status = [AsylumStatus::AsylumSeeker, AsylumStatus::TemporaryPermit, AsylumStatus::PermanentPermit, AsylumStatus::Rejected][dice.roll(4) as usize];
+        let arrival = (today - Duration::days(30 + dice.roll(900) as i64))
+            .max(date_of_birth + Duration::days(365 * 13));
+        let status = [
+            AsylumStatus::AsylumSeeker,
+            AsylumStatus::TemporaryPermit,
+            AsylumStatus::PermanentPermit,
+            AsylumStatus::Rejected,
+        ][dice.roll(4) as usize];
         let id = Uuid::now_v7();
         let ev = event(EntityType::Child, id, None);
         let child = ChildRow {
@@ -130,7 +179,11 @@ pub fn children_and_placements(
             family_name: FAMILY[dice.roll(10) as usize].to_owned(),
             date_of_birth,
             date_of_birth_assessed: dice.roll(3) == 0,
-            sex: if (n as usize) % GIVEN.len() >= 16 { Sex::Female } else { Sex::Male },
+            sex: if (n as usize) % GIVEN.len() >= 16 {
+                Sex::Female
+            } else {
+                Sex::Male
+            },
             country_of_origin: Some(origin.to_owned()),
             languages: languages.iter().map(|l| l.to_string()).collect(),
             interpreter_needed: dice.roll(2) == 0,
@@ -139,21 +192,36 @@ pub fn children_and_placements(
             asylum_status: status,
             arrival_date: Some(arrival),
             assigned_on: Some(arrival + Duration::days(3)),
-            guardian_name: (crate::domain::age::age_on(date_of_birth, today) < 18).then(|| "Gunnel Gode".to_owned()),
-            guardian_phone: (crate::domain::age::age_on(date_of_birth, today) < 18).then(|| "070-123 45 67".to_owned()),
+            guardian_name: (crate::domain::age::age_on(date_of_birth, today) < 18)
+                .then(|| "Gunnel Gode".to_owned()),
+            guardian_phone: (crate::domain::age::age_on(date_of_birth, today) < 18)
+                .then(|| "070-123 45 67".to_owned()),
             guardian_appointed_on: Some(arrival + Duration::days(10)),
-            protection_level: if n == 7 || n == 8 { ProtectionLevel::ProtectedRegistration } else { ProtectionLevel::None },
+            protection_level: if n == 7 || n == 8 {
+                ProtectionLevel::ProtectedRegistration
+            } else {
+                ProtectionLevel::None
+            },
             responsible_unit_id: unit_ids[unit],
             created_at: now,
             updated_at: now,
             version: 1,
             last_audit_event_id: ev.id,
         };
-        diesel::insert_into(children::table).values(&child).execute(conn)?;
-        diesel::insert_into(child_secretaries::table)
-            .values((child_secretaries::child_id.eq(id), child_secretaries::user_id.eq(secretaries[unit]), child_secretaries::assigned_at.eq(now)))
+        diesel::insert_into(children::table)
+            .values(&child)
             .execute(conn)?;
-        events.push(AuditEvent { child_id: Some(id), ..ev });
+        diesel::insert_into(child_secretaries::table)
+            .values((
+                child_secretaries::child_id.eq(id),
+                child_secretaries::user_id.eq(secretaries[unit]),
+                child_secretaries::assigned_at.eq(now),
+            ))
+            .execute(conn)?;
+        events.push(AuditEvent {
+            child_id: Some(id),
+            ..ev
+        });
 
         // The newest arrivals wait for a place; the others live in the unit's homes.
         if n >= 34 {
@@ -161,16 +229,28 @@ pub fn children_and_placements(
         }
         let set = rules.on(today);
         let age = crate::domain::age::age_on(date_of_birth, today);
-        let wants_housing = age >= set.special_reasons_below_age || (age >= set.supported_housing_min_age && dice.roll(2) == 0);
-        let preferred = homes.iter().position(|h| h.unit == unit && (h.kind == "supported_housing") == wants_housing);
+        let wants_housing = age >= set.special_reasons_below_age
+            || (age >= set.supported_housing_min_age && dice.roll(2) == 0);
+        let preferred = homes
+            .iter()
+            .position(|h| h.unit == unit && (h.kind == "supported_housing") == wants_housing);
         let chosen = preferred
             .filter(|i| occupied[*i] < homes[*i].capacity)
-            .or_else(|| homes.iter().position(|h| h.unit == unit && h.kind == "hvb").filter(|i| occupied[*i] < homes[*i].capacity));
+            .or_else(|| {
+                homes
+                    .iter()
+                    .position(|h| h.unit == unit && h.kind == "hvb")
+                    .filter(|i| occupied[*i] < homes[*i].capacity)
+            });
         let Some(home) = chosen else { continue };
         occupied[home] += 1;
         let housing = homes[home].kind == "supported_housing";
         let start = (today - Duration::days(20 + dice.roll(400) as i64)).max(arrival);
-        let start = if housing { start.max(birthday(date_of_birth, set.supported_housing_min_age)) } else { start };
+        let start = if housing {
+            start.max(birthday(date_of_birth, set.supported_housing_min_age))
+        } else {
+            start
+        };
         let start = start.min(today);
         let last_day = day_before_birthday(date_of_birth, set.placement_end_age);
         let placement_id = Uuid::now_v7();
@@ -185,8 +265,12 @@ pub fn children_and_placements(
             end_reason: None,
             legal_basis: set.legal_bases[0].code.clone(),
             decision_reference: format!("SN-{}-{:03}", start.year(), n + 1),
-            special_reasons: (housing && crate::domain::age::age_on(date_of_birth, start) < set.special_reasons_below_age).then(|| "Mature and stable; attends upper secondary school nearby".to_owned()),
-            deviation_reason: housing.then(|| "Demo data: investigation completed before arrival".to_owned()),
+            special_reasons: (housing
+                && crate::domain::age::age_on(date_of_birth, start)
+                    < set.special_reasons_below_age)
+                .then(|| "Mature and stable; attends upper secondary school nearby".to_owned()),
+            deviation_reason: housing
+                .then(|| "Demo data: investigation completed before arrival".to_owned()),
             cancelled_at: None,
             cancellation_reason: None,
             created_at: now,
@@ -194,7 +278,9 @@ pub fn children_and_placements(
             version: 1,
             last_audit_event_id: pev.id,
         };
-        diesel::insert_into(placements::table).values(&row).execute(conn)?;
+        diesel::insert_into(placements::table)
+            .values(&row)
+            .execute(conn)?;
         events.push(pev);
     }
     Ok(40)

@@ -119,15 +119,26 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
                 .changed(["password"]),
             );
         }
-        let no_children_yet: i64 = crate::db::schema::children::table.count().get_result(conn)?;
+        let no_children_yet: i64 = crate::db::schema::children::table
+            .count()
+            .get_result(conn)?;
         if no_children_yet == 0 {
             let user_id = |conn: &mut PgConnection, name: &str| -> Result<uuid::Uuid, AppError> {
-                Ok(store::find_by_username(conn, name)?.map(|u| u.id).ok_or_else(|| AppError::internal("demo user missing"))?)
+                store::find_by_username(conn, name)?
+                    .map(|u| u.id)
+                    .ok_or_else(|| AppError::internal("demo user missing"))
             };
             let staff = [(0, user_id(conn, "erik")?), (3, user_id(conn, "sara")?)];
             let homes = cases::facilities(conn, &unit_ids, &staff, &mut events)?;
             let secretaries = [user_id(conn, "anna")?, user_id(conn, "omar")?];
-            cases::children_and_placements(conn, &rules, &unit_ids, &secretaries, &homes, &mut events)?;
+            cases::children_and_placements(
+                conn,
+                &rules,
+                &unit_ids,
+                &secretaries,
+                &homes,
+                &mut events,
+            )?;
         }
         audit::append(conn, &events)
     })?;

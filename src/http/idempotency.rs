@@ -27,7 +27,11 @@ const KEPT_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 enum Claim {
     /// First use: go ahead, then store the answer.
     Fresh,
-    Replay { status: u16, headers: serde_json::Value, body: Vec<u8> },
+    Replay {
+        status: u16,
+        headers: serde_json::Value,
+        body: Vec<u8>,
+    },
     Mismatch,
     InFlight,
 }
@@ -41,11 +45,18 @@ fn applies(req: &ServiceRequest) -> bool {
 }
 
 fn key_of(req: &ServiceRequest) -> Result<String, AppError> {
-    let key = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let key = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
         Ok(key.to_owned())
     } else {
-        Err(AppError::invalid_field("Idempotency-Key", "1 to 255 visible ASCII characters"))
+        Err(AppError::invalid_field(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        ))
     }
 }
 
@@ -59,25 +70,37 @@ pub async fn idempotency(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if !applies(&req) {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let key = match key_of(&req) {
         Ok(key) => key,
         Err(error) => return Ok(refuse(req, error)),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     // Only a valid token names an owner; without one the handler answers 401 as usual.
     let owner = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .and_then(|token| state.tokens.verify(token.trim(), state.clock.now()).ok())
         .map(|claims| claims.sub);
     let Some(owner) = owner else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
 
     let limit = state.settings.body_limit;
@@ -85,7 +108,10 @@ pub async fn idempotency(
     let mut payload = req.take_payload();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return Ok(refuse(req, AppError::bad_request("the request body could not be read")));
+            return Ok(refuse(
+                req,
+                AppError::bad_request("the request body could not be read"),
+            ));
         };
         if body.len() + chunk.len() > limit {
             return Ok(refuse(req, AppError::PayloadTooLarge { limit }));
@@ -103,18 +129,37 @@ pub async fn idempotency(
     let claim = {
         let (owner, key, fingerprint) = (owner.clone(), key.clone(), fingerprint);
         let now = state.clock.now();
-        state.db.transaction(move |conn| claim(conn, &owner, &key, &fingerprint, now)).await
+        state
+            .db
+            .transaction(move |conn| claim(conn, &owner, &key, &fingerprint, now))
+            .await
     };
     match claim {
         Err(error) => Ok(refuse(req, error)),
-        Ok(Claim::Mismatch) => Ok(refuse(req, AppError::rule("Idempotency-Key", "was already used for a different request"))),
-        Ok(Claim::InFlight) => Ok(refuse(req, AppError::conflict("a request with this Idempotency-Key is still being handled"))),
-        Ok(Claim::Replay { status, headers, body }) => {
+        Ok(Claim::Mismatch) => Ok(refuse(
+            req,
+            AppError::rule(
+                "Idempotency-Key",
+                "was already used for a different request",
+            ),
+        )),
+        Ok(Claim::InFlight) => Ok(refuse(
+            req,
+            AppError::conflict("a request with this Idempotency-Key is still being handled"),
+        )),
+        Ok(Claim::Replay {
+            status,
+            headers,
+            body,
+        }) => {
             if let Err(error) = record_replay(&state, &owner, &headers).await {
                 return Ok(refuse(req, error));
             }
             let (http_req, _) = req.into_parts();
-            Ok(ServiceResponse::new(http_req, replayed(status, &headers, body)))
+            Ok(ServiceResponse::new(
+                http_req,
+                replayed(status, &headers, body),
+            ))
         }
         Ok(Claim::Fresh) => {
             let response = next.call(req).await?.map_into_boxed_body();
@@ -123,8 +168,17 @@ pub async fn idempotency(
     }
 }
 
-fn claim(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str, now: chrono::DateTime<Utc>) -> AppResult<Claim> {
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - Duration::hours(24)))).execute(conn)?;
+fn claim(
+    conn: &mut PgConnection,
+    owner: &str,
+    key: &str,
+    fingerprint: &str,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<Claim> {
+    diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - Duration::hours(24))),
+    )
+    .execute(conn)?;
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::owner.eq(owner),
@@ -137,9 +191,19 @@ fn claim(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str, now
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let (stored_fingerprint, status, headers, body): (String, Option<i32>, Option<serde_json::Value>, Option<Vec<u8>>) = idempotency_keys::table
+    let (stored_fingerprint, status, headers, body): (
+        String,
+        Option<i32>,
+        Option<serde_json::Value>,
+        Option<Vec<u8>>,
+    ) = idempotency_keys::table
         .find((owner, key))
-        .select((idempotency_keys::fingerprint, idempotency_keys::status, idempotency_keys::headers, idempotency_keys::body))
+        .select((
+            idempotency_keys::fingerprint,
+            idempotency_keys::status,
+            idempotency_keys::headers,
+            idempotency_keys::body,
+        ))
         .first(conn)?;
     Ok(match (stored_fingerprint == fingerprint, status) {
         (false, _) => Claim::Mismatch,
@@ -153,7 +217,12 @@ fn claim(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str, now
 }
 
 /// Stores a final answer; forgets the key after a server-side failure so the client can retry.
-async fn remember(state: &AppState, owner: String, key: String, response: ServiceResponse<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
+async fn remember(
+    state: &AppState,
+    owner: String,
+    key: String,
+    response: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let (http_req, http_res) = response.into_parts();
     let status = http_res.status();
     let mut kept = serde_json::Map::new();
@@ -163,7 +232,9 @@ async fn remember(state: &AppState, owner: String, key: String, response: Servic
         }
     }
     let (head, body) = http_res.into_parts();
-    let body = actix_web::body::to_bytes(body).await.map_err(|e| AppError::internal(e.to_string()))?;
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
     let stored = body.to_vec();
     let store = state
         .db
@@ -186,14 +257,20 @@ async fn remember(state: &AppState, owner: String, key: String, response: Servic
     if let Err(error) = store {
         tracing::warn!(%error, "idempotency answer not stored");
     }
-    Ok(ServiceResponse::new(http_req, head.set_body(body).map_into_boxed_body()))
+    Ok(ServiceResponse::new(
+        http_req,
+        head.set_body(body).map_into_boxed_body(),
+    ))
 }
 
 fn replayed(status: u16, headers: &serde_json::Value, body: Vec<u8>) -> HttpResponse {
     let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     if let Some(headers) = headers.as_object() {
         for (name, value) in headers {
-            if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(name.as_str()), value.as_str().map(HeaderValue::from_str)) {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::try_from(name.as_str()),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
                 response.insert_header((name, value));
             }
         }
@@ -203,19 +280,41 @@ fn replayed(status: u16, headers: &serde_json::Value, body: Vec<u8>) -> HttpResp
 }
 
 /// A replay shows the caller data again: that is a read, and goes in the audit log.
-async fn record_replay(state: &AppState, owner: &str, headers: &serde_json::Value) -> AppResult<()> {
+async fn record_replay(
+    state: &AppState,
+    owner: &str,
+    headers: &serde_json::Value,
+) -> AppResult<()> {
     let (actor_type, id) = match owner.split_once(':') {
         Some(("user", id)) => (ActorType::User, Uuid::parse_str(id).ok()),
         Some(("service", id)) => (ActorType::ServiceAccount, Uuid::parse_str(id).ok()),
         _ => (ActorType::Anonymous, None),
     };
-    let actor = AuditActor { actor_type, id, role: None, unit_id: None };
-    let actor = if id.is_none() { AuditActor::anonymous() } else { actor };
+    let actor = AuditActor {
+        actor_type,
+        id,
+        role: None,
+        unit_id: None,
+    };
+    let actor = if id.is_none() {
+        AuditActor::anonymous()
+    } else {
+        actor
+    };
     let entity = headers
         .get("location")
         .and_then(|l| l.as_str())
         .and_then(|l| l.rsplit('/').next())
         .and_then(|id| Uuid::parse_str(id).ok());
-    let event = AuditEvent::new(actor, AuditAction::Read, EntityType::ReplayedResponse, entity, state.clock.now());
-    state.db.transaction(move |conn| audit::append(conn, &[event])).await
+    let event = AuditEvent::new(
+        actor,
+        AuditAction::Read,
+        EntityType::ReplayedResponse,
+        entity,
+        state.clock.now(),
+    );
+    state
+        .db
+        .transaction(move |conn| audit::append(conn, &[event]))
+        .await
 }

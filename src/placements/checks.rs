@@ -30,27 +30,57 @@ pub fn check(facts: &NewPlacementFacts<'_>, rules: &RuleSet) -> Vec<FieldError> 
     let mut errors = Vec::new();
     if rules.legal_basis(facts.legal_basis).is_none() {
         let codes: Vec<&str> = rules.legal_bases.iter().map(|b| b.code.as_str()).collect();
-        errors.push(FieldError::new("legal_basis", format!("must be one of the legal bases in force: {}", codes.join(", "))));
+        errors.push(FieldError::new(
+            "legal_basis",
+            format!(
+                "must be one of the legal bases in force: {}",
+                codes.join(", ")
+            ),
+        ));
     }
     if facts.start_date < facts.date_of_birth {
         errors.push(FieldError::new("start_date", "is before the date of birth"));
     }
     let latest = latest_end(facts.date_of_birth, rules);
     if facts.start_date > latest {
-        errors.push(FieldError::new("start_date", format!("the placement age limit ({}) has passed", rules.placement_end_age)));
+        errors.push(FieldError::new(
+            "start_date",
+            format!(
+                "the placement age limit ({}) has passed",
+                rules.placement_end_age
+            ),
+        ));
     }
     if facts.planned_end < facts.start_date {
         errors.push(FieldError::new("planned_end", "is before the start date"));
     } else if facts.planned_end > latest {
-        errors.push(FieldError::new("planned_end", format!("a placement ends no later than {latest}, the day before the {}th birthday", rules.placement_end_age)));
+        errors.push(FieldError::new(
+            "planned_end",
+            format!(
+                "a placement ends no later than {latest}, the day before the {}th birthday",
+                rules.placement_end_age
+            ),
+        ));
     }
     if facts.kind == FacilityKind::SupportedHousing {
         if facts.start_date < birthday(facts.date_of_birth, rules.supported_housing_min_age) {
-            errors.push(FieldError::new("facility_id", format!("supported housing is only from the {}th birthday", rules.supported_housing_min_age)));
+            errors.push(FieldError::new(
+                "facility_id",
+                format!(
+                    "supported housing is only from the {}th birthday",
+                    rules.supported_housing_min_age
+                ),
+            ));
         } else if facts.start_date < birthday(facts.date_of_birth, rules.special_reasons_below_age)
             && facts.special_reasons.is_none()
         {
-            errors.push(FieldError::new("special_reasons", format!("supported housing before the {}th birthday needs recorded special reasons", rules.special_reasons_below_age)));
+            errors.push(FieldError::new(
+                "special_reasons",
+                format!(
+                    "supported housing before the {}th birthday needs recorded special reasons",
+                    rules.special_reasons_below_age
+                ),
+            ));
         }
     }
     if facts.first_placement && facts.kind != FacilityKind::Hvb {
@@ -94,8 +124,20 @@ mod tests {
     fn supported_housing_from_16_and_before_18_only_with_special_reasons() {
         let rules = Rules::built_in();
         let r = rules.on(date("2026-06-01"));
-        assert_eq!(fields(check(&facts(FacilityKind::SupportedHousing, "2026-05-19"), r)), ["facility_id"]);
-        assert_eq!(fields(check(&facts(FacilityKind::SupportedHousing, "2026-05-20"), r)), ["special_reasons"]);
+        assert_eq!(
+            fields(check(
+                &facts(FacilityKind::SupportedHousing, "2026-05-19"),
+                r
+            )),
+            ["facility_id"]
+        );
+        assert_eq!(
+            fields(check(
+                &facts(FacilityKind::SupportedHousing, "2026-05-20"),
+                r
+            )),
+            ["special_reasons"]
+        );
         let mut with_reasons = facts(FacilityKind::SupportedHousing, "2026-05-20");
         with_reasons.special_reasons = Some("mature, stable, wants to study in town");
         assert!(check(&with_reasons, r).is_empty());
@@ -130,7 +172,10 @@ mod tests {
         let rules = Rules::built_in();
         let mut old = facts(FacilityKind::Hvb, "2026-06-01");
         old.legal_basis = "SoL-4-1";
-        assert_eq!(fields(check(&old, rules.on(date("2026-06-01")))), ["legal_basis"]);
+        assert_eq!(
+            fields(check(&old, rules.on(date("2026-06-01")))),
+            ["legal_basis"]
+        );
         assert!(check(&old, rules.on(date("2025-06-01"))).is_empty());
     }
 }

@@ -38,13 +38,26 @@ fn moment(state: &AppState) -> Moment {
     }
 }
 
-fn view(conn: &mut PgConnection, state: &AppState, row: PlacementRow, audience: Audience, child: &ChildRow, at: Moment) -> AppResult<PlacementView> {
+fn view(
+    conn: &mut PgConnection,
+    state: &AppState,
+    row: PlacementRow,
+    audience: Audience,
+    child: &ChildRow,
+    at: Moment,
+) -> AppResult<PlacementView> {
     let reviews = Reviews {
         last_reconsideration: store::latest_review(conn, row.id, ReviewKind::Reconsideration)?,
         last_care_plan: store::latest_review(conn, row.id, ReviewKind::CarePlan)?,
     };
     let show_facility = !child.protection_level.is_protected() || audience.sees_protected_fields();
-    Ok(placement_view(row, reviews, state.settings.rules.on(at.today), at.today, show_facility))
+    Ok(placement_view(
+        row,
+        reviews,
+        state.settings.rules.on(at.today),
+        at.today,
+        show_facility,
+    ))
 }
 
 /// Database refusals, in words: the same rules the Rust checks state, should a race reach them.
@@ -62,7 +75,10 @@ fn placement_db_error(error: DieselError) -> AppError {
                 return AppError::rule("facility_id", "too young for supported housing");
             }
             if message.starts_with("special_reasons_required") {
-                return AppError::rule("special_reasons", "supported housing at this age needs special reasons");
+                return AppError::rule(
+                    "special_reasons",
+                    "supported housing at this age needs special reasons",
+                );
             }
             if message.starts_with("placement_age_limit") {
                 return AppError::rule("planned_end", "past the placement age limit");
@@ -102,19 +118,41 @@ fn reason(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Opt
 
 /// Creates a placement after every rule: checked facts, no overlap, a free place every day.
 /// The child's row is locked by the caller; the facility's row is locked here.
-fn place(conn: &mut PgConnection, state: &AppState, actor: &Actor, child: &ChildRow, input: PlacementInput, at: Moment, event_id: Uuid) -> AppResult<Result<PlacementRow, AppError>> {
+fn place(
+    conn: &mut PgConnection,
+    state: &AppState,
+    actor: &Actor,
+    child: &ChildRow,
+    input: PlacementInput,
+    at: Moment,
+    event_id: Uuid,
+) -> AppResult<Result<PlacementRow, AppError>> {
     let rules = state.settings.rules.on(input.start_date);
     let mut errors = Vec::new();
     let legal_basis = reference("legal_basis", &input.legal_basis, &mut errors);
-    let decision_reference = reference("decision_reference", &input.decision_reference, &mut errors);
-    let special_reasons = reason("special_reasons", input.special_reasons.as_deref(), &mut errors);
-    let deviation_reason = reason("deviation_reason", input.deviation_reason.as_deref(), &mut errors);
+    let decision_reference =
+        reference("decision_reference", &input.decision_reference, &mut errors);
+    let special_reasons = reason(
+        "special_reasons",
+        input.special_reasons.as_deref(),
+        &mut errors,
+    );
+    let deviation_reason = reason(
+        "deviation_reason",
+        input.deviation_reason.as_deref(),
+        &mut errors,
+    );
     let Some(facility) = store::lock_facility(conn, input.facility_id)?.filter(|f| f.active) else {
-        return Ok(Err(AppError::rule("facility_id", "no such active facility")));
+        return Ok(Err(AppError::rule(
+            "facility_id",
+            "no such active facility",
+        )));
     };
     let history = store::of_child(conn, child.id)?;
     let first_placement = history.iter().all(|p| p.cancelled_at.is_some());
-    let planned_end = input.planned_end.unwrap_or_else(|| latest_end(child.date_of_birth, rules));
+    let planned_end = input
+        .planned_end
+        .unwrap_or_else(|| latest_end(child.date_of_birth, rules));
     errors.extend(checks::check(
         &NewPlacementFacts {
             date_of_birth: child.date_of_birth,
@@ -132,13 +170,20 @@ fn place(conn: &mut PgConnection, state: &AppState, actor: &Actor, child: &Child
     if !errors.is_empty() {
         return Ok(Err(AppError::unprocessable(errors)));
     }
-    let overlaps = history.iter().any(|p| p.cancelled_at.is_none() && p.start_date <= planned_end && input.start_date <= p.last_day());
+    let overlaps = history.iter().any(|p| {
+        p.cancelled_at.is_none() && p.start_date <= planned_end && input.start_date <= p.last_day()
+    });
     if overlaps {
-        return Ok(Err(AppError::conflict("the child already has a placement on some of these days; end or move it first")));
+        return Ok(Err(AppError::conflict(
+            "the child already has a placement on some of these days; end or move it first",
+        )));
     }
     let busiest = store::busiest_day(conn, facility.id, input.start_date, planned_end, None)?;
     if busiest >= i64::from(facility.capacity) {
-        return Ok(Err(AppError::conflict(format!("{} has no free place on some of these days", facility.name))));
+        return Ok(Err(AppError::conflict(format!(
+            "{} has no free place on some of these days",
+            facility.name
+        ))));
     }
     let row = PlacementRow {
         id: Uuid::now_v7(),
@@ -159,12 +204,21 @@ fn place(conn: &mut PgConnection, state: &AppState, actor: &Actor, child: &Child
         version: 1,
         last_audit_event_id: event_id,
     };
-    diesel::insert_into(placements::table).values(&row).execute(conn).map_err(placement_db_error)?;
+    diesel::insert_into(placements::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(placement_db_error)?;
     Ok(Ok(row))
 }
 
 fn lock_child(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<()> {
-    children::table.find(child_id).select(children::id).for_update().first::<Uuid>(conn).optional().map(|_| ())
+    children::table
+        .find(child_id)
+        .select(children::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .optional()
+        .map(|_| ())
 }
 
 fn created(view: PlacementView) -> HttpResponse {
@@ -174,7 +228,12 @@ fn created(view: PlacementView) -> HttpResponse {
         .json(view)
 }
 
-pub async fn create(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<PlacementInput>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<PlacementInput>,
+) -> AppResult<HttpResponse> {
     let child_id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
@@ -182,7 +241,15 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, path: web::Path<Uu
         .db
         .transaction(move |conn| {
             lock_child(conn, child_id)?;
-            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::ManagePlacements, AuditAction::Create, at.today, at.now)? {
+            let (child, audience) = match access::open(
+                conn,
+                &actor,
+                child_id,
+                ChildAction::ManagePlacements,
+                AuditAction::Create,
+                at.today,
+                at.now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
@@ -191,7 +258,18 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, path: web::Path<Uu
                 Ok(row) => row,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            let event = AuditEvent { entity_id: Some(row.id), ..event }.about(&child).changed(["facility_id", "start_date", "planned_end", "legal_basis", "decision_reference"]);
+            let event = AuditEvent {
+                entity_id: Some(row.id),
+                ..event
+            }
+            .about(&child)
+            .changed([
+                "facility_id",
+                "start_date",
+                "planned_end",
+                "legal_basis",
+                "decision_reference",
+            ]);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[event])?;
             Ok(Ok(view))
@@ -200,19 +278,38 @@ pub async fn create(state: web::Data<AppState>, actor: Actor, path: web::Path<Uu
     Ok(created(view))
 }
 
-pub async fn list(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let child_id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
     let views = state
         .db
         .transaction(move |conn| {
-            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::Read, AuditAction::Read, at.today, at.now)? {
+            let (child, audience) = match access::open(
+                conn,
+                &actor,
+                child_id,
+                ChildAction::Read,
+                AuditAction::Read,
+                at.today,
+                at.now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let rows = store::of_child(conn, child_id)?;
-            let events: Vec<AuditEvent> = rows.iter().map(|r| actor.event(AuditAction::Read, EntityType::Placement, Some(r.id), at.now).about(&child)).collect();
+            let events: Vec<AuditEvent> = rows
+                .iter()
+                .map(|r| {
+                    actor
+                        .event(AuditAction::Read, EntityType::Placement, Some(r.id), at.now)
+                        .about(&child)
+                })
+                .collect();
             let mut views = Vec::with_capacity(rows.len());
             for row in rows {
                 views.push(view(conn, &st, row, audience, &child, at)?);
@@ -225,33 +322,58 @@ pub async fn list(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid
 }
 
 /// Opens a placement's child for `action`, locking the child first.
-fn open_placement(conn: &mut PgConnection, actor: &Actor, placement_id: Uuid, action: ChildAction, audit_action: AuditAction, at: Moment) -> AppResult<Result<(PlacementRow, ChildRow, Audience), AppError>> {
+fn open_placement(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    placement_id: Uuid,
+    action: ChildAction,
+    audit_action: AuditAction,
+    at: Moment,
+) -> AppResult<Result<(PlacementRow, ChildRow, Audience), AppError>> {
     let Some(row) = store::find(conn, placement_id)? else {
         return Ok(Err(AppError::NotFound));
     };
     lock_child(conn, row.child_id)?;
-    Ok(access::open(conn, actor, row.child_id, action, audit_action, at.today, at.now)?.map(|(child, audience)| (row, child, audience)))
+    Ok(access::open(
+        conn,
+        actor,
+        row.child_id,
+        action,
+        audit_action,
+        at.today,
+        at.now,
+    )?
+    .map(|(child, audience)| (row, child, audience)))
 }
 
-pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
     let (view, version) = state
         .db
         .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::Read, AuditAction::Read, at)? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            let (row, child, audience) =
+                match open_placement(conn, &actor, id, ChildAction::Read, AuditAction::Read, at)? {
+                    Ok(opened) => opened,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
             let version = row.version;
-            let event = actor.event(AuditAction::Read, EntityType::Placement, Some(id), at.now).about(&child);
+            let event = actor
+                .event(AuditAction::Read, EntityType::Placement, Some(id), at.now)
+                .about(&child);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[event])?;
             Ok(Ok((view, version)))
         })
         .await??;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(view.id, version))).json(view))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(view.id, version)))
+        .json(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,7 +389,12 @@ pub struct MoveInput {
 }
 
 /// Ends the current placement and starts the next in one transaction: both or neither.
-pub async fn move_child(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<MoveInput>) -> AppResult<HttpResponse> {
+pub async fn move_child(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> AppResult<HttpResponse> {
     let child_id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
@@ -275,21 +402,45 @@ pub async fn move_child(state: web::Data<AppState>, actor: Actor, path: web::Pat
         .db
         .transaction(move |conn| {
             lock_child(conn, child_id)?;
-            let (child, audience) = match access::open(conn, &actor, child_id, ChildAction::ManagePlacements, AuditAction::Update, at.today, at.now)? {
+            let (child, audience) = match access::open(
+                conn,
+                &actor,
+                child_id,
+                ChildAction::ManagePlacements,
+                AuditAction::Update,
+                at.today,
+                at.now,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let Some(day_before) = input.move_date.pred_opt() else {
                 return Ok(Err(AppError::rule("move_date", "is not a valid date")));
             };
-            let current = store::of_child(conn, child_id)?.into_iter().find(|p| p.is_active_on(day_before) && p.last_day() >= input.move_date);
+            let current = store::of_child(conn, child_id)?
+                .into_iter()
+                .find(|p| p.is_active_on(day_before) && p.last_day() >= input.move_date);
             let Some(current) = current else {
-                return Ok(Err(AppError::rule("move_date", "the child has no placement running into that day; create a placement instead")));
+                return Ok(Err(AppError::rule(
+                    "move_date",
+                    "the child has no placement running into that day; create a placement instead",
+                )));
             };
             if current.start_date >= input.move_date {
-                return Ok(Err(AppError::rule("move_date", "is not after the current placement's start; cancel it instead")));
+                return Ok(Err(AppError::rule(
+                    "move_date",
+                    "is not after the current placement's start; cancel it instead",
+                )));
             }
-            let end_event = actor.event(AuditAction::Update, EntityType::Placement, Some(current.id), at.now).about(&child).changed(["end_date", "end_reason"]);
+            let end_event = actor
+                .event(
+                    AuditAction::Update,
+                    EntityType::Placement,
+                    Some(current.id),
+                    at.now,
+                )
+                .about(&child)
+                .changed(["end_date", "end_reason"]);
             diesel::update(placements::table.find(current.id))
                 .set((
                     placements::end_date.eq(day_before),
@@ -300,7 +451,8 @@ pub async fn move_child(state: web::Data<AppState>, actor: Actor, path: web::Pat
                 ))
                 .execute(conn)
                 .map_err(placement_db_error)?;
-            let create_event = actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
+            let create_event =
+                actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
             let next = PlacementInput {
                 facility_id: input.facility_id,
                 start_date: input.move_date,
@@ -315,7 +467,18 @@ pub async fn move_child(state: web::Data<AppState>, actor: Actor, path: web::Pat
                 // Returning the refusal from the closure as `Err` rolls back the ended placement too.
                 Err(refusal) => return Err(refusal),
             };
-            let create_event = AuditEvent { entity_id: Some(row.id), ..create_event }.about(&child).changed(["facility_id", "start_date", "planned_end", "legal_basis", "decision_reference"]);
+            let create_event = AuditEvent {
+                entity_id: Some(row.id),
+                ..create_event
+            }
+            .about(&child)
+            .changed([
+                "facility_id",
+                "start_date",
+                "planned_end",
+                "legal_basis",
+                "decision_reference",
+            ]);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[end_event, create_event])?;
             Ok(Ok(view))
@@ -331,7 +494,12 @@ pub struct EndInput {
     end_reason: EndReason,
 }
 
-pub async fn end(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<EndInput>) -> AppResult<HttpResponse> {
+pub async fn end(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<EndInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
@@ -375,7 +543,12 @@ pub struct CancelInput {
 }
 
 /// A mistaken placement is cancelled, never deleted: it stays in the history with its reason.
-pub async fn cancel(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<CancelInput>) -> AppResult<HttpResponse> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<CancelInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let reason = input.reason.trim().to_owned();
     if !(3..=2000).contains(&reason.chars().count()) {
@@ -386,14 +559,27 @@ pub async fn cancel(state: web::Data<AppState>, actor: Actor, path: web::Path<Uu
     let view = state
         .db
         .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Cancel, at)? {
+            let (row, child, audience) = match open_placement(
+                conn,
+                &actor,
+                id,
+                ChildAction::ManagePlacements,
+                AuditAction::Cancel,
+                at,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             if row.cancelled_at.is_some() {
-                return Ok(Err(AppError::conflict("the placement is already cancelled")));
+                return Ok(Err(AppError::conflict(
+                    "the placement is already cancelled",
+                )));
             }
-            let event = actor.event(AuditAction::Cancel, EntityType::Placement, Some(id), at.now).about(&child).changed(["cancelled_at", "cancellation_reason"]).purpose(reason.clone());
+            let event = actor
+                .event(AuditAction::Cancel, EntityType::Placement, Some(id), at.now)
+                .about(&child)
+                .changed(["cancelled_at", "cancellation_reason"])
+                .purpose(reason.clone());
             let updated: PlacementRow = diesel::update(placements::table.find(id))
                 .set((
                     placements::cancelled_at.eq(at.now),
@@ -422,27 +608,46 @@ pub struct ReviewInput {
 }
 
 /// Records a reconsideration of continued need or a revised care plan; the next due date moves.
-pub async fn review(state: web::Data<AppState>, actor: Actor, path: web::Path<Uuid>, ApiJson(input): ApiJson<ReviewInput>) -> AppResult<HttpResponse> {
+pub async fn review(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let at = moment(&state);
     let st = state.clone();
     let view = state
         .db
         .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::RecordReview, AuditAction::Create, at)? {
+            let (row, child, audience) = match open_placement(
+                conn,
+                &actor,
+                id,
+                ChildAction::RecordReview,
+                AuditAction::Create,
+                at,
+            )? {
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let mut errors = Vec::new();
-            let decision_reference = reference("decision_reference", &input.decision_reference, &mut errors);
+            let decision_reference =
+                reference("decision_reference", &input.decision_reference, &mut errors);
             if input.decided_on > at.today {
                 errors.push(FieldError::new("decided_on", "is in the future"));
             }
             if input.decided_on < row.start_date {
-                errors.push(FieldError::new("decided_on", "is before the placement started"));
+                errors.push(FieldError::new(
+                    "decided_on",
+                    "is before the placement started",
+                ));
             }
             if input.kind == ReviewKind::Reconsideration && input.continued_need.is_none() {
-                errors.push(FieldError::new("continued_need", "a reconsideration decides whether the need continues"));
+                errors.push(FieldError::new(
+                    "continued_need",
+                    "a reconsideration decides whether the need continues",
+                ));
             }
             if !errors.is_empty() {
                 return Ok(Err(AppError::unprocessable(errors)));
@@ -451,7 +656,10 @@ pub async fn review(state: web::Data<AppState>, actor: Actor, path: web::Path<Uu
                 return Ok(Err(AppError::conflict("the placement is cancelled")));
             }
             let review_id = Uuid::now_v7();
-            let event = actor.event(AuditAction::Create, EntityType::Placement, Some(id), at.now).about(&child).changed([format!("review:{}", input.kind)]);
+            let event = actor
+                .event(AuditAction::Create, EntityType::Placement, Some(id), at.now)
+                .about(&child)
+                .changed([format!("review:{}", input.kind)]);
             diesel::insert_into(placement_reviews::table)
                 .values((
                     placement_reviews::id.eq(review_id),

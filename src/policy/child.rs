@@ -144,7 +144,11 @@ mod tests {
 
     fn user(profession: Profession, unit: Uuid) -> Actor {
         Actor {
-            principal: Principal::User { id: Uuid::now_v7(), profession, unit_id: Some(unit) },
+            principal: Principal::User {
+                id: Uuid::now_v7(),
+                profession,
+                unit_id: Some(unit),
+            },
             session_id: Uuid::now_v7(),
             stage: SessionStage::Full,
             origin: RequestOrigin::default(),
@@ -152,40 +156,107 @@ mod tests {
     }
 
     fn child(unit: Uuid, relations: Relations, protected_identity: bool) -> ChildFacts {
-        ChildFacts { id: Uuid::now_v7(), responsible_unit_id: unit, protected_identity, relations }
+        ChildFacts {
+            id: Uuid::now_v7(),
+            responsible_unit_id: unit,
+            protected_identity,
+            relations,
+        }
     }
 
     #[test]
     fn without_a_relation_a_child_is_hidden_from_case_workers() {
         let unit = Uuid::now_v7();
         let stranger = child(unit, Relations::default(), false);
-        for profession in [Profession::SocialSecretary, Profession::HvbStaff, Profession::HousingStaff] {
-            assert_eq!(decide(&user(profession, unit), &stranger, ChildAction::Read), Decision::Hidden);
+        for profession in [
+            Profession::SocialSecretary,
+            Profession::HvbStaff,
+            Profession::HousingStaff,
+        ] {
+            assert_eq!(
+                decide(&user(profession, unit), &stranger, ChildAction::Read),
+                Decision::Hidden
+            );
         }
         let other_unit = Uuid::now_v7();
-        assert_eq!(decide(&user(Profession::UnitManager, other_unit), &stranger, ChildAction::Read), Decision::Hidden);
-        assert_eq!(decide(&user(Profession::UnitManager, unit), &stranger, ChildAction::Read), Decision::Allow(Audience::Management));
+        assert_eq!(
+            decide(
+                &user(Profession::UnitManager, other_unit),
+                &stranger,
+                ChildAction::Read
+            ),
+            Decision::Hidden
+        );
+        assert_eq!(
+            decide(
+                &user(Profession::UnitManager, unit),
+                &stranger,
+                ChildAction::Read
+            ),
+            Decision::Allow(Audience::Management)
+        );
     }
 
     #[test]
     fn staff_read_but_never_write_and_emergency_access_only_reads() {
         let unit = Uuid::now_v7();
-        let placed_here = child(unit, Relations { facility_staff: true, ..Relations::default() }, false);
+        let placed_here = child(
+            unit,
+            Relations {
+                facility_staff: true,
+                ..Relations::default()
+            },
+            false,
+        );
         let staff = user(Profession::HvbStaff, unit);
-        assert_eq!(decide(&staff, &placed_here, ChildAction::Read), Decision::Allow(Audience::Care));
-        assert_eq!(decide(&staff, &placed_here, ChildAction::Update), Decision::Forbidden);
-        let opened = child(unit, Relations { emergency_access: true, ..Relations::default() }, false);
+        assert_eq!(
+            decide(&staff, &placed_here, ChildAction::Read),
+            Decision::Allow(Audience::Care)
+        );
+        assert_eq!(
+            decide(&staff, &placed_here, ChildAction::Update),
+            Decision::Forbidden
+        );
+        let opened = child(
+            unit,
+            Relations {
+                emergency_access: true,
+                ..Relations::default()
+            },
+            false,
+        );
         let secretary = user(Profession::SocialSecretary, unit);
-        assert_eq!(decide(&secretary, &opened, ChildAction::Read), Decision::Allow(Audience::Management));
-        assert_eq!(decide(&secretary, &opened, ChildAction::ManagePlacements), Decision::Forbidden);
+        assert_eq!(
+            decide(&secretary, &opened, ChildAction::Read),
+            Decision::Allow(Audience::Management)
+        );
+        assert_eq!(
+            decide(&secretary, &opened, ChildAction::ManagePlacements),
+            Decision::Forbidden
+        );
     }
 
     #[test]
     fn professions_without_case_work_are_refused_whatever_the_child() {
         let unit = Uuid::now_v7();
-        let any = child(unit, Relations { assigned_secretary: true, facility_staff: true, emergency_access: true }, false);
-        for profession in [Profession::Administrator, Profession::Auditor, Profession::SystemAdmin] {
-            assert_eq!(decide(&user(profession, unit), &any, ChildAction::Read), Decision::Forbidden);
+        let any = child(
+            unit,
+            Relations {
+                assigned_secretary: true,
+                facility_staff: true,
+                emergency_access: true,
+            },
+            false,
+        );
+        for profession in [
+            Profession::Administrator,
+            Profession::Auditor,
+            Profession::SystemAdmin,
+        ] {
+            assert_eq!(
+                decide(&user(profession, unit), &any, ChildAction::Read),
+                Decision::Forbidden
+            );
         }
     }
 }

@@ -374,7 +374,7 @@ mod tests {
         ];
         let r = report(
             window(90),
-            &[north.clone()],
+            std::slice::from_ref(&north),
             &[b.clone(), a.clone()],
             &stays,
         );
@@ -436,7 +436,12 @@ mod tests {
         let mut older = stay(&a, "2025-01-01", "2027-12-31");
         older.date_of_birth = date("2005-04-02");
         assert_eq!(effective_last_day(&older, 21), date("2026-04-01"));
-        let r = report(window(90), &[north.clone()], &[a.clone()], &[older]);
+        let r = report(
+            window(90),
+            std::slice::from_ref(&north),
+            std::slice::from_ref(&a),
+            &[older],
+        );
         let figures = &r.units[0].facilities[0].figures;
         assert_eq!(day(figures, "2026-04-01").occupied, 1);
         assert_eq!(day(figures, "2026-04-02").occupied, 0);

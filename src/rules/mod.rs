@@ -73,7 +73,8 @@ impl Rules {
     pub fn load() -> Result<Self, RulesError> {
         match std::env::var("TRYGG_RULES_FILE") {
             Ok(path) if !path.is_empty() => {
-                let text = std::fs::read_to_string(&path).map_err(|source| RulesError::Read { path, source })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| RulesError::Read { path, source })?;
                 Self::parse(&text)
             }
             _ => Ok(Self::built_in()),
@@ -89,7 +90,10 @@ impl Rules {
         }
         for pair in sets.windows(2) {
             if pair[0].valid_from == pair[1].valid_from {
-                return Err(RulesError::Invalid(format!("two sets start on {}", pair[0].valid_from)));
+                return Err(RulesError::Invalid(format!(
+                    "two sets start on {}",
+                    pair[0].valid_from
+                )));
             }
         }
         for set in &sets {
@@ -102,7 +106,10 @@ impl Rules {
                 && set.emergency_access_minutes > 0
                 && !set.legal_bases.is_empty();
             if !sane {
-                return Err(RulesError::Invalid(format!("the set from {} has impossible values", set.valid_from)));
+                return Err(RulesError::Invalid(format!(
+                    "the set from {} has impossible values",
+                    set.valid_from
+                )));
             }
         }
         Ok(Self { sets })
@@ -129,8 +136,10 @@ impl Rules {
                 diesel::insert_into(rule_sets::table)
                     .values((
                         rule_sets::valid_from.eq(set.valid_from),
-                        rule_sets::supported_housing_min_age.eq(set.supported_housing_min_age as i32),
-                        rule_sets::special_reasons_below_age.eq(set.special_reasons_below_age as i32),
+                        rule_sets::supported_housing_min_age
+                            .eq(set.supported_housing_min_age as i32),
+                        rule_sets::special_reasons_below_age
+                            .eq(set.special_reasons_below_age as i32),
                         rule_sets::placement_end_age.eq(set.placement_end_age as i32),
                         rule_sets::document.eq(serde_json::to_value(set).unwrap_or_default()),
                     ))
@@ -158,8 +167,15 @@ mod tests {
 
     #[test]
     fn impossible_rules_are_refused() {
-        let text = BUILT_IN.replacen("supported_housing_min_age = 16", "supported_housing_min_age = 19", 1);
+        let text = BUILT_IN.replacen(
+            "supported_housing_min_age = 16",
+            "supported_housing_min_age = 19",
+            1,
+        );
         assert!(matches!(Rules::parse(&text), Err(RulesError::Invalid(_))));
-        assert!(matches!(Rules::parse("rule_set = []"), Err(RulesError::Invalid(_))));
+        assert!(matches!(
+            Rules::parse("rule_set = []"),
+            Err(RulesError::Invalid(_))
+        ));
     }
 }

@@ -14,5 +14,6 @@ mod health;
 mod idempotency;
 mod openapi;
 mod placements;
+mod reports;
 mod service_accounts;
 mod units;
