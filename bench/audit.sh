@@ -30,11 +30,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 body=$(cargo run --quiet --release --example bench_audit)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
-{
-	echo "# Benchmarks"
-	echo
-	echo "Run by hand with \`bench/audit.sh\`; not part of CI. The figures below are from one run."
-	echo
+section=$(
+	echo "<!-- bench/audit.sh: start (generated; everything up to the end marker is replaced on each run) -->"
 	echo "## Audit log (\`bench/audit.sh\`, \`examples/bench_audit.rs\`)"
 	echo
 	echo "| machine | |"
@@ -48,5 +45,22 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 	echo "| build | \`cargo build --release\`, $(rustc --version) |"
 	echo
 	echo "${body}"
-} >"${results}"
+	echo "<!-- bench/audit.sh: end -->"
+)
+
+# Other benchmarks keep their sections of the file: only ours is replaced (or added).
+if [[ ! -f ${results} ]]; then
+	printf '# Benchmarks\n\nRun by hand; not part of CI. Each section is written by the script it names.\n' >"${results}"
+fi
+section_file=$(mktemp)
+trap 'rm -f "${section_file}"' EXIT
+printf '%s\n' "${section}" >"${section_file}"
+awk -v section_file="${section_file}" '
+	function put() { while ((getline line < section_file) > 0) print line; done = 1 }
+	/^<!-- bench\/audit\.sh: start/ { put(); skipping = 1; next }
+	skipping && /^<!-- bench\/audit\.sh: end -->/ { skipping = 0; next }
+	!skipping { print }
+	END { if (!done) { print ""; put() } }
+' "${results}" >"${results}.new"
+mv "${results}.new" "${results}"
 echo "==> wrote ${results}" >&2

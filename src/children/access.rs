@@ -10,7 +10,9 @@ use crate::audit::{AuditAction, AuditEvent, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements};
 use crate::error::{AppError, AppResult};
-use crate::policy::child::{decide, Audience, ChildAction, ChildFacts, Decision, Relations};
+use crate::policy::child::{
+    decide, refused_whatever_the_child, Audience, ChildAction, ChildFacts, Decision, Relations,
+};
 
 pub fn relations(
     conn: &mut PgConnection,
@@ -87,14 +89,20 @@ pub fn open(
     now: DateTime<Utc>,
 ) -> AppResult<Result<(ChildRow, Audience), AppError>> {
     let Some(child) = store::find(conn, child_id)? else {
-        return Ok(Err(AppError::NotFound));
+        return unknown(
+            conn,
+            actor,
+            action,
+            audit_action,
+            EntityType::Child,
+            child_id,
+            now,
+        );
     };
     let facts = facts(conn, actor, &child, today, now)?;
     let refusal = match decide(actor, &facts, action) {
         Decision::Allow(audience) => return Ok(Ok((child, audience))),
-        Decision::Forbidden => {
-            AppError::forbidden("your profession may not do this for this child")
-        }
+        Decision::Forbidden => AppError::forbidden(FORBIDDEN),
         Decision::Hidden => AppError::NotFound,
     };
     let event = actor
@@ -103,6 +111,30 @@ pub fn open(
         .outcome(Outcome::Denied);
     crate::audit::append(conn, &[event])?;
     Ok(Err(refusal))
+}
+
+const FORBIDDEN: &str = "your profession may not do this for this child";
+
+/// The answer for an id that names nothing (a child, or a placement of one): 404, except to a
+/// caller who could not do `action` to any child. She gets the 403 and the `denied` event that
+/// an existing child would give her, so the answer never tells her which ids exist.
+pub fn unknown<T>(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: ChildAction,
+    audit_action: AuditAction,
+    entity_type: EntityType,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Result<T, AppError>> {
+    if !refused_whatever_the_child(actor, action) {
+        return Ok(Err(AppError::NotFound));
+    }
+    let event = actor
+        .event(audit_action, entity_type, Some(id), now)
+        .outcome(Outcome::Denied);
+    crate::audit::append(conn, &[event])?;
+    Ok(Err(AppError::forbidden(FORBIDDEN)))
 }
 
 /// Events about a child carry its unit and protection at the time, for the auditor's views.

@@ -576,11 +576,6 @@ pub async fn assign_secretaries(
                 Ok(opened) => opened,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            if actor.profession() != Some(Profession::UnitManager) {
-                return Ok(Err(AppError::forbidden(
-                    "the unit manager assigns secretaries",
-                )));
-            }
             let valid: Vec<Uuid> = users::table
                 .filter(users::id.eq_any(&body.user_ids))
                 .filter(users::active.eq(true))

@@ -293,7 +293,7 @@ pub async fn list(
                 conn,
                 &actor,
                 child_id,
-                ChildAction::Read,
+                ChildAction::ReadPlacements,
                 AuditAction::Read,
                 at.today,
                 at.now,
@@ -331,7 +331,15 @@ fn open_placement(
     at: Moment,
 ) -> AppResult<Result<(PlacementRow, ChildRow, Audience), AppError>> {
     let Some(row) = store::find(conn, placement_id)? else {
-        return Ok(Err(AppError::NotFound));
+        return access::unknown(
+            conn,
+            actor,
+            action,
+            audit_action,
+            EntityType::Placement,
+            placement_id,
+            at.now,
+        );
     };
     lock_child(conn, row.child_id)?;
     Ok(access::open(
@@ -357,11 +365,17 @@ pub async fn get(
     let (view, version) = state
         .db
         .transaction(move |conn| {
-            let (row, child, audience) =
-                match open_placement(conn, &actor, id, ChildAction::Read, AuditAction::Read, at)? {
-                    Ok(opened) => opened,
-                    Err(refusal) => return Ok(Err(refusal)),
-                };
+            let (row, child, audience) = match open_placement(
+                conn,
+                &actor,
+                id,
+                ChildAction::ReadPlacements,
+                AuditAction::Read,
+                at,
+            )? {
+                Ok(opened) => opened,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             let version = row.version;
             let event = actor
                 .event(AuditAction::Read, EntityType::Placement, Some(id), at.now)

@@ -28,10 +28,27 @@ pub struct ChildFacts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildAction {
     Read,
+    /// Read the child's placements: where she lives and has lived.
+    ReadPlacements,
     Update,
     AssignSecretaries,
     ManagePlacements,
     RecordReview,
+}
+
+impl ChildAction {
+    fn writes(self) -> bool {
+        !matches!(self, ChildAction::Read | ChildAction::ReadPlacements)
+    }
+
+    /// The scope that lets another system do this; `None` when no system may.
+    fn scope(self) -> Option<Scope> {
+        match self {
+            ChildAction::Read => Some(Scope::ChildrenRead),
+            ChildAction::ReadPlacements => Some(Scope::PlacementsRead),
+            _ => None,
+        }
+    }
 }
 
 /// Which view of the child the caller gets.
@@ -71,22 +88,41 @@ pub fn is_unit_manager_of(actor: &Actor, unit_id: Uuid) -> bool {
     )
 }
 
-pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decision {
-    let relations = child.relations;
-    let writes = !matches!(action, ChildAction::Read);
+/// Refused whatever the child: professions without case work, and systems without the scope
+/// for `action`. Such a caller gets 403 for every id, whether a child has it or not, so that
+/// the answer never tells her which children exist.
+pub fn refused_whatever_the_child(actor: &Actor, action: ChildAction) -> bool {
     match &actor.principal {
-        Principal::Service { scopes, .. } => {
-            if !scopes.contains(&Scope::ChildrenRead) || writes {
-                Decision::Forbidden
-            } else if child.protected_identity {
+        Principal::Service { scopes, .. } => !action.scope().is_some_and(|s| scopes.contains(&s)),
+        Principal::User { profession, .. } => matches!(
+            profession,
+            Profession::Administrator | Profession::Auditor | Profession::SystemAdmin
+        ),
+    }
+}
+
+pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decision {
+    if refused_whatever_the_child(actor, action) {
+        return Decision::Forbidden;
+    }
+    let relations = child.relations;
+    let writes = action.writes();
+    match &actor.principal {
+        Principal::Service { .. } => {
+            if child.protected_identity {
                 Decision::Hidden
             } else {
                 Decision::Allow(Audience::System)
             }
         }
         Principal::User { profession, .. } => match profession {
+            // The unit manager decides who carries the case, not the secretaries themselves.
             Profession::SocialSecretary if relations.assigned_secretary => {
-                Decision::Allow(Audience::Case)
+                if action == ChildAction::AssignSecretaries {
+                    Decision::Forbidden
+                } else {
+                    Decision::Allow(Audience::Case)
+                }
             }
             Profession::UnitManager if is_unit_manager_of(actor, child.responsible_unit_id) => {
                 Decision::Allow(Audience::Management)
@@ -257,6 +293,85 @@ mod tests {
                 decide(&user(profession, unit), &any, ChildAction::Read),
                 Decision::Forbidden
             );
+            assert!(refused_whatever_the_child(
+                &user(profession, unit),
+                ChildAction::Read
+            ));
         }
+    }
+
+    #[test]
+    fn the_unit_manager_assigns_secretaries_not_the_secretary_herself() {
+        let unit = Uuid::now_v7();
+        let own = child(
+            unit,
+            Relations {
+                assigned_secretary: true,
+                ..Relations::default()
+            },
+            false,
+        );
+        let secretary = user(Profession::SocialSecretary, unit);
+        assert_eq!(
+            decide(&secretary, &own, ChildAction::AssignSecretaries),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&secretary, &own, ChildAction::Update),
+            Decision::Allow(Audience::Case)
+        );
+        assert_eq!(
+            decide(
+                &user(Profession::UnitManager, unit),
+                &own,
+                ChildAction::AssignSecretaries
+            ),
+            Decision::Allow(Audience::Management)
+        );
+    }
+
+    #[test]
+    fn a_system_reads_children_with_children_read_and_placements_with_placements_read() {
+        let system = |scopes| Actor {
+            principal: Principal::Service {
+                id: Uuid::now_v7(),
+                scopes,
+            },
+            session_id: Uuid::now_v7(),
+            stage: SessionStage::Full,
+            origin: RequestOrigin::default(),
+        };
+        let unit = Uuid::now_v7();
+        let plain = child(unit, Relations::default(), false);
+        let protected = child(unit, Relations::default(), true);
+        let children = system(vec![Scope::ChildrenRead]);
+        let placements = system(vec![Scope::PlacementsRead]);
+        assert_eq!(
+            decide(&children, &plain, ChildAction::Read),
+            Decision::Allow(Audience::System)
+        );
+        assert_eq!(
+            decide(&children, &plain, ChildAction::ReadPlacements),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&placements, &plain, ChildAction::ReadPlacements),
+            Decision::Allow(Audience::System)
+        );
+        assert_eq!(
+            decide(&placements, &plain, ChildAction::Read),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&placements, &protected, ChildAction::ReadPlacements),
+            Decision::Hidden
+        );
+        let every = system(Scope::ALL.to_vec());
+        assert_eq!(
+            decide(&every, &plain, ChildAction::ManagePlacements),
+            Decision::Forbidden
+        );
+        assert!(refused_whatever_the_child(&every, ChildAction::Update));
+        assert!(!refused_whatever_the_child(&every, ChildAction::Read));
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::store;
 use super::view::UserView;
-use crate::audit::{self, AuditAction, EntityType};
+use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::{Actor, EnrollingActor, SessionStage};
 use crate::auth::password::{hash_password, validate_new_password, verify_password};
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
@@ -18,14 +18,25 @@ use crate::startup::AppState;
 
 const RECOVERY_CODES: usize = 10;
 
-fn own_id(actor: &Actor) -> AppResult<uuid::Uuid> {
-    actor
-        .user_id()
-        .ok_or_else(|| AppError::forbidden("only people have a profile; systems have scopes"))
+/// The caller's own user id. Systems have no profile: refused, and the refusal recorded.
+async fn own_id(state: &AppState, actor: &Actor, action: AuditAction) -> AppResult<uuid::Uuid> {
+    if let Some(id) = actor.user_id() {
+        return Ok(id);
+    }
+    let event = actor
+        .event(action, EntityType::User, None, state.clock.now())
+        .outcome(Outcome::Denied);
+    state
+        .db
+        .transaction(move |conn| audit::append(conn, &[event]))
+        .await?;
+    Err(AppError::forbidden(
+        "only people have a profile; systems have scopes",
+    ))
 }
 
 pub async fn profile(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    let id = own_id(&actor)?;
+    let id = own_id(&state, &actor, AuditAction::Read).await?;
     let now = state.clock.now();
     let row = state
         .db
@@ -54,7 +65,7 @@ pub async fn change_password(
     actor: Actor,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&actor)?;
+    let id = own_id(&state, &actor, AuditAction::PasswordChange).await?;
     validate_new_password(&body.new_password).map_err(|m| AppError::rule("new_password", m))?;
     if body.new_password == body.current_password {
         return Err(AppError::rule(
@@ -114,7 +125,7 @@ pub async fn start_totp(
     state: web::Data<AppState>,
     EnrollingActor(actor): EnrollingActor,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&actor)?;
+    let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
     let now = state.clock.now();
     let enrolment = state
         .db
@@ -169,7 +180,7 @@ pub async fn confirm_totp(
     EnrollingActor(actor): EnrollingActor,
     ApiJson(body): ApiJson<ConfirmTotp>,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&actor)?;
+    let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
     let now = state.clock.now();
     let codes = state
         .db

@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod authorization_matrix;
 mod children;
 mod cli;
 mod errors;

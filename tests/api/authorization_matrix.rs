@@ -1,0 +1,1573 @@
+//! The authorization matrix, `api-spec/authorization-matrix.yaml`, run through the HTTP API.
+//!
+//! Every served route has exactly one row, and every cell of every row is called: a social
+//! secretary assigned to a child, a colleague in her unit who is not, people of another unit,
+//! a child with a protected identity, administrators, auditors, system administrators, and other
+//! systems with and without the scope a route needs. Allowed is a 2xx answer; refused is a 403
+//! or 404 problem that changes nothing but a `denied` audit event, and, to someone who may not
+//! see the child, is the same answer as for a child that does not exist.
+//!
+//! Each feature area runs in an app of its own (in parallel); within an app one scenario is
+//! shared by the cells that only read, and a cell that would change something gets objects of
+//! its own first.
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{sql_query, QueryableByName};
+use reqwest::Method;
+use serde_json::{json, Value};
+use serde_yaml_ng::Value as Yaml;
+use trygg::policy::{Profession, Scope};
+use trygg::routes::ROUTES;
+use uuid::Uuid;
+
+use crate::children::{child_body, register};
+use crate::helpers::service_accounts::TestClient;
+use crate::helpers::users::{totp_code, Session, PASSWORD};
+use crate::helpers::{spawn_app, TestApp};
+
+const MATRIX: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/api-spec/authorization-matrix.yaml"
+);
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.yaml");
+/// The row whose cells say who may see a child at all.
+const READ_CHILD: &str = "GET /api/v1/children/{id}";
+
+// ---------------------------------------------------------------------------------------------
+// The matrix, as data
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Allow,
+    Forbidden,
+    Hidden,
+}
+
+impl Outcome {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "allow" => Some(Outcome::Allow),
+            "forbidden" => Some(Outcome::Forbidden),
+            "hidden" => Some(Outcome::Hidden),
+            _ => None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow (2xx)",
+            Outcome::Forbidden => "forbidden (403)",
+            Outcome::Hidden => "hidden (404)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Relation {
+    Assigned,
+    SameUnit,
+    OtherUnit,
+    ProtectedIdentity,
+}
+
+impl Relation {
+    fn name(self) -> &'static str {
+        match self {
+            Relation::Assigned => "assigned",
+            Relation::SameUnit => "same_unit",
+            Relation::OtherUnit => "other_unit",
+            Relation::ProtectedIdentity => "protected_identity",
+        }
+    }
+}
+
+/// What the caller's relation is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum About {
+    Nothing,
+    Unit,
+    Child,
+}
+
+impl About {
+    fn relations(self) -> &'static [Relation] {
+        match self {
+            About::Nothing => &[],
+            About::Unit => &[Relation::SameUnit, Relation::OtherUnit],
+            About::Child => &[
+                Relation::Assigned,
+                Relation::SameUnit,
+                Relation::OtherUnit,
+                Relation::ProtectedIdentity,
+            ],
+        }
+    }
+}
+
+/// A relation that cannot exist: every manager of the responsible unit has the direct relation.
+fn impossible(profession: Profession, about: About, relation: Relation) -> bool {
+    about == About::Child && profession == Profession::UnitManager && relation == Relation::SameUnit
+}
+
+#[derive(Debug, Clone)]
+enum PersonCell {
+    Every(Outcome),
+    /// Per relation; `None` is `n/a`.
+    PerRelation(Vec<(Relation, Option<Outcome>)>),
+}
+
+impl PersonCell {
+    fn at(&self, relation: Relation) -> Option<Outcome> {
+        match self {
+            PersonCell::Every(outcome) => Some(*outcome),
+            PersonCell::PerRelation(cells) => cells
+                .iter()
+                .find(|(r, _)| *r == relation)
+                .and_then(|(_, o)| *o),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ServiceCell {
+    Forbidden,
+    /// Allowed with any one of `scopes` (`None`: every signed-in system).
+    Allow {
+        scopes: Option<Vec<Scope>>,
+        protected_identity: Option<Outcome>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    method: String,
+    path: String,
+    public: bool,
+    about: About,
+    people: Vec<(Profession, PersonCell)>,
+    service: Option<ServiceCell>,
+}
+
+impl Row {
+    fn route(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    fn person(&self, profession: Profession) -> &PersonCell {
+        &self
+            .people
+            .iter()
+            .find(|(p, _)| *p == profession)
+            .expect("every profession has a cell")
+            .1
+    }
+}
+
+struct Matrix {
+    rows: Vec<Row>,
+}
+
+fn is_about_a_child(path: &str) -> bool {
+    path.starts_with("/api/v1/children/{id}") || path.starts_with("/api/v1/placements/{id}")
+}
+
+fn text<'a>(row: &'a Yaml, key: &str) -> Option<&'a str> {
+    row.get(key).and_then(Yaml::as_str)
+}
+
+fn parse_person(
+    route: &str,
+    profession: Profession,
+    about: About,
+    cell: &Yaml,
+    faults: &mut Vec<String>,
+) -> Option<PersonCell> {
+    let here = format!("{route}, {profession}");
+    let outcome = |word: &str, faults: &mut Vec<String>| {
+        let outcome = Outcome::parse(word);
+        match outcome {
+            None => faults.push(format!("{here}: `{word}` is not an outcome")),
+            Some(Outcome::Hidden) if about != About::Child => {
+                faults.push(format!("{here}: only a child can be hidden"))
+            }
+            _ => {}
+        }
+        outcome
+    };
+    if let Some(word) = cell.as_str() {
+        return outcome(word, faults).map(PersonCell::Every);
+    }
+    let Some(map) = cell.as_mapping() else {
+        faults.push(format!(
+            "{here}: an outcome, or a map of relations to outcomes"
+        ));
+        return None;
+    };
+    if !profession.needs_unit() || about == About::Nothing {
+        faults.push(format!(
+            "{here}: no relation applies here; give one outcome"
+        ));
+        return None;
+    }
+    let names: BTreeSet<&str> = map.keys().filter_map(Yaml::as_str).collect();
+    let wanted: BTreeSet<&str> = about.relations().iter().map(|r| r.name()).collect();
+    if names != wanted || names.len() != map.len() {
+        faults.push(format!("{here}: the relations are exactly {wanted:?}"));
+        return None;
+    }
+    let mut cells = Vec::new();
+    for relation in about.relations() {
+        let word = text(cell, relation.name()).unwrap_or_default();
+        let at = if word == "n/a" {
+            if !impossible(profession, about, *relation) {
+                faults.push(format!(
+                    "{here}: {} exists; give its outcome",
+                    relation.name()
+                ));
+            }
+            None
+        } else {
+            if impossible(profession, about, *relation) {
+                faults.push(format!(
+                    "{here}: {} cannot exist; write n/a",
+                    relation.name()
+                ));
+            }
+            Some(outcome(word, faults)?)
+        };
+        cells.push((*relation, at));
+    }
+    Some(PersonCell::PerRelation(cells))
+}
+
+fn parse_service(
+    route: &str,
+    about: About,
+    cell: &Yaml,
+    faults: &mut Vec<String>,
+) -> Option<ServiceCell> {
+    let here = format!("{route}, service_account");
+    if cell.as_str() == Some("forbidden") {
+        return Some(ServiceCell::Forbidden);
+    }
+    let Some(map) = cell.as_mapping() else {
+        faults.push(format!("{here}: `forbidden` or `allow: SCOPE`"));
+        return None;
+    };
+    for key in map.keys() {
+        if !matches!(key.as_str(), Some("allow" | "protected_identity")) {
+            faults.push(format!("{here}: unknown key {key:?}"));
+        }
+    }
+    let scope = |name: &str, faults: &mut Vec<String>| {
+        let scope = Scope::parse(name);
+        if scope.is_none() {
+            faults.push(format!("{here}: `{name}` is not a scope"));
+        }
+        scope
+    };
+    let scopes = match cell.get("allow") {
+        Some(Yaml::String(name)) if name == "any" => None,
+        Some(Yaml::String(name)) => Some(vec![scope(name, faults)?]),
+        Some(Yaml::Sequence(names)) if !names.is_empty() => Some(
+            names
+                .iter()
+                .map(|n| scope(n.as_str().unwrap_or_default(), faults))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        _ => {
+            faults.push(format!(
+                "{here}: `allow:` a scope, a list of scopes, or `any`"
+            ));
+            return None;
+        }
+    };
+    let protected_identity = match text(cell, "protected_identity") {
+        Some(word) => Some(Outcome::parse(word).or_else(|| {
+            faults.push(format!("{here}: `{word}` is not an outcome"));
+            None
+        })?),
+        None => None,
+    };
+    if (about == About::Child) != protected_identity.is_some() {
+        faults.push(format!(
+            "{here}: `protected_identity` is given exactly for rows about a child"
+        ));
+    }
+    Some(ServiceCell::Allow {
+        scopes,
+        protected_identity,
+    })
+}
+
+fn parse_row(row: &Yaml, faults: &mut Vec<String>) -> Option<Row> {
+    let Some((method, path)) = text(row, "route").and_then(|r| r.split_once(' ')) else {
+        faults.push(format!("a row without `route: METHOD /path`: {row:?}"));
+        return None;
+    };
+    let route = format!("{method} {path}");
+    for key in row.as_mapping().into_iter().flat_map(|m| m.keys()) {
+        if !matches!(
+            key.as_str(),
+            Some("route" | "public" | "about" | "need" | "risk" | "cells")
+        ) {
+            faults.push(format!("{route}: unknown key {key:?}"));
+        }
+    }
+    for key in ["need", "risk"] {
+        if text(row, key).is_none_or(|t| t.trim().is_empty()) {
+            faults.push(format!("{route}: say in one line `{key}`"));
+        }
+    }
+    let public = row.get("public").and_then(Yaml::as_bool).unwrap_or(false);
+    let about = match (text(row, "about"), is_about_a_child(path)) {
+        (None | Some("child"), true) => About::Child,
+        (Some("unit"), false) => About::Unit,
+        (None, false) => About::Nothing,
+        (other, _) => {
+            faults.push(format!(
+                "{route}: `about: {other:?}` does not fit the path (child paths are about the child)"
+            ));
+            return None;
+        }
+    };
+    let cells = row.get("cells");
+    if public {
+        if cells.is_some() {
+            faults.push(format!("{route}: a public route has no cells"));
+        }
+        return Some(Row {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            public,
+            about,
+            people: Vec::new(),
+            service: None,
+        });
+    }
+    let Some(cells) = cells.and_then(Yaml::as_mapping) else {
+        faults.push(format!("{route}: no cells"));
+        return None;
+    };
+    let mut people = Vec::new();
+    for profession in Profession::ALL {
+        match cells.get(profession.as_str()) {
+            Some(cell) => {
+                people.push((
+                    *profession,
+                    parse_person(&route, *profession, about, cell, faults)?,
+                ));
+            }
+            None => faults.push(format!("{route}: no cell for {profession}")),
+        }
+    }
+    let service = match cells.get("service_account") {
+        Some(cell) => Some(parse_service(&route, about, cell, faults)?),
+        None => {
+            faults.push(format!("{route}: no cell for service_account"));
+            None
+        }
+    };
+    for key in cells.keys().filter_map(Yaml::as_str) {
+        if key != "service_account" && Profession::parse(key).is_none() {
+            faults.push(format!(
+                "{route}: `{key}` is neither a profession nor service_account"
+            ));
+        }
+    }
+    Some(Row {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        public,
+        about,
+        people,
+        service,
+    })
+}
+
+impl Matrix {
+    fn load() -> Matrix {
+        let source = std::fs::read_to_string(MATRIX).expect("read the authorization matrix");
+        let document: Yaml =
+            serde_yaml_ng::from_str(&source).expect("the authorization matrix is valid YAML");
+        let mut faults = Vec::new();
+        let rows: Vec<Row> = document["routes"]
+            .as_sequence()
+            .expect("the matrix has `routes:`, a list of rows")
+            .iter()
+            .filter_map(|row| parse_row(row, &mut faults))
+            .collect();
+        assert!(
+            faults.is_empty(),
+            "the authorization matrix is malformed:\n{}",
+            faults.join("\n")
+        );
+        Matrix { rows }
+    }
+
+    fn row(&self, route: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.route() == route)
+    }
+
+    /// Whether the caller of `case` may see the child at all, by the matrix.
+    fn may_read_child(&self, case: &Case) -> bool {
+        let row = self
+            .row(READ_CHILD)
+            .expect("the matrix has a row for reading a child");
+        match &case.who {
+            Who::Person { profession, .. } => {
+                let cell = row.person(*profession);
+                let outcome = match case.relation {
+                    Some(relation) => cell.at(relation),
+                    None => cell.at(Relation::Assigned),
+                };
+                outcome == Some(Outcome::Allow)
+            }
+            Who::System(held) => match row.service.as_ref() {
+                Some(ServiceCell::Allow {
+                    scopes,
+                    protected_identity,
+                }) => {
+                    let holds = scopes
+                        .as_ref()
+                        .is_none_or(|s| s.iter().any(|s| held.contains(s)));
+                    let outcome = if case.child.protected {
+                        protected_identity.unwrap_or(Outcome::Allow)
+                    } else {
+                        Outcome::Allow
+                    };
+                    holds && outcome == Outcome::Allow
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cells, as calls to make
+// ---------------------------------------------------------------------------------------------
+
+/// Which of the scenario's people: of unit A with the direct relation, of unit A without it,
+/// of unit B, or of no unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Slot {
+    Direct,
+    SameUnit,
+    OtherUnit,
+    NoUnit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Who {
+    Person {
+        profession: Profession,
+        slot: Slot,
+    },
+    /// A system holding exactly these scopes.
+    System(Vec<Scope>),
+}
+
+/// A child of unit A, registered by its assigned secretary and living today in an HVB home or
+/// in supported housing of unit A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ChildKind {
+    housing: bool,
+    protected: bool,
+}
+
+const CHILD_KINDS: [ChildKind; 4] = [
+    ChildKind {
+        housing: false,
+        protected: false,
+    },
+    ChildKind {
+        housing: true,
+        protected: false,
+    },
+    ChildKind {
+        housing: false,
+        protected: true,
+    },
+    ChildKind {
+        housing: true,
+        protected: true,
+    },
+];
+
+#[derive(Debug, Clone)]
+struct Case {
+    who: Who,
+    relation: Option<Relation>,
+    child: ChildKind,
+    expected: Outcome,
+    label: String,
+}
+
+fn scope_names(scopes: &[Scope]) -> String {
+    let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    format!("[{}]", names.join(", "))
+}
+
+fn all_scopes_but(excluded: &[Scope]) -> Vec<Scope> {
+    Scope::ALL
+        .iter()
+        .copied()
+        .filter(|s| !excluded.contains(s))
+        .collect()
+}
+
+/// Every cell of `row`, as the calls that test it.
+fn cases(row: &Row) -> Vec<Case> {
+    let route = row.route();
+    let plain = ChildKind {
+        housing: false,
+        protected: false,
+    };
+    let mut cases = Vec::new();
+    for (profession, cell) in &row.people {
+        let profession = *profession;
+        let housing = profession == Profession::HousingStaff;
+        if !profession.needs_unit() {
+            let outcome = cell.at(Relation::Assigned).expect("one outcome");
+            let slot = Slot::NoUnit;
+            cases.push(Case {
+                who: Who::Person { profession, slot },
+                relation: None,
+                child: plain,
+                expected: outcome,
+                label: format!("{route} as {profession}"),
+            });
+            if row.about == About::Child {
+                cases.push(Case {
+                    who: Who::Person { profession, slot },
+                    relation: None,
+                    child: ChildKind {
+                        housing: false,
+                        protected: true,
+                    },
+                    expected: outcome,
+                    label: format!("{route} as {profession} (a protected identity)"),
+                });
+            }
+            continue;
+        }
+        if row.about == About::Nothing {
+            cases.push(Case {
+                who: Who::Person {
+                    profession,
+                    slot: Slot::Direct,
+                },
+                relation: None,
+                child: plain,
+                expected: cell.at(Relation::Assigned).expect("one outcome"),
+                label: format!("{route} as {profession}"),
+            });
+            continue;
+        }
+        for relation in row.about.relations() {
+            if impossible(profession, row.about, *relation) {
+                continue;
+            }
+            let Some(expected) = cell.at(*relation) else {
+                continue;
+            };
+            let slot = match (row.about, relation) {
+                (About::Child, Relation::SameUnit) => Slot::SameUnit,
+                (_, Relation::OtherUnit) => Slot::OtherUnit,
+                _ => Slot::Direct,
+            };
+            cases.push(Case {
+                who: Who::Person { profession, slot },
+                relation: Some(*relation),
+                child: ChildKind {
+                    housing,
+                    protected: *relation == Relation::ProtectedIdentity,
+                },
+                expected,
+                label: format!("{route} as {profession} ({})", relation.name()),
+            });
+        }
+    }
+    let system = |scopes: Vec<Scope>, child: ChildKind, expected: Outcome, note: &str| Case {
+        label: format!("{route} as a system with {}{note}", scope_names(&scopes)),
+        who: Who::System(scopes),
+        relation: None,
+        child,
+        expected,
+    };
+    match &row.service {
+        None => {}
+        Some(ServiceCell::Forbidden) => {
+            cases.push(system(
+                Scope::ALL.to_vec(),
+                plain,
+                Outcome::Forbidden,
+                " (every scope)",
+            ));
+        }
+        Some(ServiceCell::Allow {
+            scopes: None,
+            protected_identity: _,
+        }) => {
+            cases.push(system(vec![Scope::VisitsRead], plain, Outcome::Allow, ""));
+            cases.push(system(Scope::ALL.to_vec(), plain, Outcome::Allow, ""));
+        }
+        Some(ServiceCell::Allow {
+            scopes: Some(scopes),
+            protected_identity,
+        }) => {
+            for scope in scopes {
+                cases.push(system(vec![*scope], plain, Outcome::Allow, ""));
+                if let Some(outcome) = protected_identity {
+                    let protected = ChildKind {
+                        housing: false,
+                        protected: true,
+                    };
+                    cases.push(system(
+                        vec![*scope],
+                        protected,
+                        *outcome,
+                        " (a protected identity)",
+                    ));
+                }
+            }
+            cases.push(system(
+                all_scopes_but(scopes),
+                plain,
+                Outcome::Forbidden,
+                " (every other scope)",
+            ));
+        }
+    }
+    cases
+}
+
+// ---------------------------------------------------------------------------------------------
+// How to call each route
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Public,
+    OwnAccount,
+    Administration,
+    Organisation,
+    AuditLog,
+    Children,
+    Placements,
+}
+
+/// What a call needs that must not be shared with other cells, made just before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    Nothing,
+    /// A new child of the cell's kind, placed like the shared one.
+    Child,
+    /// A new HVB home in unit A.
+    Facility,
+    Unit,
+    User,
+    ServiceAccount,
+    /// A new person of the cell's profession (or a new session of the system).
+    Caller,
+    /// As `Caller`, but a person with no second factor yet: her session is at enrolment.
+    EnrollingCaller,
+}
+
+/// The ids a call is made with.
+#[derive(Debug, Clone)]
+struct Target {
+    tag: String,
+    unit: Uuid,
+    child: Uuid,
+    placement: Uuid,
+    child_kind: ChildKind,
+    /// The child's home, or the facility a path names.
+    facility: Uuid,
+    /// Another home of the same kind in unit A, to move to.
+    move_to: Uuid,
+    secretary: Uuid,
+    user: Uuid,
+    service_account: Uuid,
+    audit_event: Uuid,
+    client_id: String,
+    client_secret: String,
+    totp_code: String,
+    if_match: Option<String>,
+}
+
+type Build = fn(&Target) -> Value;
+
+#[derive(Clone, Copy)]
+struct Recipe {
+    area: Area,
+    fresh: Fresh,
+    if_match: bool,
+    body: Option<Build>,
+    query: Option<fn(&Target) -> String>,
+    /// `POST /api/v1/me/totp` first, for the code to confirm.
+    start_totp: bool,
+}
+
+impl Recipe {
+    fn new(area: Area) -> Self {
+        Recipe {
+            area,
+            fresh: Fresh::Nothing,
+            if_match: false,
+            body: None,
+            query: None,
+            start_totp: false,
+        }
+    }
+
+    fn fresh(self, fresh: Fresh) -> Self {
+        Recipe { fresh, ..self }
+    }
+
+    fn body(self, body: Build) -> Self {
+        Recipe {
+            body: Some(body),
+            ..self
+        }
+    }
+
+    fn if_match(self) -> Self {
+        Recipe {
+            if_match: true,
+            ..self
+        }
+    }
+}
+
+fn special_reasons(t: &Target) -> Value {
+    if t.child_kind.housing {
+        json!("Mature and stable; school nearby")
+    } else {
+        Value::Null
+    }
+}
+
+/// How to call each route with a valid request. A route without a recipe fails
+/// `the_matrix_has_one_row_for_every_served_route`.
+fn recipe(route: &str) -> Option<Recipe> {
+    use Area::*;
+    let r = Recipe::new;
+    Some(match route {
+        "GET /health/live" | "GET /health/ready" => r(Public),
+        "POST /api/v1/auth/token" => r(Public).body(|t| {
+            json!({"grant_type": "client_credentials", "client_id": t.client_id, "client_secret": t.client_secret})
+        }),
+        "POST /api/v1/auth/revoke" => r(OwnAccount).fresh(Fresh::Caller),
+        "GET /api/v1/me" => r(OwnAccount),
+        "POST /api/v1/me/password" => r(OwnAccount).fresh(Fresh::Caller).body(|_| {
+            json!({"current_password": PASSWORD, "new_password": "a quite different passphrase 42"})
+        }),
+        "POST /api/v1/me/totp" => r(OwnAccount).fresh(Fresh::EnrollingCaller),
+        "POST /api/v1/me/totp/confirm" => Recipe {
+            start_totp: true,
+            ..r(OwnAccount)
+                .fresh(Fresh::EnrollingCaller)
+                .body(|t| json!({"code": t.totp_code}))
+        },
+
+        "GET /api/v1/users" | "GET /api/v1/users/{id}" => r(Administration),
+        "POST /api/v1/users" => r(Administration).body(|t| {
+            json!({"username": format!("new-{}", t.tag), "display_name": "New Colleague", "profession": "hvb_staff", "unit_id": t.unit, "password": "a long enough password"})
+        }),
+        "PATCH /api/v1/users/{id}" => r(Administration)
+            .fresh(Fresh::User)
+            .if_match()
+            .body(|_| json!({"display_name": "Renamed Colleague"})),
+        "POST /api/v1/users/{id}/unlock" => r(Administration).fresh(Fresh::User),
+        "GET /api/v1/service-accounts" | "GET /api/v1/service-accounts/{id}" => {
+            r(Administration)
+        }
+        "POST /api/v1/service-accounts" => r(Administration).body(|t| {
+            json!({"client_id": format!("new-{}", t.tag), "name": "A new system", "scopes": ["visits:read"]})
+        }),
+        "PATCH /api/v1/service-accounts/{id}" => r(Administration)
+            .fresh(Fresh::ServiceAccount)
+            .if_match()
+            .body(|_| json!({"name": "A renamed system"})),
+        "POST /api/v1/service-accounts/{id}/secret" => {
+            r(Administration).fresh(Fresh::ServiceAccount)
+        }
+
+        "GET /api/v1/units" | "GET /api/v1/units/{id}" => r(Organisation),
+        "POST /api/v1/units" => {
+            r(Organisation).body(|t| json!({"name": format!("Unit {}", t.tag)}))
+        }
+        "PATCH /api/v1/units/{id}" => r(Organisation)
+            .fresh(Fresh::Unit)
+            .if_match()
+            .body(|t| json!({"name": format!("Renamed {}", t.tag)})),
+        "GET /api/v1/facilities"
+        | "GET /api/v1/facilities/{id}"
+        | "GET /api/v1/facilities/{id}/staff" => r(Organisation),
+        "POST /api/v1/facilities" => r(Organisation).body(|t| {
+            json!({"kind": "hvb", "name": format!("Home {}", t.tag), "unit_id": t.unit, "address": "Storgatan 2, 123 45 Småstad", "capacity": 5})
+        }),
+        "PATCH /api/v1/facilities/{id}" => r(Organisation)
+            .fresh(Fresh::Facility)
+            .if_match()
+            .body(|t| json!({"name": format!("Renamed {}", t.tag)})),
+        "PUT /api/v1/facilities/{id}/staff" => r(Organisation)
+            .fresh(Fresh::Facility)
+            .body(|_| json!({"user_ids": []})),
+        "GET /api/v1/reports/capacity" => Recipe {
+            query: Some(|t| format!("unit_id={}", t.unit)),
+            ..r(Organisation)
+        },
+
+        "GET /api/v1/audit-events"
+        | "GET /api/v1/audit-events/emergency-accesses"
+        | "GET /api/v1/audit-events/protected-identity-accesses"
+        | "GET /api/v1/audit-events/outside-unit-accesses"
+        | "GET /api/v1/audit-events/sample"
+        | "GET /api/v1/audit-events/verify"
+        | "GET /api/v1/audit-events/{id}"
+        | "POST /api/v1/audit-events/checkpoints" => r(AuditLog),
+
+        "GET /api/v1/children" | "GET /api/v1/children/{id}" => r(Children),
+        "POST /api/v1/children" => {
+            r(Children).body(|t| child_body(t.unit, "Newcomer", "2010-05-20"))
+        }
+        "PATCH /api/v1/children/{id}" => r(Children)
+            .fresh(Fresh::Child)
+            .if_match()
+            .body(|_| json!({"languages": ["dari"]})),
+        "PUT /api/v1/children/{id}/secretaries" => r(Children)
+            .fresh(Fresh::Child)
+            .body(|t| json!({"user_ids": [t.secretary]})),
+        "POST /api/v1/children/{id}/emergency-access" => r(Children)
+            .fresh(Fresh::Child)
+            .body(|_| json!({"reason": "Police called at night: the child was found alone"})),
+
+        "GET /api/v1/children/{id}/placements" | "GET /api/v1/placements/{id}" => r(Placements),
+        "POST /api/v1/children/{id}/placements" => {
+            r(Placements).fresh(Fresh::Child).body(|t| {
+                json!({"facility_id": t.facility, "start_date": "2026-05-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-50", "special_reasons": special_reasons(t)})
+            })
+        }
+        "POST /api/v1/children/{id}/moves" => r(Placements).fresh(Fresh::Child).body(|t| {
+            json!({"facility_id": t.move_to, "move_date": "2026-04-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-51", "special_reasons": special_reasons(t)})
+        }),
+        "POST /api/v1/placements/{id}/end" => r(Placements)
+            .fresh(Fresh::Child)
+            .body(|_| json!({"end_date": "2026-04-15", "end_reason": "returned_home"})),
+        "POST /api/v1/placements/{id}/cancel" => r(Placements)
+            .fresh(Fresh::Child)
+            .body(|_| json!({"reason": "Registered by mistake"})),
+        "POST /api/v1/placements/{id}/reviews" => {
+            r(Placements).fresh(Fresh::Child).body(|_| {
+                json!({"kind": "reconsideration", "decided_on": "2026-03-05", "decision_reference": "BN-2026-52", "continued_need": true})
+            })
+        }
+        _ => return None,
+    })
+}
+
+/// The path with `{id}` filled in by what the path names.
+fn fill(path: &str, t: &Target) -> String {
+    let id = [
+        ("/api/v1/children/", t.child),
+        ("/api/v1/placements/", t.placement),
+        ("/api/v1/facilities/", t.facility),
+        ("/api/v1/units/", t.unit),
+        ("/api/v1/users/", t.user),
+        ("/api/v1/service-accounts/", t.service_account),
+        ("/api/v1/audit-events/", t.audit_event),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| path.starts_with(prefix))
+    .map(|(_, id)| id);
+    match id {
+        Some(id) => path.replace("{id}", &id.to_string()),
+        None => {
+            assert!(!path.contains('{'), "no id to fill in {path}");
+            path.to_owned()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario
+// ---------------------------------------------------------------------------------------------
+
+#[derive(QueryableByName)]
+struct DigestRow {
+    #[diesel(sql_type = Text)]
+    digest: String,
+}
+
+#[derive(QueryableByName)]
+struct SeqRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+#[derive(QueryableByName)]
+struct NameRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct VersionRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    version: i32,
+}
+
+#[derive(QueryableByName)]
+struct EventRow {
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = Text)]
+    entity_type: String,
+}
+
+/// What the database holds, to tell that a refusal changed nothing.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    digest: String,
+    last_event: i64,
+}
+
+struct World {
+    unit_a: Uuid,
+    people: HashMap<(Profession, Slot), (Uuid, Session)>,
+    hvb_a: Uuid,
+    housing_a: Uuid,
+    hvb_a2: Uuid,
+    housing_a2: Uuid,
+    children: HashMap<ChildKind, (Uuid, Uuid)>,
+    systems: HashMap<Vec<Scope>, (TestClient, Session)>,
+    target_client: TestClient,
+    audit_event: Uuid,
+    conn: PgConnection,
+    digest_sql: String,
+    counter: u32,
+}
+
+impl World {
+    async fn build(app: &TestApp) -> World {
+        let unit_a = app.create_unit("Unit A");
+        let unit_b = app.create_unit("Unit B");
+        let mut people = HashMap::new();
+        let in_units = [
+            (Profession::SocialSecretary, Slot::Direct, Some(unit_a)),
+            (Profession::SocialSecretary, Slot::SameUnit, Some(unit_a)),
+            (Profession::SocialSecretary, Slot::OtherUnit, Some(unit_b)),
+            (Profession::UnitManager, Slot::Direct, Some(unit_a)),
+            (Profession::UnitManager, Slot::OtherUnit, Some(unit_b)),
+            (Profession::HvbStaff, Slot::Direct, Some(unit_a)),
+            (Profession::HvbStaff, Slot::SameUnit, Some(unit_a)),
+            (Profession::HvbStaff, Slot::OtherUnit, Some(unit_b)),
+            (Profession::HousingStaff, Slot::Direct, Some(unit_a)),
+            (Profession::HousingStaff, Slot::SameUnit, Some(unit_a)),
+            (Profession::HousingStaff, Slot::OtherUnit, Some(unit_b)),
+            (Profession::Administrator, Slot::NoUnit, None),
+            (Profession::Auditor, Slot::NoUnit, None),
+            (Profession::SystemAdmin, Slot::NoUnit, None),
+        ];
+        for (profession, slot, unit) in in_units {
+            let user = app.create_user(profession, unit);
+            let session = app.login(&user).await;
+            people.insert((profession, slot), (user.id, session));
+        }
+        let id = |profession, slot| people[&(profession, slot)].0;
+        let home = |unit, kind, staff: Uuid| app.arrange_facility(unit, kind, 100, &[staff]);
+        let hvb_a = home(unit_a, "hvb", id(Profession::HvbStaff, Slot::Direct));
+        let housing_a = home(
+            unit_a,
+            "supported_housing",
+            id(Profession::HousingStaff, Slot::Direct),
+        );
+        let hvb_a2 = home(unit_a, "hvb", id(Profession::HvbStaff, Slot::SameUnit));
+        let housing_a2 = home(
+            unit_a,
+            "supported_housing",
+            id(Profession::HousingStaff, Slot::SameUnit),
+        );
+        home(unit_b, "hvb", id(Profession::HvbStaff, Slot::OtherUnit));
+        home(
+            unit_b,
+            "supported_housing",
+            id(Profession::HousingStaff, Slot::OtherUnit),
+        );
+        let admin = people[&(Profession::SystemAdmin, Slot::NoUnit)].1.clone();
+        let target_client = app
+            .register_client(&admin, "matrix-target", &["visits:read"])
+            .await;
+        let mut conn = app.db.superuser();
+        let tables: Vec<NameRow> = sql_query(
+            "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' \
+             AND tablename NOT IN ('audit_events', '__diesel_schema_migrations') ORDER BY 1",
+        )
+        .load(&mut conn)
+        .expect("list the tables");
+        let parts: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT '{0}' AS n, md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS d FROM \"{0}\" t",
+                    t.name
+                )
+            })
+            .collect();
+        let digest_sql = format!(
+            "SELECT md5(string_agg(n || ':' || d, ',' ORDER BY n)) AS digest FROM ({}) x",
+            parts.join(" UNION ALL ")
+        );
+        let mut world = World {
+            unit_a,
+            people,
+            hvb_a,
+            housing_a,
+            hvb_a2,
+            housing_a2,
+            children: HashMap::new(),
+            systems: HashMap::new(),
+            target_client,
+            audit_event: Uuid::nil(),
+            conn,
+            digest_sql,
+            counter: 0,
+        };
+        for kind in CHILD_KINDS {
+            let child = world.new_child(app, kind).await;
+            world.children.insert(kind, child);
+        }
+        use trygg::db::schema::audit_events::dsl as a;
+        world.audit_event = a::audit_events
+            .select(a::id)
+            .order(a::seq.desc())
+            .first(&mut world.conn)
+            .expect("the scenario left audit events");
+        world
+    }
+
+    fn session(&self, profession: Profession, slot: Slot) -> Session {
+        self.people[&(profession, slot)].1.clone()
+    }
+
+    fn tag(&mut self) -> String {
+        self.counter += 1;
+        format!(
+            "{}-{}",
+            self.counter,
+            &Uuid::now_v7().simple().to_string()[24..]
+        )
+    }
+
+    /// Registers a child of unit A as its secretary and places it from 2026-03-01 to
+    /// 2026-04-30 in the HVB home or supported housing of unit A; returns child and placement.
+    async fn new_child(&mut self, app: &TestApp, kind: ChildKind) -> (Uuid, Uuid) {
+        let secretary = self.session(Profession::SocialSecretary, Slot::Direct);
+        let mut body = child_body(self.unit_a, "Matrix", "2009-06-01");
+        if kind.protected {
+            body["protection_level"] = json!("protected_registration");
+        }
+        let child = register(app, &secretary, body).await;
+        let mut placement = json!({
+            "start_date": "2026-03-01",
+            "planned_end": "2026-04-30",
+            "legal_basis": "SoL2025-insats",
+            "decision_reference": "BN-2026-1",
+        });
+        let placed_by = if kind.housing {
+            placement["facility_id"] = json!(self.housing_a);
+            placement["special_reasons"] = json!("Mature and stable; school nearby");
+            placement["deviation_reason"] = json!("Investigated in another municipality");
+            // Only a unit manager may start in supported housing.
+            self.session(Profession::UnitManager, Slot::Direct)
+        } else {
+            placement["facility_id"] = json!(self.hvb_a);
+            secretary
+        };
+        let response = app
+            .as_user(&placed_by)
+            .post(&format!("/api/v1/children/{child}/placements"), placement)
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            status, 201,
+            "placing a child of the scenario failed: {body}"
+        );
+        (child, body["id"].as_str().unwrap().parse().unwrap())
+    }
+
+    async fn system(&mut self, app: &TestApp, scopes: &[Scope]) -> Session {
+        if let Some((_, session)) = self.systems.get(scopes) {
+            return session.clone();
+        }
+        let admin = self.session(Profession::SystemAdmin, Slot::NoUnit);
+        let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        let client_id = format!("matrix-{}", self.tag());
+        let client = app.register_client(&admin, &client_id, &names).await;
+        let session = app.client_login(&client).await;
+        self.systems
+            .insert(scopes.to_vec(), (client, session.clone()));
+        session
+    }
+
+    /// The session a cell calls with.
+    async fn caller(&mut self, app: &TestApp, who: &Who, fresh: Fresh) -> Session {
+        match (who, fresh) {
+            (Who::Person { profession, .. }, Fresh::Caller | Fresh::EnrollingCaller) => {
+                let unit = profession.needs_unit().then_some(self.unit_a);
+                let user = if fresh == Fresh::Caller {
+                    app.create_user(*profession, unit)
+                } else {
+                    app.create_user_without_mfa(*profession, unit)
+                };
+                app.login(&user).await
+            }
+            (Who::Person { profession, slot }, _) => self.session(*profession, *slot),
+            (Who::System(scopes), Fresh::Caller | Fresh::EnrollingCaller) => {
+                self.system(app, scopes).await;
+                let client = self.systems[scopes].0.clone();
+                app.client_login(&client).await
+            }
+            (Who::System(scopes), _) => self.system(app, scopes).await,
+        }
+    }
+
+    fn version_of(&mut self, table: &str, id: Uuid) -> i32 {
+        sql_query(format!("SELECT version FROM {table} WHERE id = $1"))
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .get_result::<VersionRow>(&mut self.conn)
+            .expect("read a version")
+            .version
+    }
+
+    /// The ids for `case`, with fresh objects where `recipe` asks for them.
+    async fn target(&mut self, app: &TestApp, route: &str, recipe: &Recipe, case: &Case) -> Target {
+        let kind = case.child;
+        let (child, placement) = if recipe.fresh == Fresh::Child {
+            self.new_child(app, kind).await
+        } else {
+            self.children[&kind]
+        };
+        let (home, move_to) = if kind.housing {
+            (self.housing_a, self.housing_a2)
+        } else {
+            (self.hvb_a, self.hvb_a2)
+        };
+        let tag = self.tag();
+        let facility = match recipe.fresh {
+            Fresh::Facility => app.arrange_facility(self.unit_a, "hvb", 5, &[]),
+            _ => home,
+        };
+        let unit = match recipe.fresh {
+            Fresh::Unit => app.create_unit(&format!("Fresh unit {tag}")),
+            _ => self.unit_a,
+        };
+        let user = match recipe.fresh {
+            Fresh::User => {
+                app.create_user_without_mfa(Profession::HvbStaff, Some(self.unit_a))
+                    .id
+            }
+            _ => self.people[&(Profession::SocialSecretary, Slot::Direct)].0,
+        };
+        let mut if_match = None;
+        let service_account = match recipe.fresh {
+            Fresh::ServiceAccount => {
+                let admin = self.session(Profession::SystemAdmin, Slot::NoUnit);
+                let client = app
+                    .register_client(&admin, &format!("fresh-{tag}"), &["visits:read"])
+                    .await;
+                if_match = Some(client.etag.clone());
+                client.id
+            }
+            _ => self.target_client.id,
+        };
+        let mut target = Target {
+            tag,
+            unit,
+            child,
+            placement,
+            child_kind: kind,
+            facility,
+            move_to,
+            secretary: self.people[&(Profession::SocialSecretary, Slot::Direct)].0,
+            user,
+            service_account,
+            audit_event: self.audit_event,
+            client_id: self.target_client.client_id.clone(),
+            client_secret: self.target_client.client_secret.clone(),
+            totp_code: "000000".to_owned(),
+            if_match: None,
+        };
+        if recipe.if_match {
+            let path = route.split_once(' ').map(|(_, p)| p).unwrap_or_default();
+            let (table, id) = [
+                ("/api/v1/children/", "children", target.child),
+                ("/api/v1/facilities/", "facilities", target.facility),
+                ("/api/v1/units/", "units", target.unit),
+                ("/api/v1/users/", "users", target.user),
+                (
+                    "/api/v1/service-accounts/",
+                    "service_accounts",
+                    target.service_account,
+                ),
+            ]
+            .into_iter()
+            .find(|(prefix, _, _)| path.starts_with(prefix))
+            .map(|(_, table, id)| (table, id))
+            .unwrap_or_else(|| panic!("no version to match for {route}"));
+            target.if_match =
+                if_match.or_else(|| Some(trygg::http::etag::etag(id, self.version_of(table, id))));
+        }
+        target
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let digest = sql_query(&self.digest_sql)
+            .get_result::<DigestRow>(&mut self.conn)
+            .expect("digest the tables")
+            .digest;
+        let last_event = sql_query("SELECT coalesce(max(seq), 0) AS seq FROM audit_events")
+            .get_result::<SeqRow>(&mut self.conn)
+            .expect("the last audit event")
+            .seq;
+        Snapshot { digest, last_event }
+    }
+
+    fn events_since(&mut self, seq: i64) -> Vec<EventRow> {
+        sql_query(
+            "SELECT outcome, action, entity_type FROM audit_events WHERE seq > $1 ORDER BY seq",
+        )
+        .bind::<BigInt, _>(seq)
+        .load(&mut self.conn)
+        .expect("read new audit events")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calling a cell
+// ---------------------------------------------------------------------------------------------
+
+async fn send(
+    app: &TestApp,
+    row: &Row,
+    recipe: &Recipe,
+    token: Option<&str>,
+    target: &Target,
+) -> reqwest::Response {
+    let method = Method::from_bytes(row.method.as_bytes()).expect("an HTTP method");
+    let mut url = app.url(&fill(&row.path, target));
+    if let Some(query) = recipe.query {
+        url = format!("{url}?{}", query(target));
+    }
+    let mut request = app.client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let (true, Some(tag)) = (recipe.if_match, target.if_match.as_deref()) {
+        request = request.header("if-match", tag);
+    }
+    if let Some(body) = recipe.body {
+        request = request.json(&body(target));
+    }
+    request.send().await.expect("request sent")
+}
+
+/// Status, content type and body of an answer.
+async fn read(response: reqwest::Response) -> (u16, String, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, content_type, body)
+}
+
+fn short(body: &Value) -> String {
+    let detail = body.get("detail").and_then(Value::as_str);
+    let text = detail
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.to_string());
+    text.chars().take(160).collect()
+}
+
+/// Calls one cell; `Err` says how the service disagrees with the matrix.
+async fn check(
+    app: &TestApp,
+    world: &mut World,
+    matrix: &Matrix,
+    row: &Row,
+    case: &Case,
+) -> Result<(), String> {
+    let route = row.route();
+    let recipe = recipe(&route).expect("a recipe for every row");
+    let label = &case.label;
+    let session = world.caller(app, &case.who, recipe.fresh).await;
+    let mut target = world.target(app, &route, &recipe, case).await;
+    if recipe.start_totp && matches!(case.who, Who::Person { .. }) {
+        let started = app
+            .as_user(&session)
+            .post("/api/v1/me/totp", json!({}))
+            .await;
+        let (status, _, body) = read(started).await;
+        if status == 200 {
+            let secret = body["secret"].as_str().unwrap_or_default();
+            target.totp_code = totp_code(secret, app.clock_now().timestamp());
+        }
+    }
+    let before = world.snapshot();
+    let (status, content_type, body) =
+        read(send(app, row, &recipe, Some(&session.access_token), &target).await).await;
+    let wanted = match case.expected {
+        Outcome::Allow => {
+            return if (200..300).contains(&status) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{label}: expected {}, got {status}: {}",
+                    case.expected.word(),
+                    short(&body)
+                ))
+            };
+        }
+        Outcome::Forbidden => 403,
+        Outcome::Hidden => 404,
+    };
+    let mut faults = Vec::new();
+    if status != wanted {
+        faults.push(format!(
+            "expected {}, got {status}: {}",
+            case.expected.word(),
+            short(&body)
+        ));
+    } else if content_type != "application/problem+json" || body["status"] != wanted {
+        faults.push(format!(
+            "the refusal is not a problem+json {wanted}: {content_type} {}",
+            short(&body)
+        ));
+    }
+    // Someone who may not see the child learns nothing from the answer: an id that does not
+    // exist is answered the same way.
+    if row.about == About::Child && !matrix.may_read_child(case) {
+        let (child, placement) = (Uuid::now_v7(), Uuid::now_v7());
+        // A matching If-Match, so the request differs in nothing but the id.
+        let if_match = target.if_match.as_ref().map(|tag| {
+            tag.replace(
+                &target.child.simple().to_string(),
+                &child.simple().to_string(),
+            )
+        });
+        let unknown = Target {
+            child,
+            placement,
+            if_match,
+            ..target.clone()
+        };
+        let (probe, _, probe_body) =
+            read(send(app, row, &recipe, Some(&session.access_token), &unknown).await).await;
+        if probe != status || probe_body.get("type") != body.get("type") {
+            faults.push(format!(
+                "tells that the child exists: {status} for it, {probe} for an unknown id"
+            ));
+        }
+    }
+    let after = world.snapshot();
+    if after.digest != before.digest {
+        faults.push("the refusal changed data".to_owned());
+    }
+    let events = world.events_since(before.last_event);
+    let others: Vec<String> = events
+        .iter()
+        .filter(|e| e.outcome != "denied")
+        .map(|e| format!("{} {} {}", e.outcome, e.action, e.entity_type))
+        .collect();
+    if !others.is_empty() {
+        faults.push(format!("the refusal left audit events: {others:?}"));
+    }
+    if !events.iter().any(|e| e.outcome == "denied") {
+        faults.push("the refusal left no `denied` audit event".to_owned());
+    }
+    if faults.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{label}: {}", faults.join("; ")))
+    }
+}
+
+/// Public routes answer without a token.
+async fn check_public(app: &TestApp, world: &mut World, row: &Row) -> Result<(), String> {
+    let route = row.route();
+    let recipe = recipe(&route).expect("a recipe for every row");
+    let kind = ChildKind {
+        housing: false,
+        protected: false,
+    };
+    let case = Case {
+        who: Who::System(vec![]),
+        relation: None,
+        child: kind,
+        expected: Outcome::Allow,
+        label: format!("{route} without a token"),
+    };
+    let target = world.target(app, &route, &recipe, &case).await;
+    let (status, _, body) = read(send(app, row, &recipe, None, &target).await).await;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("{}: got {status}: {}", case.label, short(&body)))
+    }
+}
+
+/// Runs every cell of every row in `areas`, in an app of their own, and lists every cell where
+/// the service disagrees with the matrix.
+async fn run(areas: &[Area]) {
+    let matrix = Matrix::load();
+    let app = spawn_app().await;
+    let mut world = World::build(&app).await;
+    let mut faults = Vec::new();
+    let mut cells = 0;
+    for row in &matrix.rows {
+        let Some(recipe) = recipe(&row.route()) else {
+            continue;
+        };
+        if !areas.contains(&recipe.area) {
+            continue;
+        }
+        if row.public {
+            cells += 1;
+            if let Err(fault) = check_public(&app, &mut world, row).await {
+                faults.push(fault);
+            }
+            continue;
+        }
+        for case in cases(row) {
+            cells += 1;
+            if let Err(fault) = check(&app, &mut world, &matrix, row, &case).await {
+                faults.push(fault);
+            }
+        }
+    }
+    assert!(cells > 0, "no rows for {areas:?}");
+    assert!(
+        faults.is_empty(),
+        "{} of {cells} cells disagree with api-spec/authorization-matrix.yaml:\n{}",
+        faults.len(),
+        faults.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------------
+
+fn spec_operations() -> BTreeSet<String> {
+    let spec: Yaml =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(SPEC).expect("read the spec"))
+            .expect("the spec is valid YAML");
+    let mut found = BTreeSet::new();
+    for (path, item) in spec["paths"].as_mapping().expect("the spec has paths") {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                found.insert(format!(
+                    "{} {}",
+                    method.to_uppercase(),
+                    path.as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_matrix_has_one_row_for_every_served_route() {
+    let matrix = Matrix::load();
+    let served: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let mut rows = BTreeSet::new();
+    let mut faults = Vec::new();
+    for row in &matrix.rows {
+        let route = row.route();
+        if !rows.insert(route.clone()) {
+            faults.push(format!("{route} has more than one row"));
+        }
+        match ROUTES
+            .iter()
+            .find(|r| r.method == row.method && r.path == row.path)
+        {
+            None => faults.push(format!("{route} has a row but is not served")),
+            Some(served) => {
+                let public = served.access == trygg::http::routes::Access::Public;
+                if public != row.public {
+                    faults.push(format!(
+                        "{route}: `public: {}` but it is served {:?}",
+                        row.public, served.access
+                    ));
+                }
+            }
+        }
+        if recipe(&route).is_none() {
+            faults.push(format!(
+                "{route} has no recipe in tests/api/authorization_matrix.rs: say how to call it"
+            ));
+        }
+    }
+    for route in served.union(&spec_operations()) {
+        if !rows.contains(route) {
+            faults.push(format!(
+                "{route} has no row in api-spec/authorization-matrix.yaml"
+            ));
+        }
+    }
+    if matrix.row(READ_CHILD).is_none() {
+        faults.push(format!("{READ_CHILD} has no row"));
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+#[actix_web::test]
+async fn authorization_of_public_routes_and_ones_own_account() {
+    run(&[Area::Public, Area::OwnAccount]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_users_and_service_accounts() {
+    run(&[Area::Administration]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_units_facilities_and_reports() {
+    run(&[Area::Organisation]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_the_audit_log() {
+    run(&[Area::AuditLog]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_children() {
+    run(&[Area::Children]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_placements() {
+    run(&[Area::Placements]).await;
+}
