@@ -9,7 +9,8 @@ use super::store::{self, ChildRow};
 use crate::audit::{AuditAction, AuditEvent, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements};
-use crate::error::{AppError, AppResult};
+use crate::db::Stop;
+use crate::error::AppError;
 use crate::policy::child::{
     decide, refused_whatever_the_child, Audience, ChildAction, ChildFacts, Decision, Relations,
 };
@@ -76,9 +77,11 @@ pub fn facts(
     })
 }
 
-/// Loads the child and checks `action` in one step, inside the caller's transaction. A refusal
-/// is returned as `Err` *after* its denied event is written, so the caller should commit it:
-/// use [`Refusal`] to carry it out of the transaction.
+/// Loads the child and checks `action` in one step, inside the caller's [`Db::audited`]
+/// transaction. A refusal is `Stop::Refuse`, returned after its denied event is written, so the
+/// event commits and nothing else happens.
+///
+/// [`Db::audited`]: crate::db::Db::audited
 pub fn open(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -87,7 +90,7 @@ pub fn open(
     audit_action: AuditAction,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> AppResult<Result<(ChildRow, Audience), AppError>> {
+) -> Result<(ChildRow, Audience), Stop> {
     let Some(child) = store::find(conn, child_id)? else {
         return unknown(
             conn,
@@ -101,7 +104,7 @@ pub fn open(
     };
     let facts = facts(conn, actor, &child, today, now)?;
     let refusal = match decide(actor, &facts, action) {
-        Decision::Allow(audience) => return Ok(Ok((child, audience))),
+        Decision::Allow(audience) => return Ok((child, audience)),
         Decision::Forbidden => AppError::forbidden(FORBIDDEN),
         Decision::Hidden => AppError::NotFound,
     };
@@ -110,7 +113,7 @@ pub fn open(
         .about(&child)
         .outcome(Outcome::Denied);
     crate::audit::append(conn, &[event])?;
-    Ok(Err(refusal))
+    Err(Stop::Refuse(refusal))
 }
 
 const FORBIDDEN: &str = "your profession may not do this for this child";
@@ -126,15 +129,15 @@ pub fn unknown<T>(
     entity_type: EntityType,
     id: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<Result<T, AppError>> {
+) -> Result<T, Stop> {
     if !refused_whatever_the_child(actor, action) {
-        return Ok(Err(AppError::NotFound));
+        return Err(Stop::Refuse(AppError::NotFound));
     }
     let event = actor
         .event(audit_action, entity_type, Some(id), now)
         .outcome(Outcome::Denied);
     crate::audit::append(conn, &[event])?;
-    Ok(Err(AppError::forbidden(FORBIDDEN)))
+    Err(Stop::Refuse(AppError::forbidden(FORBIDDEN)))
 }
 
 /// Events about a child carry its unit and protection at the time, for the auditor's views.

@@ -19,6 +19,7 @@ use crate::auth::actor::{Actor, Principal};
 use crate::db::schema::{
     child_secretaries, children, emergency_accesses, facility_staff, placements, users,
 };
+use crate::db::Stop;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{PageQuery, Paged};
@@ -153,14 +154,14 @@ pub async fn create(
     let st = state.clone();
     let (view, candidates) = state
         .db
-        .transaction(move |conn| {
+        .audited(move |conn| {
             if let Some(dossier) = &valid.dossier_number {
                 let taken: i64 = children::table
                     .filter(children::dossier_number.eq(dossier.as_str()))
                     .count()
                     .get_result(conn)?;
                 if taken > 0 {
-                    return Err(duplicate_conflict("dossier_number"));
+                    return Err(duplicate_conflict("dossier_number").into());
                 }
             }
             if let Some(pin) = &valid.personal_identity_number {
@@ -169,7 +170,7 @@ pub async fn create(
                     .count()
                     .get_result(conn)?;
                 if taken > 0 {
-                    return Err(duplicate_conflict("personal_identity_number"));
+                    return Err(duplicate_conflict("personal_identity_number").into());
                 }
             }
             let same_name: Vec<ChildRow> = children::table
@@ -287,8 +288,8 @@ pub async fn get(
     let st = state.clone();
     let (view, version) = state
         .db
-        .transaction(move |conn| {
-            let (child, audience) = match access::open(
+        .audited(move |conn| {
+            let (child, audience) = access::open(
                 conn,
                 &actor,
                 id,
@@ -296,19 +297,16 @@ pub async fn get(
                 AuditAction::Read,
                 today,
                 now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let version = child.version;
             let event = actor
                 .event(AuditAction::Read, EntityType::Child, Some(id), now)
                 .about(&child);
             let view = view_of(conn, &st, child, audience, today)?;
             audit::append(conn, &[event])?;
-            Ok(Ok((view, version)))
+            Ok((view, version))
         })
-        .await??;
+        .await?;
     Ok(respond(view, version, actix_web::http::StatusCode::OK))
 }
 
@@ -324,7 +322,7 @@ pub async fn list(
     let st = state.clone();
     let paged = state
         .db
-        .transaction(move |conn| {
+        .audited(move |conn| {
             let mut q = children::table
                 .select(ChildRow::as_select())
                 .order(children::id)
@@ -390,7 +388,7 @@ pub async fn list(
                             .event(AuditAction::List, EntityType::Child, None, now)
                             .outcome(Outcome::Denied);
                         audit::append(conn, &[event])?;
-                        return Ok(Err(AppError::forbidden(
+                        return Err(Stop::Refuse(AppError::forbidden(
                             "your profession or scope gives no access to children",
                         )));
                     }
@@ -409,12 +407,12 @@ pub async fn list(
                 views.push(view_of(conn, &st, row, audience, today)?);
             }
             audit::append(conn, &events)?;
-            Ok(Ok(Paged {
+            Ok(Paged {
                 items: views,
                 next_cursor: paged.next_cursor,
-            }))
+            })
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(paged))
 }
 
@@ -479,8 +477,8 @@ pub async fn update(
     let st = state.clone();
     let (view, version) = state
         .db
-        .transaction(move |conn| {
-            let (child, audience) = match access::open(
+        .audited(move |conn| {
+            let (child, audience) = access::open(
                 conn,
                 &actor,
                 id,
@@ -488,12 +486,9 @@ pub async fn update(
                 AuditAction::Update,
                 today,
                 now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             if child.version != expected {
-                return Ok(Err(AppError::conflict(
+                return Err(Stop::from(AppError::conflict(
                     "the child was changed by someone else; read it again",
                 )));
             }
@@ -504,7 +499,7 @@ pub async fn update(
             if input.responsible_unit_id != child.responsible_unit_id
                 && actor.profession() != Some(Profession::UnitManager)
             {
-                return Ok(Err(AppError::rule(
+                return Err(Stop::from(AppError::rule(
                     "responsible_unit_id",
                     "only the unit manager moves a case to another unit",
                 )));
@@ -536,9 +531,9 @@ pub async fn update(
             let version = row.version;
             let view = view_of(conn, &st, row, audience, today)?;
             audit::append(conn, &[event])?;
-            Ok(Ok((view, version)))
+            Ok((view, version))
         })
-        .await??;
+        .await?;
     Ok(respond(view, version, actix_web::http::StatusCode::OK))
 }
 
@@ -563,8 +558,8 @@ pub async fn assign_secretaries(
     let now = state.clock.now();
     let assigned = state
         .db
-        .transaction(move |conn| {
-            let (child, _) = match access::open(
+        .audited(move |conn| {
+            let (child, _) = access::open(
                 conn,
                 &actor,
                 id,
@@ -572,10 +567,7 @@ pub async fn assign_secretaries(
                 AuditAction::Update,
                 today,
                 now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let valid: Vec<Uuid> = users::table
                 .filter(users::id.eq_any(&body.user_ids))
                 .filter(users::active.eq(true))
@@ -584,7 +576,7 @@ pub async fn assign_secretaries(
                 .select(users::id)
                 .load(conn)?;
             if let Some(bad) = body.user_ids.iter().position(|u| !valid.contains(u)) {
-                return Ok(Err(AppError::rule(
+                return Err(Stop::from(AppError::rule(
                     format!("user_ids[{bad}]"),
                     "is not an active social secretary of the child's unit",
                 )));
@@ -605,9 +597,9 @@ pub async fn assign_secretaries(
                 .about(&child)
                 .changed(["secretaries"]);
             audit::append(conn, &[event])?;
-            Ok(Ok(valid))
+            Ok(valid)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "user_ids": assigned })))
 }
 

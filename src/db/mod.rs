@@ -7,4 +7,4 @@ pub mod schema;
 pub mod text_enum;
 
 pub use migrations::run_migrations;
-pub use pool::{build_pool, Db, PgPool};
+pub use pool::{build_pool, Db, PgPool, Stop};

@@ -69,6 +69,25 @@ impl Db {
         .map_err(|_| AppError::internal("blocking task was cancelled"))?
     }
 
+    /// Runs `work` in one transaction that may end in a refusal: a `Stop::Refuse` keeps what the
+    /// work wrote (the audit event of the refused attempt) and then answers with its error;
+    /// a `Stop::Abort` (any other error) undoes everything.
+    pub async fn audited<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, Stop> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.run(move |conn| {
+            conn.transaction::<_, AppError, _>(|conn| match work(conn) {
+                Ok(value) => Ok(Ok(value)),
+                Err(Stop::Refuse(error)) => Ok(Err(error)),
+                Err(Stop::Abort(error)) => Err(error),
+            })?
+        })
+        .await
+    }
+
     /// Runs `work` in one transaction: everything it writes commits together or not at all.
     pub async fn transaction<T, F>(&self, work: F) -> AppResult<T>
     where
@@ -77,5 +96,26 @@ impl Db {
     {
         use diesel::Connection;
         self.run(move |conn| conn.transaction(work)).await
+    }
+}
+
+/// Why the work of an [`Db::audited`] transaction stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// Undo everything and answer with this error.
+    Abort(AppError),
+    /// Commit what was written (a refused attempt's audit event), then answer with this error.
+    Refuse(AppError),
+}
+
+impl From<AppError> for Stop {
+    fn from(error: AppError) -> Self {
+        Stop::Abort(error)
+    }
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(error: diesel::result::Error) -> Self {
+        Stop::Abort(error.into())
     }
 }

@@ -17,6 +17,7 @@ use crate::auth::actor::Actor;
 use crate::children::access::{self, AboutChild};
 use crate::children::store::ChildRow;
 use crate::db::schema::{children, placement_reviews, placements};
+use crate::db::Stop;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::etag::etag;
 use crate::http::ApiJson;
@@ -126,7 +127,7 @@ fn place(
     input: PlacementInput,
     at: Moment,
     event_id: Uuid,
-) -> AppResult<Result<PlacementRow, AppError>> {
+) -> Result<PlacementRow, Stop> {
     let rules = state.settings.rules.on(input.start_date);
     let mut errors = Vec::new();
     let legal_basis = reference("legal_basis", &input.legal_basis, &mut errors);
@@ -143,7 +144,7 @@ fn place(
         &mut errors,
     );
     let Some(facility) = store::lock_facility(conn, input.facility_id)?.filter(|f| f.active) else {
-        return Ok(Err(AppError::rule(
+        return Err(Stop::from(AppError::rule(
             "facility_id",
             "no such active facility",
         )));
@@ -168,19 +169,19 @@ fn place(
         rules,
     ));
     if !errors.is_empty() {
-        return Ok(Err(AppError::unprocessable(errors)));
+        return Err(Stop::from(AppError::unprocessable(errors)));
     }
     let overlaps = history.iter().any(|p| {
         p.cancelled_at.is_none() && p.start_date <= planned_end && input.start_date <= p.last_day()
     });
     if overlaps {
-        return Ok(Err(AppError::conflict(
+        return Err(Stop::from(AppError::conflict(
             "the child already has a placement on some of these days; end or move it first",
         )));
     }
     let busiest = store::busiest_day(conn, facility.id, input.start_date, planned_end, None)?;
     if busiest >= i64::from(facility.capacity) {
-        return Ok(Err(AppError::conflict(format!(
+        return Err(Stop::from(AppError::conflict(format!(
             "{} has no free place on some of these days",
             facility.name
         ))));
@@ -208,7 +209,7 @@ fn place(
         .values(&row)
         .execute(conn)
         .map_err(placement_db_error)?;
-    Ok(Ok(row))
+    Ok(row)
 }
 
 fn lock_child(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<()> {
@@ -239,9 +240,9 @@ pub async fn create(
     let st = state.clone();
     let view = state
         .db
-        .transaction(move |conn| {
+        .audited(move |conn| {
             lock_child(conn, child_id)?;
-            let (child, audience) = match access::open(
+            let (child, audience) = access::open(
                 conn,
                 &actor,
                 child_id,
@@ -249,15 +250,9 @@ pub async fn create(
                 AuditAction::Create,
                 at.today,
                 at.now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let event = actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
-            let row = match place(conn, &st, &actor, &child, input, at, event.id)? {
-                Ok(row) => row,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            let row = place(conn, &st, &actor, &child, input, at, event.id)?;
             let event = AuditEvent {
                 entity_id: Some(row.id),
                 ..event
@@ -272,9 +267,9 @@ pub async fn create(
             ]);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[event])?;
-            Ok(Ok(view))
+            Ok(view)
         })
-        .await??;
+        .await?;
     Ok(created(view))
 }
 
@@ -288,8 +283,8 @@ pub async fn list(
     let st = state.clone();
     let views = state
         .db
-        .transaction(move |conn| {
-            let (child, audience) = match access::open(
+        .audited(move |conn| {
+            let (child, audience) = access::open(
                 conn,
                 &actor,
                 child_id,
@@ -297,10 +292,7 @@ pub async fn list(
                 AuditAction::Read,
                 at.today,
                 at.now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let rows = store::of_child(conn, child_id)?;
             let events: Vec<AuditEvent> = rows
                 .iter()
@@ -315,9 +307,9 @@ pub async fn list(
                 views.push(view(conn, &st, row, audience, &child, at)?);
             }
             audit::append(conn, &events)?;
-            Ok(Ok(views))
+            Ok(views)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": views, "next_cursor": null })))
 }
 
@@ -329,7 +321,7 @@ fn open_placement(
     action: ChildAction,
     audit_action: AuditAction,
     at: Moment,
-) -> AppResult<Result<(PlacementRow, ChildRow, Audience), AppError>> {
+) -> Result<(PlacementRow, ChildRow, Audience), Stop> {
     let Some(row) = store::find(conn, placement_id)? else {
         return access::unknown(
             conn,
@@ -342,7 +334,7 @@ fn open_placement(
         );
     };
     lock_child(conn, row.child_id)?;
-    Ok(access::open(
+    let (child, audience) = access::open(
         conn,
         actor,
         row.child_id,
@@ -350,8 +342,8 @@ fn open_placement(
         audit_action,
         at.today,
         at.now,
-    )?
-    .map(|(child, audience)| (row, child, audience)))
+    )?;
+    Ok((row, child, audience))
 }
 
 pub async fn get(
@@ -364,27 +356,24 @@ pub async fn get(
     let st = state.clone();
     let (view, version) = state
         .db
-        .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(
+        .audited(move |conn| {
+            let (row, child, audience) = open_placement(
                 conn,
                 &actor,
                 id,
                 ChildAction::ReadPlacements,
                 AuditAction::Read,
                 at,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let version = row.version;
             let event = actor
                 .event(AuditAction::Read, EntityType::Placement, Some(id), at.now)
                 .about(&child);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[event])?;
-            Ok(Ok((view, version)))
+            Ok((view, version))
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(view.id, version)))
         .json(view))
@@ -414,9 +403,9 @@ pub async fn move_child(
     let st = state.clone();
     let view = state
         .db
-        .transaction(move |conn| {
+        .audited(move |conn| {
             lock_child(conn, child_id)?;
-            let (child, audience) = match access::open(
+            let (child, audience) = access::open(
                 conn,
                 &actor,
                 child_id,
@@ -424,24 +413,24 @@ pub async fn move_child(
                 AuditAction::Update,
                 at.today,
                 at.now,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let Some(day_before) = input.move_date.pred_opt() else {
-                return Ok(Err(AppError::rule("move_date", "is not a valid date")));
+                return Err(Stop::from(AppError::rule(
+                    "move_date",
+                    "is not a valid date",
+                )));
             };
             let current = store::of_child(conn, child_id)?
                 .into_iter()
                 .find(|p| p.is_active_on(day_before) && p.last_day() >= input.move_date);
             let Some(current) = current else {
-                return Ok(Err(AppError::rule(
+                return Err(Stop::from(AppError::rule(
                     "move_date",
                     "the child has no placement running into that day; create a placement instead",
                 )));
             };
             if current.start_date >= input.move_date {
-                return Ok(Err(AppError::rule(
+                return Err(Stop::from(AppError::rule(
                     "move_date",
                     "is not after the current placement's start; cancel it instead",
                 )));
@@ -476,11 +465,8 @@ pub async fn move_child(
                 special_reasons: input.special_reasons,
                 deviation_reason: None,
             };
-            let row = match place(conn, &st, &actor, &child, next, at, create_event.id)? {
-                Ok(row) => row,
-                // Returning the refusal from the closure as `Err` rolls back the ended placement too.
-                Err(refusal) => return Err(refusal),
-            };
+            // A refused new placement rolls back the ended one too: both or neither.
+            let row = place(conn, &st, &actor, &child, next, at, create_event.id)?;
             let create_event = AuditEvent {
                 entity_id: Some(row.id),
                 ..create_event
@@ -495,9 +481,9 @@ pub async fn move_child(
             ]);
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[end_event, create_event])?;
-            Ok(Ok(view))
+            Ok(view)
         })
-        .await??;
+        .await?;
     Ok(created(view))
 }
 
@@ -519,16 +505,13 @@ pub async fn end(
     let st = state.clone();
     let view = state
         .db
-        .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Update, at)? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+        .audited(move |conn| {
+            let (row, child, audience) = open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Update, at)?;
             if row.cancelled_at.is_some() || row.end_date.is_some() {
-                return Ok(Err(AppError::conflict("the placement has already ended or been cancelled")));
+                return Err(Stop::from(AppError::conflict("the placement has already ended or been cancelled")));
             }
             if input.end_date < row.start_date || input.end_date > row.planned_end {
-                return Ok(Err(AppError::rule("end_date", format!("must be between the start ({}) and the planned end ({}); change the planned end first to go beyond it", row.start_date, row.planned_end))));
+                return Err(Stop::from(AppError::rule("end_date", format!("must be between the start ({}) and the planned end ({}); change the planned end first to go beyond it", row.start_date, row.planned_end))));
             }
             let event = actor.event(AuditAction::Update, EntityType::Placement, Some(id), at.now).about(&child).changed(["end_date", "end_reason"]);
             let updated: PlacementRow = diesel::update(placements::table.find(id))
@@ -544,9 +527,9 @@ pub async fn end(
                 .map_err(placement_db_error)?;
             let view = view(conn, &st, updated, audience, &child, at)?;
             audit::append(conn, &[event])?;
-            Ok(Ok(view))
+            Ok(view)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -572,20 +555,17 @@ pub async fn cancel(
     let st = state.clone();
     let view = state
         .db
-        .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(
+        .audited(move |conn| {
+            let (row, child, audience) = open_placement(
                 conn,
                 &actor,
                 id,
                 ChildAction::ManagePlacements,
                 AuditAction::Cancel,
                 at,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             if row.cancelled_at.is_some() {
-                return Ok(Err(AppError::conflict(
+                return Err(Stop::from(AppError::conflict(
                     "the placement is already cancelled",
                 )));
             }
@@ -606,9 +586,9 @@ pub async fn cancel(
                 .get_result(conn)?;
             let view = view(conn, &st, updated, audience, &child, at)?;
             audit::append(conn, &[event])?;
-            Ok(Ok(view))
+            Ok(view)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -633,18 +613,15 @@ pub async fn review(
     let st = state.clone();
     let view = state
         .db
-        .transaction(move |conn| {
-            let (row, child, audience) = match open_placement(
+        .audited(move |conn| {
+            let (row, child, audience) = open_placement(
                 conn,
                 &actor,
                 id,
                 ChildAction::RecordReview,
                 AuditAction::Create,
                 at,
-            )? {
-                Ok(opened) => opened,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            )?;
             let mut errors = Vec::new();
             let decision_reference =
                 reference("decision_reference", &input.decision_reference, &mut errors);
@@ -664,10 +641,10 @@ pub async fn review(
                 ));
             }
             if !errors.is_empty() {
-                return Ok(Err(AppError::unprocessable(errors)));
+                return Err(Stop::from(AppError::unprocessable(errors)));
             }
             if status(&row, at.today) == Status::Cancelled {
-                return Ok(Err(AppError::conflict("the placement is cancelled")));
+                return Err(Stop::from(AppError::conflict("the placement is cancelled")));
             }
             let review_id = Uuid::now_v7();
             let event = actor
@@ -688,8 +665,8 @@ pub async fn review(
                 .execute(conn)?;
             let view = view(conn, &st, row, audience, &child, at)?;
             audit::append(conn, &[event])?;
-            Ok(Ok(view))
+            Ok(view)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Created().json(view))
 }
