@@ -139,8 +139,9 @@ mod tests {
         for (value, expected) in [("1", true), ("yes", true), ("0", false), ("false", false)] {
             // Only this test reads TRYGG_DEV, so setting it here races with nothing.
             std::env::set_var("TRYGG_DEV", value);
-            let cli = Cli::try_parse_from(["trygg", "seed-demo", "--database-url", "postgres://h/db"])
-                .expect("parses");
+            let cli =
+                Cli::try_parse_from(["trygg", "seed-demo", "--database-url", "postgres://h/db"])
+                    .expect("parses");
             std::env::remove_var("TRYGG_DEV");
             match cli.command {
                 Command::SeedDemo(args) => assert_eq!(args.dev, expected, "TRYGG_DEV={value}"),

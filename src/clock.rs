@@ -11,7 +11,9 @@ pub trait Clock: Send + Sync + 'static {
     /// Today's date where the social services work: birthdays, due dates and placement days
     /// follow the Swedish calendar, not UTC.
     fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&chrono_tz::Europe::Stockholm).date_naive()
+        self.now()
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .date_naive()
     }
 }
 

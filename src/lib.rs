@@ -5,8 +5,8 @@
 
 pub mod audit;
 pub mod auth;
-pub mod cli;
 pub mod children;
+pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;

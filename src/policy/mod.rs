@@ -66,7 +66,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             scopes.contains(&Scope::CapacityRead) || scopes.contains(&Scope::PlacementsRead)
         }
         (Principal::User { profession, .. }, Action::ReadCapacity) => {
-            matches!(profession, Profession::UnitManager | Profession::Administrator)
+            matches!(
+                profession,
+                Profession::UnitManager | Profession::Administrator
+            )
         }
         (Principal::Service { scopes, .. }, Action::ReadCapacity) => {
             scopes.contains(&Scope::CapacityRead)

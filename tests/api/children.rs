@@ -24,7 +24,13 @@ pub async fn office(app: &TestApp, name: &str) -> Office {
     let secretary_session = app.login(&secretary).await;
     app.clock.advance(chrono::Duration::seconds(31));
     let manager_session = app.login(&manager).await;
-    Office { unit, secretary, secretary_session, manager, manager_session }
+    Office {
+        unit,
+        secretary,
+        secretary_session,
+        manager,
+        manager_session,
+    }
 }
 
 pub fn child_body(unit: Uuid, given: &str, date_of_birth: &str) -> Value {
@@ -54,10 +60,18 @@ pub async fn register(app: &TestApp, session: &Session, body: Value) -> Uuid {
 }
 
 async fn read(app: &TestApp, session: &Session, child: Uuid) -> reqwest::Response {
-    app.as_user(session).get(&format!("/api/v1/children/{child}")).await
+    app.as_user(session)
+        .get(&format!("/api/v1/children/{child}"))
+        .await
 }
 
-async fn patch(app: &TestApp, session: &Session, child: Uuid, if_match: Option<&str>, body: Value) -> reqwest::Response {
+async fn patch(
+    app: &TestApp,
+    session: &Session,
+    child: Uuid,
+    if_match: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
     let mut request = app
         .client
         .request(Method::PATCH, app.url(&format!("/api/v1/children/{child}")))
@@ -84,16 +98,31 @@ fn audit_events_about(app: &TestApp, child: Uuid, action: &str) -> i64 {
 async fn a_social_secretary_registers_a_child_who_joins_her_caseload() {
     let app = spawn_app().await;
     let north = office(&app, "North").await;
-    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
 
-    let view: Value = read(&app, &north.secretary_session, child).await.json().await.unwrap();
+    let view: Value = read(&app, &north.secretary_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["given_name"], "Ali");
     assert_eq!(view["age_limits"]["age"], 15);
     assert_eq!(view["age_limits"]["last_placement_day"], "2031-05-19");
     assert_eq!(view["guardian"]["appointment_ends_on"], "2028-05-20");
     assert_eq!(view["secretaries"], json!([north.secretary.id]));
 
-    let list: Value = app.as_user(&north.secretary_session).get("/api/v1/children").await.json().await.unwrap();
+    let list: Value = app
+        .as_user(&north.secretary_session)
+        .get("/api/v1/children")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["id"], child.to_string());
     // Registering, reading it and listing it are each in the audit log, naming the child.
@@ -108,16 +137,30 @@ async fn registration_names_every_field_at_fault() {
     let mut body = child_body(north.unit, "Ali", "2030-01-01");
     body["personal_identity_number"] = json!("811218-9877");
     body["dossier_number"] = json!("12ab");
-    let response = app.as_user(&north.secretary_session).post("/api/v1/children", body).await;
+    let response = app
+        .as_user(&north.secretary_session)
+        .post("/api/v1/children", body)
+        .await;
     let problem = problem(response, 422).await;
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert!(fields.contains(&"date_of_birth"), "{fields:?}");
     assert!(fields.contains(&"personal_identity_number"), "{fields:?}");
     assert!(fields.contains(&"dossier_number"), "{fields:?}");
 
     let mut missing = child_body(north.unit, "Ali", "2010-05-20");
     missing.as_object_mut().unwrap().remove("sex");
-    let body = crate::helpers::problem(app.as_user(&north.secretary_session).post("/api/v1/children", missing).await, 400).await;
+    let body = crate::helpers::problem(
+        app.as_user(&north.secretary_session)
+            .post("/api/v1/children", missing)
+            .await,
+        400,
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "sex");
 }
 
@@ -129,11 +172,20 @@ async fn a_known_dossier_number_is_refused_and_a_namesake_is_pointed_out() {
     first["dossier_number"] = json!("1234567");
     let existing = register(&app, &north.secretary_session, first.clone()).await;
 
-    let again = app.as_user(&north.secretary_session).post("/api/v1/children", first).await;
+    let again = app
+        .as_user(&north.secretary_session)
+        .post("/api/v1/children", first)
+        .await;
     let body = problem(again, 409).await;
     assert_eq!(body["errors"][0]["field"], "dossier_number");
 
-    let namesake = app.as_user(&north.secretary_session).post("/api/v1/children", child_body(north.unit, "Ali", "2010-05-20")).await;
+    let namesake = app
+        .as_user(&north.secretary_session)
+        .post(
+            "/api/v1/children",
+            child_body(north.unit, "Ali", "2010-05-20"),
+        )
+        .await;
     assert_eq!(namesake.status(), 201);
     let body: Value = namesake.json().await.unwrap();
     assert_eq!(body["possible_duplicates"][0]["id"], existing.to_string());
@@ -144,7 +196,12 @@ async fn a_child_outside_ones_reach_does_not_exist_for_the_caller() {
     let app = spawn_app().await;
     let north = office(&app, "North").await;
     let south = office(&app, "South").await;
-    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
 
     let colleague = app.create_user(Profession::SocialSecretary, Some(north.unit));
     let colleague_session = app.login(&colleague).await;
@@ -152,10 +209,20 @@ async fn a_child_outside_ones_reach_does_not_exist_for_the_caller() {
     problem(read(&app, &south.manager_session, child).await, 404).await;
     problem(read(&app, &south.secretary_session, child).await, 404).await;
     let unknown = read(&app, &north.secretary_session, Uuid::now_v7()).await;
-    assert_eq!(problem(unknown, 404).await["type"], "urn:trygg:problem:not-found");
-    assert_eq!(read(&app, &north.manager_session, child).await.status(), 200);
+    assert_eq!(
+        problem(unknown, 404).await["type"],
+        "urn:trygg:problem:not-found"
+    );
+    assert_eq!(
+        read(&app, &north.manager_session, child).await.status(),
+        200
+    );
 
-    for profession in [Profession::Administrator, Profession::Auditor, Profession::SystemAdmin] {
+    for profession in [
+        Profession::Administrator,
+        Profession::Auditor,
+        Profession::SystemAdmin,
+    ] {
         let user = app.create_user(profession, None);
         let session = app.login(&user).await;
         problem(read(&app, &session, child).await, 403).await;
@@ -163,7 +230,12 @@ async fn a_child_outside_ones_reach_does_not_exist_for_the_caller() {
     // Refusals leave a denied event and nothing else.
     use diesel::prelude::*;
     use trygg::db::schema::audit_events::dsl as a;
-    let denied: i64 = a::audit_events.filter(a::child_id.eq(child)).filter(a::outcome.eq("denied")).count().get_result(&mut app.db.superuser()).unwrap();
+    let denied: i64 = a::audit_events
+        .filter(a::child_id.eq(child))
+        .filter(a::outcome.eq("denied"))
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
     assert!(denied >= 3);
 }
 
@@ -175,7 +247,12 @@ async fn hvb_staff_see_the_children_living_in_their_home_and_nobody_else() {
     let other_staff = app.create_user(Profession::HvbStaff, Some(north.unit));
     let home = app.arrange_facility(north.unit, "hvb", 5, &[staff.id]);
     app.arrange_facility(north.unit, "hvb", 5, &[other_staff.id]);
-    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
     let placed = app
         .as_user(&north.secretary_session)
         .post(&format!("/api/v1/children/{child}/placements"), json!({"facility_id": home, "start_date": "2026-03-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-17"}))
@@ -185,16 +262,44 @@ async fn hvb_staff_see_the_children_living_in_their_home_and_nobody_else() {
     let staff_session = app.login(&staff).await;
     app.clock.advance(chrono::Duration::seconds(31));
     let other_session = app.login(&other_staff).await;
-    let view: Value = read(&app, &staff_session, child).await.json().await.unwrap();
+    let view: Value = read(&app, &staff_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["given_name"], "Ali");
     assert_eq!(view["interpreter_needed"], true);
-    assert!(view.get("dossier_number").is_none() && view.get("asylum_status").is_none() && view.get("personal_identity_number").is_none());
+    assert!(
+        view.get("dossier_number").is_none()
+            && view.get("asylum_status").is_none()
+            && view.get("personal_identity_number").is_none()
+    );
     problem(read(&app, &other_session, child).await, 404).await;
-    let list: Value = app.as_user(&staff_session).get("/api/v1/children").await.json().await.unwrap();
+    let list: Value = app
+        .as_user(&staff_session)
+        .get("/api/v1/children")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Staff may read but not change.
-    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"].to_str().unwrap().to_owned();
-    problem(patch(&app, &staff_session, child, Some(&tag), json!({"languages": ["dari"]})).await, 403).await;
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    problem(
+        patch(
+            &app,
+            &staff_session,
+            child,
+            Some(&tag),
+            json!({"languages": ["dari"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -205,13 +310,27 @@ async fn a_protected_identity_is_hidden_from_everyone_not_directly_assigned() {
     body["protection_level"] = json!("protected_registration");
     let child = register(&app, &north.secretary_session, body).await;
 
-    let own: Value = read(&app, &north.secretary_session, child).await.json().await.unwrap();
+    let own: Value = read(&app, &north.secretary_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(own["given_name"], "Ali");
     assert_eq!(own["identity_withheld"], false);
-    let managed: Value = read(&app, &north.manager_session, child).await.json().await.unwrap();
+    let managed: Value = read(&app, &north.manager_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(managed.get("given_name").is_none() && managed.get("family_name").is_none());
     assert_eq!(managed["identity_withheld"], true);
-    let listed: Value = app.as_user(&north.manager_session).get("/api/v1/children").await.json().await.unwrap();
+    let listed: Value = app
+        .as_user(&north.manager_session)
+        .get("/api/v1/children")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(listed["items"][0].get("given_name").is_none());
 }
 
@@ -220,14 +339,31 @@ async fn emergency_access_opens_a_child_for_a_while_with_the_reason_on_record() 
     let app = spawn_app().await;
     let north = office(&app, "North").await;
     let south = office(&app, "South").await;
-    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
     let url = format!("/api/v1/children/{child}/emergency-access");
 
-    let too_short = app.as_user(&south.secretary_session).post(&url, json!({"reason": "urgent"})).await;
+    let too_short = app
+        .as_user(&south.secretary_session)
+        .post(&url, json!({"reason": "urgent"}))
+        .await;
     problem(too_short, 422).await;
-    let granted = app.as_user(&south.secretary_session).post(&url, json!({"reason": "Police called at night; the child was found alone in our city"})).await;
+    let granted = app
+        .as_user(&south.secretary_session)
+        .post(
+            &url,
+            json!({"reason": "Police called at night; the child was found alone in our city"}),
+        )
+        .await;
     assert_eq!(granted.status(), 201);
-    assert_eq!(read(&app, &south.secretary_session, child).await.status(), 200);
+    assert_eq!(
+        read(&app, &south.secretary_session, child).await.status(),
+        200
+    );
     assert_eq!(audit_events_about(&app, child, "emergency_access"), 1);
 
     app.clock.advance(chrono::Duration::minutes(61));
@@ -236,23 +372,79 @@ async fn emergency_access_opens_a_child_for_a_while_with_the_reason_on_record() 
 
     let staff = app.create_user(Profession::HvbStaff, Some(south.unit));
     let staff_session = app.login(&staff).await;
-    problem(app.as_user(&staff_session).post(&url, json!({"reason": "I would like to see this child please"})).await, 403).await;
+    problem(
+        app.as_user(&staff_session)
+            .post(
+                &url,
+                json!({"reason": "I would like to see this child please"}),
+            )
+            .await,
+        403,
+    )
+    .await;
 }
 
 #[actix_web::test]
 async fn two_people_editing_a_child_never_overwrite_each_other() {
     let app = spawn_app().await;
     let north = office(&app, "North").await;
-    let child = register(&app, &north.secretary_session, child_body(north.unit, "Ali", "2010-05-20")).await;
-    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"].to_str().unwrap().to_owned();
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
-    problem(patch(&app, &north.secretary_session, child, None, json!({"languages": ["dari"]})).await, 428).await;
-    let first = patch(&app, &north.secretary_session, child, Some(&tag), json!({"languages": ["dari"], "guardian": null})).await;
+    problem(
+        patch(
+            &app,
+            &north.secretary_session,
+            child,
+            None,
+            json!({"languages": ["dari"]}),
+        )
+        .await,
+        428,
+    )
+    .await;
+    let first = patch(
+        &app,
+        &north.secretary_session,
+        child,
+        Some(&tag),
+        json!({"languages": ["dari"], "guardian": null}),
+    )
+    .await;
     assert_eq!(first.status(), 200);
     let updated: Value = first.json().await.unwrap();
     assert_eq!(updated["languages"], json!(["dari"]));
     assert!(updated["guardian"]["name"].is_null());
-    problem(patch(&app, &north.manager_session, child, Some(&tag), json!({"interpreter_needed": false})).await, 409).await;
-    let bad = patch(&app, &north.secretary_session, child, Some(&format!("\"{}-2\"", child.simple())), json!({"date_of_birth": "2040-01-01"})).await;
-    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "date_of_birth");
+    problem(
+        patch(
+            &app,
+            &north.manager_session,
+            child,
+            Some(&tag),
+            json!({"interpreter_needed": false}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let bad = patch(
+        &app,
+        &north.secretary_session,
+        child,
+        Some(&format!("\"{}-2\"", child.simple())),
+        json!({"date_of_birth": "2040-01-01"}),
+    )
+    .await;
+    assert_eq!(
+        problem(bad, 422).await["errors"][0]["field"],
+        "date_of_birth"
+    );
 }

@@ -33,7 +33,10 @@ async fn a_retried_registration_creates_one_child_and_answers_the_same() {
     assert_eq!(again, first);
 
     use diesel::prelude::*;
-    let children: i64 = trygg::db::schema::children::table.count().get_result(&mut app.db.superuser()).unwrap();
+    let children: i64 = trygg::db::schema::children::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
     assert_eq!(children, 1);
 
     let mut other = body.clone();
@@ -72,5 +75,8 @@ async fn a_malformed_idempotency_key_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(problem(response, 400).await["errors"][0]["field"], "Idempotency-Key");
+    assert_eq!(
+        problem(response, 400).await["errors"][0]["field"],
+        "Idempotency-Key"
+    );
 }
