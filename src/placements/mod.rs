@@ -31,5 +31,7 @@ crate::text_enum! {
         Reconsideration = "reconsideration",
         /// Vårdplan revised.
         CarePlan = "care_plan",
+        /// Whether care continues past the 18th birthday: a decision, never automatic.
+        ContinuedCareAfter18 = "continued_care_after_18",
     }
 }

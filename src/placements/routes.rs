@@ -50,12 +50,14 @@ fn view(
     let reviews = Reviews {
         last_reconsideration: store::latest_review(conn, row.id, ReviewKind::Reconsideration)?,
         last_care_plan: store::latest_review(conn, row.id, ReviewKind::CarePlan)?,
+        continued_care: store::latest_decision(conn, row.id, ReviewKind::ContinuedCareAfter18)?,
     };
     let show_facility = !child.protection_level.is_protected() || audience.sees_protected_fields();
     Ok(placement_view(
         row,
         reviews,
         state.settings.rules.on(at.today),
+        child.date_of_birth,
         at.today,
         show_facility,
     ))
@@ -634,7 +636,11 @@ pub async fn review(
                     "is before the placement started",
                 ));
             }
-            if input.kind == ReviewKind::Reconsideration && input.continued_need.is_none() {
+            if matches!(
+                input.kind,
+                ReviewKind::Reconsideration | ReviewKind::ContinuedCareAfter18
+            ) && input.continued_need.is_none()
+            {
                 errors.push(FieldError::new(
                     "continued_need",
                     "a reconsideration decides whether the need continues",

@@ -133,3 +133,22 @@ pub fn latest_review(
         .select(diesel::dsl::max(placement_reviews::decided_on))
         .first(conn)
 }
+
+/// The latest decision of `kind` and whether it said the need continues.
+pub fn latest_decision(
+    conn: &mut PgConnection,
+    placement_id: Uuid,
+    kind: ReviewKind,
+) -> QueryResult<Option<bool>> {
+    Ok(placement_reviews::table
+        .filter(placement_reviews::placement_id.eq(placement_id))
+        .filter(placement_reviews::kind.eq(kind))
+        .order((
+            placement_reviews::decided_on.desc(),
+            placement_reviews::created_at.desc(),
+        ))
+        .select(placement_reviews::continued_need)
+        .first::<Option<bool>>(conn)
+        .optional()?
+        .flatten())
+}

@@ -50,6 +50,9 @@ pub struct PlacementView {
     /// Revision of the care plan (vårdplan), while the placement runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub care_plan_revision: Option<Due>,
+    /// When the placement runs past the adult age (18): the decision to continue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continued_care_after_18: Option<ContinuedCare>,
 }
 
 pub fn status(row: &PlacementRow, today: NaiveDate) -> Status {
@@ -77,17 +80,39 @@ fn due(from: NaiveDate, months: u32, today: NaiveDate) -> Due {
 pub struct Reviews {
     pub last_reconsideration: Option<NaiveDate>,
     pub last_care_plan: Option<NaiveDate>,
+    /// The latest decision on care after 18: does it continue?
+    pub continued_care: Option<bool>,
+}
+
+/// Care past the adult age is a decision, never automatic.
+#[derive(Debug, Serialize)]
+pub struct ContinuedCare {
+    /// The birthday from which the placement needs a decision to continue.
+    pub decision_needed_by: NaiveDate,
+    /// `None` until decided.
+    pub continues: Option<bool>,
+    pub overdue: bool,
 }
 
 pub fn placement_view(
     row: PlacementRow,
     reviews: Reviews,
     rules: &RuleSet,
+    date_of_birth: NaiveDate,
     today: NaiveDate,
     show_facility: bool,
 ) -> PlacementView {
     let status = status(&row, today);
     let running = status == Status::Active;
+    let adult_on = crate::domain::age::birthday(date_of_birth, rules.adult_age);
+    let spans_adulthood = row.start_date < adult_on && adult_on <= row.last_day();
+    let continued_care_after_18 = (matches!(status, Status::Active | Status::Planned)
+        && spans_adulthood)
+        .then(|| ContinuedCare {
+            decision_needed_by: adult_on,
+            continues: reviews.continued_care,
+            overdue: reviews.continued_care.is_none() && today >= adult_on,
+        });
     PlacementView {
         id: row.id,
         child_id: row.child_id,
@@ -117,5 +142,6 @@ pub fn placement_view(
                 today,
             )
         }),
+        continued_care_after_18,
     }
 }

@@ -25,6 +25,8 @@ pub struct RuleSet {
     pub special_reasons_below_age: u32,
     pub placement_end_age: u32,
     pub guardian_ends_at_age: u32,
+    /// Care that runs past this birthday needs a decision to continue.
+    pub adult_age: u32,
     pub reconsideration_interval_months: u32,
     pub care_plan_revision_months: u32,
     pub secretary_visit_interval_days: u32,
@@ -100,6 +102,7 @@ impl Rules {
             let sane = set.supported_housing_min_age <= set.special_reasons_below_age
                 && set.special_reasons_below_age <= set.placement_end_age
                 && set.placement_end_age <= 30
+                && set.adult_age <= set.placement_end_age
                 && set.reconsideration_interval_months > 0
                 && set.care_plan_revision_months > 0
                 && set.secretary_visit_interval_days > 0

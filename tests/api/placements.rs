@@ -502,3 +502,50 @@ async fn the_database_itself_refuses_to_overbook_a_home() {
         .to_string();
     assert!(error.contains("capacity_exceeded"), "{error}");
 }
+
+#[actix_web::test]
+async fn care_past_18_needs_a_decision_and_is_never_automatic() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let home = app.arrange_facility(north.unit, "hvb", 4, &[]);
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Reza", "2008-06-01"),
+    )
+    .await;
+    let body = placed(
+        &app,
+        &north.secretary_session,
+        child,
+        placement(home, "2026-03-01"),
+    )
+    .await;
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body["continued_care_after_18"]["decision_needed_by"],
+        "2026-06-01"
+    );
+    assert!(body["continued_care_after_18"]["continues"].is_null());
+    assert_eq!(body["continued_care_after_18"]["overdue"], false);
+
+    app.clock.advance(chrono::Duration::days(90));
+    let session = app.login(&north.secretary).await;
+    let late: Value = app
+        .as_user(&session)
+        .get(&format!("/api/v1/placements/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(late["continued_care_after_18"]["overdue"], true, "{late}");
+
+    let decided = app
+        .as_user(&session)
+        .post(&format!("/api/v1/placements/{id}/reviews"), json!({"kind": "continued_care_after_18", "decided_on": "2026-06-05", "decision_reference": "BN-2026-120", "continued_need": true}))
+        .await;
+    assert_eq!(decided.status(), 201);
+    let decided: Value = decided.json().await.unwrap();
+    assert_eq!(decided["continued_care_after_18"]["continues"], true);
+    assert_eq!(decided["continued_care_after_18"]["overdue"], false);
+}
