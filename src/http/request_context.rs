@@ -59,6 +59,15 @@ pub async fn request_context(
             "request finished"
         )
     });
+    // Answers carry personal data: no cache may keep them, and no browser may guess their type.
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()

@@ -113,3 +113,13 @@ async fn a_wrong_content_type_is_a_415_problem() {
     let body = problem(response, 415).await;
     assert_eq!(body["type"], "urn:trygg:problem:unsupported-media-type");
 }
+
+#[actix_web::test]
+async fn no_answer_may_be_cached_or_sniffed() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/api/v1/no-such-thing"] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+}
