@@ -120,6 +120,10 @@ async fn no_answer_may_be_cached_or_sniffed() {
     for path in ["/health/live", "/api/v1/no-such-thing"] {
         let response = app.get(path).await;
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
     }
 }
