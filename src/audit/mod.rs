@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod checkpoint_task;
 pub mod event;
 pub mod query;
+pub mod reads;
 pub mod routes;
 pub mod verify;
 pub mod view;

@@ -177,18 +177,8 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     allowed(&state, &actor, AuditAction::Read, Some(id)).await?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Read, EntityType::ServiceAccount, Some(id), now)],
-            )?;
-            Ok(row)
-        })
-        .await?;
+    let row =
+        audit::reads::read_one(&state, actor, EntityType::ServiceAccount, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(ServiceAccountView::from(row)))

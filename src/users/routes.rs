@@ -163,18 +163,7 @@ pub async fn get(
         Some(id),
     )
     .await?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Read, EntityType::User, Some(id), now)],
-            )?;
-            Ok(row)
-        })
-        .await?;
+    let row = audit::reads::read_one(&state, actor, EntityType::User, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UserView::from(row)))
