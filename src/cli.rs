@@ -11,10 +11,11 @@ use crate::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT};
     name = "trygg",
     version,
     about = "Trygg: case management for unaccompanied minors placed by social services",
-    long_about = "Trygg keeps the cases of unaccompanied minors: children, placements in HVB homes \
-and supported housing, visits, age-out plans, and an audit log of every read and write.\n\n\
+    long_about = "Trygg keeps the cases of unaccompanied minors: children, their placements in HVB homes \
+and supported housing, capacity, and an audit log of every read and write.\n\n\
 Configuration comes from the environment (a .env file in the working directory is read too): \
-DATABASE_URL, TRYGG_BIND, TRYGG_SIGNING_KEY, TRYGG_DEV, RUST_LOG. Flags override them."
+DATABASE_URL, TRYGG_BIND, TRYGG_SIGNING_KEY, TRYGG_CHECKPOINT_KEY, TRYGG_DATA_KEY, TRYGG_DEV, \
+RUST_LOG (see README). Secrets come only from the environment. Flags override the rest."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -24,6 +24,8 @@ pub struct Settings {
     pub mfa_required: bool,
     pub throttle: crate::auth::throttle::ThrottlePolicy,
     pub audit: AuditSettings,
+    /// Seals second-factor secrets in the database; kept outside it.
+    pub data_key: crate::auth::secret_box::DataKey,
     /// Ages, intervals and legal bases with the dates they take effect.
     pub rules: std::sync::Arc<crate::rules::Rules>,
 }

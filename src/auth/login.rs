@@ -25,6 +25,8 @@ use crate::policy::{Profession, Scope};
 #[derive(Clone)]
 pub struct LoginContext {
     pub keys: std::sync::Arc<TokenKeys>,
+    /// Opens the sealed second-factor secrets.
+    pub data_key: super::secret_box::DataKey,
     pub throttle: ThrottlePolicy,
     pub mfa_required: bool,
     pub origin: RequestOrigin,
@@ -193,7 +195,11 @@ fn second_factor(
     grant: &PasswordGrant,
     event_id: Uuid,
 ) -> AppResult<SecondFactor> {
-    if let (Some(code), Some(secret)) = (grant.totp_code.as_deref(), user.totp_secret.as_deref()) {
+    let secret = user
+        .totp_secret
+        .as_deref()
+        .and_then(|sealed| ctx.data_key.open(user.id.as_bytes(), sealed));
+    if let (Some(code), Some(secret)) = (grant.totp_code.as_deref(), secret.as_deref()) {
         let Some(step) = totp::verify_code(secret, code, ctx.now.timestamp(), user.totp_last_step)
         else {
             return Ok(SecondFactor::Wrong);

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod login;
 pub mod password;
 pub mod routes;
+pub mod secret_box;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

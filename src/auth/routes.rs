@@ -54,6 +54,7 @@ pub async fn token(
 ) -> AppResult<HttpResponse> {
     let ctx = LoginContext {
         keys: state.tokens.clone(),
+        data_key: state.settings.data_key.clone(),
         throttle: state.settings.throttle,
         mfa_required: state.settings.mfa_required,
         origin,

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audit::checkpoint::CheckpointKey;
+use crate::auth::secret_box::DataKey;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::cli::ServeArgs;
 use crate::clock::SystemClock;
@@ -18,7 +19,14 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
         args.dev,
     )
     .map_err(|e| e.to_string())?;
+    let data_key = DataKey::resolve(
+        std::env::var("TRYGG_DATA_KEY").ok().as_deref(),
+        args.dev,
+        &args.database.database_url,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Settings {
+        data_key,
         database_url: args.database.database_url,
         bind: args.bind,
         dev_mode: args.dev,

@@ -126,6 +126,7 @@ pub async fn start_totp(
     EnrollingActor(actor): EnrollingActor,
 ) -> AppResult<HttpResponse> {
     let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
+    let data_key = state.settings.data_key.clone();
     let now = state.clock.now();
     let enrolment = state
         .db
@@ -146,7 +147,7 @@ pub async fn start_totp(
                 .changed(["totp_secret"]);
             diesel::update(users::table.find(id))
                 .set((
-                    users::totp_secret.eq(&secret),
+                    users::totp_secret.eq(data_key.seal(id.as_bytes(), &secret)),
                     users::last_audit_event_id.eq(event.id),
                 ))
                 .execute(conn)?;
@@ -181,6 +182,7 @@ pub async fn confirm_totp(
     ApiJson(body): ApiJson<ConfirmTotp>,
 ) -> AppResult<HttpResponse> {
     let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
+    let data_key = state.settings.data_key.clone();
     let now = state.clock.now();
     let codes = state
         .db
@@ -193,9 +195,11 @@ pub async fn confirm_totp(
             if confirmed.is_some() {
                 return Err(AppError::conflict("a second factor is already enrolled"));
             }
-            let secret = secret.ok_or_else(|| {
-                AppError::conflict("start enrolment first (POST /api/v1/me/totp)")
-            })?;
+            let secret = secret
+                .and_then(|sealed| data_key.open(id.as_bytes(), &sealed))
+                .ok_or_else(|| {
+                    AppError::conflict("start enrolment first (POST /api/v1/me/totp)")
+                })?;
             let Some(step) = totp::verify_code(&secret, &body.code, now.timestamp(), None) else {
                 return Err(AppError::rule(
                     "code",

@@ -126,6 +126,18 @@ async fn a_new_user_must_enrol_a_second_factor_before_anything_else() {
         .await
         .unwrap();
     let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    // The database keeps the secret sealed, never in clear.
+    let stored: Option<String> = {
+        use diesel::prelude::*;
+        use trygg::db::schema::users;
+        users::table
+            .find(erik.id)
+            .select(users::totp_secret)
+            .first(&mut app.db.superuser())
+            .unwrap()
+    };
+    let stored = stored.expect("a pending secret is stored");
+    assert!(stored.starts_with("v1:") && !stored.contains(&secret));
     assert!(enrolment["otpauth_uri"]
         .as_str()
         .unwrap()

@@ -65,6 +65,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_interval: Duration::from_secs(60),
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
+        data_key: trygg::auth::secret_box::DataKey::generate(),
     };
     let settings = Arc::new(settings);
     // A fixed, ordinary Tuesday morning in Stockholm, so dates in tests never depend on today.

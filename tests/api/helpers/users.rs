@@ -78,7 +78,8 @@ impl TestApp {
             );
             diesel::update(trygg::db::schema::users::table.find(user.id))
                 .set((
-                    trygg::db::schema::users::totp_secret.eq(&secret),
+                    trygg::db::schema::users::totp_secret
+                        .eq(self.settings.data_key.seal(user.id.as_bytes(), &secret)),
                     trygg::db::schema::users::totp_confirmed_at.eq(Utc::now()),
                     trygg::db::schema::users::last_audit_event_id.eq(event.id),
                 ))
