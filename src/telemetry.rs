@@ -15,6 +15,7 @@ pub fn init(dev_mode: bool) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .try_init()
     };
 }
