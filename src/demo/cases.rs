@@ -12,6 +12,7 @@ use crate::db::schema::{child_secretaries, children, facilities, facility_staff,
 use crate::domain::age::{birthday, day_before_birthday};
 use crate::error::AppResult;
 use crate::placements::store::PlacementRow;
+use crate::placements::EndReason;
 use crate::rules::Rules;
 
 const GIVEN: [&str; 20] = [
@@ -100,6 +101,8 @@ pub fn facilities(
             6,
             0,
         ),
+        // The intake home where the youths now in supported housing spent their first months.
+        (0, "hvb", "Ankarhemmet", "Hamnvägen 8, Norrby", 12, 0),
     ];
     let now = Utc::now();
     let mut made = Vec::new();
@@ -252,7 +255,38 @@ pub fn children_and_placements(
             start
         };
         let start = start.min(today);
+        let set = rules.on(start);
         let last_day = day_before_birthday(date_of_birth, set.placement_end_age);
+        // Supported housing follows a first placement in an HVB home, for the investigation.
+        let intake_start = (start - Duration::days(120)).max(arrival);
+        let had_intake = housing && intake_start < start;
+        if had_intake {
+            let intake_id = Uuid::now_v7();
+            let iev = event(EntityType::Placement, intake_id, Some(&child));
+            let intake = PlacementRow {
+                id: intake_id,
+                child_id: id,
+                facility_id: homes[homes.len() - 1].id,
+                start_date: intake_start,
+                planned_end: last_day,
+                end_date: Some(start - Duration::days(1)),
+                end_reason: Some(EndReason::Moved),
+                legal_basis: rules.on(intake_start).legal_bases[0].code.clone(),
+                decision_reference: format!("SN-{}-{:03}A", intake_start.year(), n + 1),
+                special_reasons: None,
+                deviation_reason: None,
+                cancelled_at: None,
+                cancellation_reason: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                last_audit_event_id: iev.id,
+            };
+            diesel::insert_into(placements::table)
+                .values(&intake)
+                .execute(conn)?;
+            events.push(iev);
+        }
         let placement_id = Uuid::now_v7();
         let pev = event(EntityType::Placement, placement_id, Some(&child));
         let row = PlacementRow {
@@ -269,8 +303,8 @@ pub fn children_and_placements(
                 && crate::domain::age::age_on(date_of_birth, start)
                     < set.special_reasons_below_age)
                 .then(|| "Mature and stable; attends upper secondary school nearby".to_owned()),
-            deviation_reason: housing
-                .then(|| "Demo data: investigation completed before arrival".to_owned()),
+            deviation_reason: (housing && !had_intake)
+                .then(|| "Investigated in the municipality that first received him".to_owned()),
             cancelled_at: None,
             cancellation_reason: None,
             created_at: now,
