@@ -110,3 +110,57 @@ async fn a_weak_password_is_refused_and_no_user_is_created() {
 
     problem(first_login(&app, "svag-admin", "kort").await, 401).await;
 }
+
+/// `trygg seed-demo`, as `./dev demo` runs it: refused outside development, and in development
+/// the demo story, told once however often it runs, with an unbroken audit chain.
+#[actix_web::test]
+async fn the_demo_story_loads_once_and_its_logins_work() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let seed = |dev: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trygg"));
+        command
+            .args(["seed-demo", "--database-url", &app.db.url()])
+            .env_remove("TRYGG_DEV")
+            .env_remove("TRYGG_RULES_FILE")
+            .current_dir(std::env::temp_dir());
+        if dev {
+            command.env("TRYGG_DEV", "1");
+        }
+        run(command)
+    };
+    let refused = seed(false);
+    assert!(!refused.status.success());
+
+    let first = seed(true);
+    assert_succeeded(&first);
+    let second = seed(true);
+    assert_succeeded(&second);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    let password = stdout
+        .split_whitespace()
+        .find(|word| word.starts_with("demo-"))
+        .expect("the demo password is printed")
+        .to_owned();
+
+    let mut conn = app.db.superuser();
+    let children: i64 = trygg::db::schema::children::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(children, 40, "the story is told once");
+    let placed: i64 = trygg::db::schema::placements::table
+        .filter(trygg::db::schema::placements::end_date.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(placed >= 25, "most children live somewhere ({placed})");
+    let report = trygg::audit::verify::verify_chain(&mut conn, None).unwrap();
+    assert!(report.intact, "{report:?}");
+
+    // Demo users have no second factor; with a second factor required they may only enrol.
+    let login = first_login(&app, "anna", &password).await;
+    assert_eq!(login.status(), 200);
+    let tokens: Value = login.json().await.unwrap();
+    assert_eq!(tokens["mfa_enrolment_required"], true);
+}
