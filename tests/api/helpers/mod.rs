@@ -96,6 +96,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }
 }
 
+impl Drop for TestApp {
+    /// The checkpoint file lives outside the database, so it is not dropped with it.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.settings.audit.checkpoint_file);
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
