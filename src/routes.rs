@@ -62,7 +62,7 @@ crate::route_table! {
         POST Bearer => placements::create,
     },
     "/api/v1/children/{id}/moves" => { POST Bearer => placements::move_child },
-    "/api/v1/placements/{id}" => { GET Bearer => placements::get },
+    "/api/v1/placements/{id}" => { GET Bearer => placements::get, PATCH Bearer => placements::update },
     "/api/v1/placements/{id}/end" => { POST Bearer => placements::end },
     "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },
     "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },

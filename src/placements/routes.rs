@@ -676,3 +676,117 @@ pub async fn review(
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementChange {
+    planned_end: Option<NaiveDate>,
+    decision_reference: Option<String>,
+}
+
+/// Changes a running placement's planned end (a new decision: extend, or shorten) and its
+/// decision reference, with If-Match. Extending needs a free place on every added day.
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: actix_web::HttpRequest,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<PlacementChange>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let expected = crate::http::etag::required_version(&req, id)?;
+    let at = moment(&state);
+    let st = state.clone();
+    let (view, version) = state
+        .db
+        .audited(move |conn| {
+            let (row, child, audience) = open_placement(
+                conn,
+                &actor,
+                id,
+                ChildAction::ManagePlacements,
+                AuditAction::Update,
+                at,
+            )?;
+            if row.version != expected {
+                return Err(AppError::conflict(
+                    "the placement was changed by someone else; read it again",
+                )
+                .into());
+            }
+            if row.cancelled_at.is_some() || row.end_date.is_some() {
+                return Err(AppError::conflict(
+                    "the placement has already ended or been cancelled",
+                )
+                .into());
+            }
+            let mut errors = Vec::new();
+            let decision_reference = input
+                .decision_reference
+                .as_deref()
+                .map(|r| reference("decision_reference", r, &mut errors))
+                .unwrap_or_else(|| row.decision_reference.clone());
+            let planned_end = input.planned_end.unwrap_or(row.planned_end);
+            let latest = latest_end(child.date_of_birth, st.settings.rules.on(at.today));
+            if planned_end < row.start_date.max(at.today) {
+                errors.push(FieldError::new(
+                    "planned_end",
+                    "is in the past or before the start; end the placement instead",
+                ));
+            } else if planned_end > latest {
+                errors.push(FieldError::new(
+                    "planned_end",
+                    format!(
+                        "a placement ends no later than {latest}, the day before the age limit"
+                    ),
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(AppError::unprocessable(errors).into());
+            }
+            if planned_end > row.planned_end {
+                let facility = store::lock_facility(conn, row.facility_id)?
+                    .ok_or_else(|| AppError::internal("a placement's facility is missing"))?;
+                let added_from = row.planned_end.succ_opt().unwrap_or(planned_end);
+                let busiest =
+                    store::busiest_day(conn, facility.id, added_from, planned_end, Some(id))?;
+                if busiest >= i64::from(facility.capacity) {
+                    return Err(AppError::conflict(format!(
+                        "{} has no free place on some of the added days",
+                        facility.name
+                    ))
+                    .into());
+                }
+            }
+            let mut changed = Vec::new();
+            if planned_end != row.planned_end {
+                changed.push("planned_end");
+            }
+            if decision_reference != row.decision_reference {
+                changed.push("decision_reference");
+            }
+            let event = actor
+                .event(AuditAction::Update, EntityType::Placement, Some(id), at.now)
+                .about(&child)
+                .changed(changed);
+            let updated: PlacementRow = diesel::update(placements::table.find(id))
+                .set((
+                    placements::planned_end.eq(planned_end),
+                    placements::decision_reference.eq(&decision_reference),
+                    placements::updated_at.eq(at.now),
+                    placements::version.eq(placements::version + 1),
+                    placements::last_audit_event_id.eq(event.id),
+                ))
+                .returning(PlacementRow::as_returning())
+                .get_result(conn)
+                .map_err(placement_db_error)?;
+            let version = updated.version;
+            let view = view(conn, &st, updated, audience, &child, at)?;
+            audit::append(conn, &[event])?;
+            Ok((view, version))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(view.id, version)))
+        .json(view))
+}

@@ -859,6 +859,10 @@ fn recipe(route: &str) -> Option<Recipe> {
         "POST /api/v1/children/{id}/moves" => r(Placements).fresh(Fresh::Child).body(|t| {
             json!({"facility_id": t.move_to, "move_date": "2026-04-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-51", "special_reasons": special_reasons(t)})
         }),
+        "PATCH /api/v1/placements/{id}" => r(Placements)
+            .fresh(Fresh::Child)
+            .if_match()
+            .body(|_| json!({"planned_end": "2027-01-31", "decision_reference": "BN-2026-53"})),
         "POST /api/v1/placements/{id}/end" => r(Placements)
             .fresh(Fresh::Child)
             .body(|_| json!({"end_date": "2026-04-15", "end_reason": "returned_home"})),
@@ -985,7 +989,7 @@ impl World {
             people.insert((profession, slot), (user.id, session));
         }
         let id = |profession, slot| people[&(profession, slot)].0;
-        let home = |unit, kind, staff: Uuid| app.arrange_facility(unit, kind, 100, &[staff]);
+        let home = |unit, kind, staff: Uuid| app.arrange_facility(unit, kind, 1000, &[staff]);
         let hvb_a = home(unit_a, "hvb", id(Profession::HvbStaff, Slot::Direct));
         let housing_a = home(
             unit_a,
@@ -1218,6 +1222,7 @@ impl World {
             let path = route.split_once(' ').map(|(_, p)| p).unwrap_or_default();
             let (table, id) = [
                 ("/api/v1/children/", "children", target.child),
+                ("/api/v1/placements/", "placements", target.placement),
                 ("/api/v1/facilities/", "facilities", target.facility),
                 ("/api/v1/units/", "units", target.unit),
                 ("/api/v1/users/", "users", target.user),
@@ -1375,6 +1380,10 @@ async fn check(
             tag.replace(
                 &target.child.simple().to_string(),
                 &child.simple().to_string(),
+            )
+            .replace(
+                &target.placement.simple().to_string(),
+                &placement.simple().to_string(),
             )
         });
         let unknown = Target {

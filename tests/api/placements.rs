@@ -549,3 +549,78 @@ async fn care_past_18_needs_a_decision_and_is_never_automatic() {
     assert_eq!(decided["continued_care_after_18"]["continues"], true);
     assert_eq!(decided["continued_care_after_18"]["overdue"], false);
 }
+
+#[actix_web::test]
+async fn a_new_decision_extends_a_placement_only_into_free_days() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let home = app.arrange_facility(north.unit, "hvb", 1, &[]);
+    let first = fifteen_year_old(&app, &north).await;
+    let second = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Omid", "2011-02-02"),
+    )
+    .await;
+    let mut short = placement(home, "2026-03-01");
+    short["planned_end"] = json!("2026-06-30");
+    let body = placed(&app, &north.secretary_session, first, short).await;
+    let id = body["id"].as_str().unwrap().to_owned();
+    // The only place is taken again from August.
+    placed(
+        &app,
+        &north.secretary_session,
+        second,
+        placement(home, "2026-08-01"),
+    )
+    .await;
+
+    let url = app.url(&format!("/api/v1/placements/{id}"));
+    let read = app
+        .as_user(&north.secretary_session)
+        .get(&format!("/api/v1/placements/{id}"))
+        .await;
+    let tag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let change = |body: Value, tag: Option<String>| {
+        let mut request = app
+            .client
+            .patch(&url)
+            .bearer_auth(&north.secretary_session.access_token)
+            .json(&body);
+        if let Some(tag) = tag {
+            request = request.header("if-match", tag);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    problem(
+        change(json!({"planned_end": "2026-07-31"}), None).await,
+        428,
+    )
+    .await;
+    problem(
+        change(json!({"planned_end": "2026-08-15"}), Some(tag.clone())).await,
+        409,
+    )
+    .await;
+    let past = problem(
+        change(json!({"planned_end": "2026-03-05"}), Some(tag.clone())).await,
+        422,
+    )
+    .await;
+    assert_eq!(past["errors"][0]["field"], "planned_end");
+
+    let extended = change(
+        json!({"planned_end": "2026-07-31", "decision_reference": "BN-2026-77"}),
+        Some(tag.clone()),
+    )
+    .await;
+    assert_eq!(extended.status(), 200);
+    let extended: Value = extended.json().await.unwrap();
+    assert_eq!(extended["planned_end"], "2026-07-31");
+    assert_eq!(extended["decision_reference"], "BN-2026-77");
+    problem(
+        change(json!({"planned_end": "2026-07-30"}), Some(tag)).await,
+        409,
+    )
+    .await;
+}
