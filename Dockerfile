@@ -11,7 +11,7 @@ WORKDIR /app
 
 # Dependencies first, against stub sources: this layer is rebuilt only when Cargo.toml or
 # Cargo.lock change, not on every edit of src/.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \

@@ -275,9 +275,56 @@ impl From<diesel::result::Error> for AppError {
             {
                 Self::DatabaseUnavailable
             }
+            // Two transactions got in each other's way (40001, or 40P01, which diesel reports
+            // as "unknown"); PostgreSQL undid this one, so trying again is safe.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                tracing::info!(error = %info.message(), "concurrent change; answered 409");
+                Self::conflict(CONCURRENT_CHANGE)
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_deadlock(info.message()) =>
+            {
+                tracing::warn!(error = %info.message(), "deadlock; answered 409");
+                Self::conflict(CONCURRENT_CHANGE)
+            }
+            // An id the code did not check first, or that vanished meanwhile: the request's
+            // fault, never the server's. The column comes from PostgreSQL's detail line.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                tracing::warn!(
+                    error = %info.message(),
+                    constraint = info.constraint_name().unwrap_or_default(),
+                    "foreign key violation; answered 422"
+                );
+                match info.details().and_then(foreign_key_column) {
+                    Some(field) => Self::rule(field, MISSING_REFERENCE),
+                    None => Self::Unprocessable {
+                        detail: MISSING_REFERENCE.to_owned(),
+                        errors: Vec::new(),
+                    },
+                }
+            }
             _ => Self::Internal(error.to_string()),
         }
     }
+}
+
+const CONCURRENT_CHANGE: &str = "a concurrent change got in the way; try again";
+const MISSING_REFERENCE: &str = "refers to something that does not exist";
+
+fn is_deadlock(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("deadlock detected")
+}
+
+/// The column of a foreign key violation, from PostgreSQL's detail:
+/// `Key (unit_id)=(…) is not present in table "units".` A composite key names no one field.
+fn foreign_key_column(details: &str) -> Option<&str> {
+    let rest = details.strip_prefix("Key (")?;
+    let column = &rest[..rest.find(")=")?];
+    let simple = !column.is_empty()
+        && column
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    simple.then_some(column)
 }
 
 /// libpq reports a dropped server as an "unknown" error; recognise it so the client gets 503.
@@ -303,3 +350,22 @@ impl From<diesel::r2d2::PoolError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_key_violation_names_its_column() {
+        let detail = r#"Key (responsible_unit_id)=(0190aa) is not present in table "units"."#;
+        assert_eq!(foreign_key_column(detail), Some("responsible_unit_id"));
+        assert_eq!(foreign_key_column("Key (a, b)=(1, 2) is not present"), None);
+        assert_eq!(foreign_key_column("something else"), None);
+    }
+
+    #[test]
+    fn a_deadlock_is_recognised_by_its_message() {
+        assert!(is_deadlock("deadlock detected"));
+        assert!(!is_deadlock("duplicate key value"));
+    }
+}

@@ -142,26 +142,46 @@ impl CheckpointFile {
         file.sync_data().map_err(|e| self.io(e))
     }
 
-    /// The newest checkpoint that carries a valid signature; forged or damaged lines are skipped.
+    /// Every checkpoint that carries a valid signature, in file order; forged or damaged lines
+    /// are skipped. A missing file holds none.
+    pub fn all_valid(&self, key: &VerifyingKey) -> Result<Vec<Checkpoint>, CheckpointError> {
+        let mut all = Vec::new();
+        self.for_each_valid(key, |checkpoint| all.push(checkpoint))?;
+        Ok(all)
+    }
+
+    /// The newest checkpoint that carries a valid signature (the highest sequence number; of
+    /// several at that number, the last in the file); forged or damaged lines are skipped.
     pub fn latest_valid(&self, key: &VerifyingKey) -> Result<Option<Checkpoint>, CheckpointError> {
+        let mut latest: Option<Checkpoint> = None;
+        self.for_each_valid(key, |checkpoint| {
+            if latest.as_ref().is_none_or(|l| checkpoint.seq >= l.seq) {
+                latest = Some(checkpoint);
+            }
+        })?;
+        Ok(latest)
+    }
+
+    fn for_each_valid(
+        &self,
+        key: &VerifyingKey,
+        mut each: impl FnMut(Checkpoint),
+    ) -> Result<(), CheckpointError> {
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(self.io(e)),
         };
-        let mut latest: Option<Checkpoint> = None;
         for line in BufReader::new(file).lines() {
             let line = line.map_err(|e| self.io(e))?;
             let Ok(checkpoint) = serde_json::from_str::<Checkpoint>(&line) else {
                 continue;
             };
-            if checkpoint.is_signed_by(key)
-                && latest.as_ref().is_none_or(|l| checkpoint.seq >= l.seq)
-            {
-                latest = Some(checkpoint);
+            if checkpoint.is_signed_by(key) {
+                each(checkpoint);
             }
         }
-        Ok(latest)
+        Ok(())
     }
 }
 
@@ -183,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn the_file_yields_the_newest_validly_signed_checkpoint() {
+    fn the_file_yields_its_validly_signed_checkpoints_and_the_newest() {
         let key = CheckpointKey::generate();
         let path = std::env::temp_dir().join(format!("trygg-cp-{}.jsonl", uuid::Uuid::now_v7()));
         let file = CheckpointFile::new(&path);
@@ -193,8 +213,17 @@ mod tests {
             .unwrap();
         let forged = Checkpoint::sign(&CheckpointKey::generate(), 9, &[9u8; 32], Utc::now());
         file.append(&forged).unwrap();
+        file.append(&Checkpoint::sign(&key, 3, &[3u8; 32], Utc::now()))
+            .unwrap();
         let latest = file.latest_valid(&key.verifying_key()).unwrap().unwrap();
         assert_eq!(latest.seq, 5);
+        let all: Vec<i64> = file
+            .all_valid(&key.verifying_key())
+            .unwrap()
+            .iter()
+            .map(|c| c.seq)
+            .collect();
+        assert_eq!(all, [1, 5, 3], "every validly signed line, in file order");
         std::fs::remove_file(path).unwrap();
     }
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::audit::checkpoint::CheckpointFile;
-use crate::audit::verify::write_checkpoint;
+use crate::audit::checkpoint::{Checkpoint, CheckpointFile};
+use crate::audit::verify::{write_checkpoint, CheckpointWriteError};
 use crate::startup::AppState;
 
 pub fn spawn(state: Arc<AppState>) {
@@ -12,24 +12,52 @@ pub fn spawn(state: Arc<AppState>) {
         let mut ticker = actix_web::rt::time::interval(interval);
         loop {
             ticker.tick().await;
-            if let Err(error) = checkpoint_now(&state).await {
-                tracing::warn!(%error, "audit checkpoint not written");
+            match checkpoint_now(&state).await {
+                Ok(_) => {}
+                // Not a passing failure: the chain lost or changed an event a checkpoint
+                // vouches for. Someone must look; every tick says so again until they do.
+                Err(CheckpointNotWritten::Refused(
+                    error @ CheckpointWriteError::Diverged { seq, .. },
+                )) => {
+                    tracing::error!(
+                        checkpoint_seq = seq,
+                        %error,
+                        "audit checkpoint refused: the chain no longer holds the signed event"
+                    );
+                }
+                Err(error) => tracing::warn!(%error, "audit checkpoint not written"),
             }
         }
     });
 }
 
+/// Why [`checkpoint_now`] wrote nothing.
+#[derive(Debug)]
+pub enum CheckpointNotWritten {
+    /// `write_checkpoint` refused or failed.
+    Refused(CheckpointWriteError),
+    /// No connection (or the blocking task failed).
+    Unavailable(crate::error::AppError),
+}
+
+impl std::fmt::Display for CheckpointNotWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(error) => error.fmt(f),
+            Self::Unavailable(error) => error.fmt(f),
+        }
+    }
+}
+
 /// Signs and files the current end of the chain (if it moved since the last checkpoint).
-pub async fn checkpoint_now(state: &AppState) -> Result<(), String> {
+pub async fn checkpoint_now(state: &AppState) -> Result<Option<Checkpoint>, CheckpointNotWritten> {
     let key = state.settings.audit.checkpoint_key.clone();
     let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_checkpoint(conn, &key, &file, now).map_err(crate::error::AppError::internal)
-        })
+        .run(move |conn| Ok(write_checkpoint(conn, &key, &file, now)))
         .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(CheckpointNotWritten::Unavailable)?
+        .map_err(CheckpointNotWritten::Refused)
 }

@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::query::{self, Format, Listing, Review, Sampling};
-use super::verify::{verify_chain, write_checkpoint};
+use super::verify::{verify_chain_at, write_checkpoint, CheckpointWriteError};
 use super::view::{to_csv, AuditEventView};
-use crate::audit::{self, AuditAction, EntityType};
+use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
+use crate::db::Stop;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Paged;
 use crate::policy::enforce::authorize;
@@ -222,8 +223,8 @@ pub async fn get(
     Ok(answer(HttpResponse::Ok()).json(AuditEventView::from(row)))
 }
 
-/// Recomputes the chain and compares its end with the latest signed checkpoint. Answers 200
-/// with the report whether the chain is intact or not.
+/// Recomputes the chain and compares it with every signed checkpoint. Answers 200 with the
+/// report whether the chain is intact or not.
 pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     authorize(
         &state,
@@ -240,9 +241,9 @@ pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
     let report = state
         .db
         .transaction(move |conn| {
-            let checkpoint = file.latest_valid(&key).map_err(AppError::internal)?;
+            let checkpoints = file.all_valid(&key).map_err(AppError::internal)?;
             // The walk runs before the append: the chain lock is held only for the append.
-            let report = verify_chain(conn, checkpoint.as_ref())?;
+            let report = verify_chain_at(conn, &checkpoints, now)?;
             audit::append(
                 conn,
                 &[actor.event(AuditAction::Verify, EntityType::AuditLog, None, now)],
@@ -254,7 +255,9 @@ pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
 }
 
 /// Signs the chain's current end now and files it outside the database. 201 with the new
-/// checkpoint, or 200 with the latest one when the chain has not moved since.
+/// checkpoint, or 200 with the latest one when the chain has not moved since. 409 when the
+/// event at the latest checkpoint is gone or changed: nothing is signed then (that would vouch
+/// for the cut), and the refused attempt is logged with the outcome `error`.
 pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     authorize(
         &state,
@@ -270,23 +273,25 @@ pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<H
     let now = state.clock.now();
     let (checkpoint, written): (Checkpoint, bool) = state
         .db
-        .transaction(move |conn| {
+        .audited(move |conn| {
+            let event = actor.event(AuditAction::Checkpoint, EntityType::AuditLog, None, now);
             // Signed before this request's own event is appended: a checkpoint only ever
             // covers committed events.
-            let outcome =
-                match write_checkpoint(conn, &key, &file, now).map_err(AppError::internal)? {
-                    Some(written) => (written, true),
-                    None => (
-                        file.latest_valid(&key.verifying_key())
-                            .map_err(AppError::internal)?
-                            .ok_or_else(|| AppError::conflict("the audit log is empty"))?,
-                        false,
-                    ),
-                };
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Checkpoint, EntityType::AuditLog, None, now)],
-            )?;
+            let outcome = match write_checkpoint(conn, &key, &file, now) {
+                Ok(Some(written)) => (written, true),
+                Ok(None) => (
+                    file.latest_valid(&key.verifying_key())
+                        .map_err(AppError::internal)?
+                        .ok_or_else(|| AppError::conflict("the audit log is empty"))?,
+                    false,
+                ),
+                Err(refused @ CheckpointWriteError::Diverged { .. }) => {
+                    audit::append(conn, &[event.outcome(Outcome::Error)])?;
+                    return Err(Stop::Refuse(AppError::conflict(refused.to_string())));
+                }
+                Err(error) => return Err(Stop::Abort(AppError::internal(error))),
+            };
+            audit::append(conn, &[event])?;
             Ok(outcome)
         })
         .await?;

@@ -1,7 +1,10 @@
-//! Recomputing the chain: the first event whose content, link or position does not match, and a
-//! tail cut off behind the latest signed checkpoint.
+//! Recomputing the chain: the first event whose content, link or position does not match, an
+//! event whose details were removed without the right to remove them, an event that is not the
+//! one a signed checkpoint vouches for, and a tail cut off behind the highest checkpoint.
 
-use chrono::{DateTime, Utc};
+use std::fmt;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -14,6 +17,12 @@ use crate::db::schema::audit_events;
 
 const BATCH: i64 = 20_000;
 
+/// How long an event keeps its details: the legal minimum of five years, counted generously
+/// (five years of 365 days and two leap days), so no event loses its details a day early.
+/// Only after that may an event's details be removed (`details_removed`), leaving a tombstone
+/// whose stored `content_digest` keeps the chain verifiable.
+pub const RETENTION: TimeDelta = TimeDelta::days(5 * 365 + 2);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Finding {
@@ -21,11 +30,16 @@ pub enum Finding {
     Gap,
     /// The stored content no longer matches its digest: the row was altered.
     ContentMismatch,
+    /// The event is marked `details_removed` but is no tombstone (details remain), or is not
+    /// provably older than [`RETENTION`]. The flag is not hashed, so it earns no trust by
+    /// itself: anything it would excuse is reported here.
+    PrematureOrFalseRemoval,
     /// The event does not link to its predecessor: altered, reordered or inserted.
     ChainBreak,
-    /// The chain ends before the latest signed checkpoint: newest events were removed.
+    /// The chain ends before the highest signed checkpoint: newest events were removed.
     Truncated,
-    /// The event at the checkpoint's position is not the one that was signed.
+    /// The event at a checkpoint's position is not the one that was signed (or a checkpoint
+    /// names no event at all).
     CheckpointMismatch,
 }
 
@@ -49,7 +63,10 @@ pub struct VerifyReport {
     pub intact: bool,
     pub events_checked: i64,
     pub last_seq: i64,
+    /// The highest signed checkpoint.
     pub checkpoint: Option<CheckpointSummary>,
+    /// How many signed checkpoints the chain was compared with.
+    pub checkpoints: usize,
     pub problem: Option<Problem>,
 }
 
@@ -112,8 +129,68 @@ fn problem(finding: Finding, seq: i64, event_id: Option<Uuid>, detail: String) -
     }
 }
 
+/// What verify trusts a `details_removed` flag by.
+struct Removal {
+    /// Events older than this (by their stored time) are past the retention period.
+    cutoff: DateTime<Utc>,
+    /// The highest position covered by a checkpoint signed before `cutoff`. A tombstone's
+    /// stored time is not hashed any more, so by itself it proves nothing; a checkpoint signed
+    /// more than [`RETENTION`] ago at or after the event's position proves the event existed
+    /// then (its hash is compared when the walk reaches it).
+    anchored_through: i64,
+}
+
+/// The optional details that are still present on an event marked `details_removed`.
+fn remaining_details(row: &Row) -> Vec<&'static str> {
+    [
+        ("actor_id", row.actor_id.is_some()),
+        ("actor_role", row.actor_role.is_some()),
+        ("actor_unit_id", row.actor_unit_id.is_some()),
+        ("entity_id", row.entity_id.is_some()),
+        ("child_id", row.child_id.is_some()),
+        ("child_unit_id", row.child_unit_id.is_some()),
+        ("child_protected", row.child_protected),
+        ("request_id", row.request_id.is_some()),
+        ("client_addr", row.client_addr.is_some()),
+        ("purpose", row.purpose.is_some()),
+        ("changed_fields", !row.changed_fields.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
+}
+
+/// An event marked `details_removed` passes only as a true tombstone past retention; its
+/// content cannot be recomputed, so its link (over the stored digest) is all that is checked.
+fn check_removal(row: &Row, removal: &Removal) -> Option<Problem> {
+    let remaining = remaining_details(row);
+    let why = if !remaining.is_empty() {
+        format!(
+            "marked details_removed, but still holds {}",
+            remaining.join(", ")
+        )
+    } else if row.occurred_at > removal.cutoff {
+        format!(
+            "details removed from an event of {}, inside the retention period",
+            row.occurred_at
+        )
+    } else if row.seq > removal.anchored_through {
+        "details removed, but no checkpoint signed before the retention cutoff shows the \
+         event is that old"
+            .to_owned()
+    } else {
+        return None;
+    };
+    Some(problem(
+        Finding::PrematureOrFalseRemoval,
+        row.seq,
+        Some(row.id),
+        why,
+    ))
+}
+
 /// Checks one stored event against its predecessor's hash.
-fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8]) -> Option<Problem> {
+fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8], removal: &Removal) -> Option<Problem> {
     if row.seq != expected_seq {
         return Some(problem(
             Finding::Gap,
@@ -122,7 +199,11 @@ fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8]) -> Option<Problem> 
             format!("event {expected_seq} is missing; the next is {}", row.seq),
         ));
     }
-    if !row.details_removed && content_digest(&row.content()).as_slice() != row.content_digest {
+    if row.details_removed {
+        if let Some(found) = check_removal(row, removal) {
+            return Some(found);
+        }
+    } else if content_digest(&row.content()).as_slice() != row.content_digest {
         return Some(problem(
             Finding::ContentMismatch,
             row.seq,
@@ -142,17 +223,67 @@ fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8]) -> Option<Problem> 
     None
 }
 
-/// Walks the whole chain in batches, then compares its end with the latest checkpoint.
-pub fn verify_chain(
+fn checkpoint_mismatch(checkpoint: &Checkpoint, event_id: Option<Uuid>) -> Problem {
+    problem(
+        Finding::CheckpointMismatch,
+        checkpoint.seq,
+        event_id,
+        format!(
+            "the event at the checkpoint signed at {} is not the one that was signed",
+            checkpoint.at
+        ),
+    )
+}
+
+/// [`verify_chain_at`] with the wall clock as the time the retention period is measured to.
+pub fn verify_chain<'a>(
     conn: &mut PgConnection,
-    checkpoint: Option<&Checkpoint>,
+    checkpoints: impl IntoIterator<Item = &'a Checkpoint>,
 ) -> QueryResult<VerifyReport> {
+    verify_chain_at(conn, checkpoints, Utc::now())
+}
+
+/// Walks the whole chain once, in batches: each event's content (or, for a tombstone, its
+/// right to be one as of `now`), its link to its predecessor, and, at every position a signed
+/// checkpoint names, the signed hash. Then checks that the chain reaches the highest
+/// checkpoint. Pass every validly signed checkpoint ([`CheckpointFile::all_valid`]): comparing
+/// with the newest alone misses a cut that the chain has since grown past.
+///
+/// [`CheckpointFile::all_valid`]: super::checkpoint::CheckpointFile::all_valid
+pub fn verify_chain_at<'a>(
+    conn: &mut PgConnection,
+    checkpoints: impl IntoIterator<Item = &'a Checkpoint>,
+    now: DateTime<Utc>,
+) -> QueryResult<VerifyReport> {
+    // Sorted by position (stable: file order within one position), then met in step with the
+    // walk, which visits every position from 1 in order: one comparison per checkpoint, no
+    // lookup per event.
+    let mut signed: Vec<&Checkpoint> = checkpoints.into_iter().collect();
+    signed.sort_by_key(|c| c.seq);
+    let cutoff = now - RETENTION;
+    let removal = Removal {
+        cutoff,
+        anchored_through: signed
+            .iter()
+            .filter(|c| c.at <= cutoff)
+            .map(|c| c.seq)
+            .max()
+            .unwrap_or(0),
+    };
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS.to_vec();
     let mut checked = 0i64;
-    let mut found: Option<Problem> = None;
-    let mut hash_at_checkpoint: Option<Vec<u8>> = None;
-    'batches: loop {
+    // A checkpoint below the first position names no event.
+    let mut next = signed.iter().take_while(|c| c.seq < 1).count();
+    let mut found: Option<Problem> = signed.first().filter(|c| c.seq < 1).map(|c| {
+        problem(
+            Finding::CheckpointMismatch,
+            c.seq,
+            None,
+            format!("the checkpoint signed at {} names no event", c.at),
+        )
+    });
+    'batches: while found.is_none() {
         let rows: Vec<Row> = audit_events::table
             .select((
                 audit_events::seq,
@@ -186,12 +317,16 @@ pub fn verify_chain(
             break;
         }
         for row in &rows {
-            if let Some(p) = check_row(row, expected_seq, &prev_hash) {
+            if let Some(p) = check_row(row, expected_seq, &prev_hash, &removal) {
                 found = Some(p);
                 break 'batches;
             }
-            if checkpoint.is_some_and(|c| c.seq == row.seq) {
-                hash_at_checkpoint = Some(row.hash.clone());
+            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq == row.seq) {
+                if checkpoint.hash != hex::encode(&row.hash) {
+                    found = Some(checkpoint_mismatch(checkpoint, Some(row.id)));
+                    break 'batches;
+                }
+                next += 1;
             }
             checked += 1;
             expected_seq = row.seq + 1;
@@ -199,67 +334,120 @@ pub fn verify_chain(
         }
     }
     let last_seq = expected_seq - 1;
-    if found.is_none() {
-        found = checkpoint.and_then(|c| compare_with_checkpoint(c, last_seq, hash_at_checkpoint));
-    }
-    Ok(VerifyReport {
-        intact: found.is_none(),
-        events_checked: checked,
-        last_seq,
-        checkpoint: checkpoint.map(|c| CheckpointSummary {
-            seq: c.seq,
-            at: c.at,
-        }),
-        problem: found,
-    })
-}
-
-fn compare_with_checkpoint(
-    checkpoint: &Checkpoint,
-    last_seq: i64,
-    hash_at_checkpoint: Option<Vec<u8>>,
-) -> Option<Problem> {
-    if last_seq < checkpoint.seq {
-        return Some(problem(
+    let highest = signed.last().copied();
+    // Every checkpoint at or below `last_seq` was met in the walk; any left lie beyond it.
+    if let Some(highest) = highest.filter(|_| found.is_none() && next < signed.len()) {
+        found = Some(problem(
             Finding::Truncated,
             last_seq + 1,
             None,
             format!(
                 "the chain ends at {last_seq}, but event {} was signed at {}",
-                checkpoint.seq, checkpoint.at
+                highest.seq, highest.at
             ),
         ));
     }
-    match hash_at_checkpoint {
-        Some(hash) if hex::encode(&hash) == checkpoint.hash => None,
-        _ => Some(problem(
-            Finding::CheckpointMismatch,
-            checkpoint.seq,
-            None,
-            "the event at the checkpoint is not the one that was signed".into(),
-        )),
+    Ok(VerifyReport {
+        intact: found.is_none(),
+        events_checked: checked,
+        last_seq,
+        checkpoint: highest.map(|c| CheckpointSummary {
+            seq: c.seq,
+            at: c.at,
+        }),
+        checkpoints: signed.len(),
+        problem: found,
+    })
+}
+
+/// Why no checkpoint was written.
+#[derive(Debug)]
+pub enum CheckpointWriteError {
+    /// The event at the latest checkpoint's position is missing or no longer has the signed
+    /// hash: the chain was cut or rewritten. Signing its end now would vouch for the result
+    /// and launder the change, so nothing is signed until the chain is investigated.
+    Diverged {
+        /// The position of the latest checkpoint.
+        seq: i64,
+        signed_at: DateTime<Utc>,
+        /// Whether the event at `seq` is gone (rather than different).
+        missing: bool,
+    },
+    Database(diesel::result::Error),
+    File(super::checkpoint::CheckpointError),
+}
+
+impl fmt::Display for CheckpointWriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Diverged {
+                seq,
+                signed_at,
+                missing,
+            } => write!(
+                f,
+                "the event at checkpoint {seq} (signed at {signed_at}) {}; the chain was cut or \
+                 rewritten, so its end is not signed",
+                if *missing {
+                    "is missing"
+                } else {
+                    "no longer has the signed hash"
+                }
+            ),
+            Self::Database(error) => write!(f, "reading the audit chain: {error}"),
+            Self::File(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CheckpointWriteError {}
+
+impl From<diesel::result::Error> for CheckpointWriteError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl From<super::checkpoint::CheckpointError> for CheckpointWriteError {
+    fn from(error: super::checkpoint::CheckpointError) -> Self {
+        Self::File(error)
     }
 }
 
 /// Signs the current end of the chain and appends it to the checkpoint file, unless it is
-/// already the latest checkpoint.
+/// already the latest checkpoint. Refuses ([`CheckpointWriteError::Diverged`]) when the event
+/// at the latest checkpoint's position is gone or changed.
 pub fn write_checkpoint(
     conn: &mut PgConnection,
     key: &CheckpointKey,
     file: &CheckpointFile,
     now: DateTime<Utc>,
-) -> Result<Option<Checkpoint>, String> {
-    let (seq, hash) = chain_tail(conn).map_err(|e| e.to_string())?;
-    if seq == 0 {
-        return Ok(None);
+) -> Result<Option<Checkpoint>, CheckpointWriteError> {
+    let latest = file.latest_valid(&key.verifying_key())?;
+    if let Some(latest) = &latest {
+        // Events are only ever appended, so the one at `latest.seq` is there for good and
+        // the tail read below cannot lie before it.
+        let at_latest: Option<Vec<u8>> = audit_events::table
+            .filter(audit_events::seq.eq(latest.seq))
+            .select(audit_events::hash)
+            .first(conn)
+            .optional()?;
+        if at_latest
+            .as_ref()
+            .is_none_or(|h| hex::encode(h) != latest.hash)
+        {
+            return Err(CheckpointWriteError::Diverged {
+                seq: latest.seq,
+                signed_at: latest.at,
+                missing: at_latest.is_none(),
+            });
+        }
     }
-    let latest = file
-        .latest_valid(&key.verifying_key())
-        .map_err(|e| e.to_string())?;
-    if latest.is_some_and(|c| c.seq == seq) {
+    let (seq, hash) = chain_tail(conn)?;
+    if seq == 0 || latest.is_some_and(|c| c.seq == seq) {
         return Ok(None);
     }
     let checkpoint = Checkpoint::sign(key, seq, &hash, now);
-    file.append(&checkpoint).map_err(|e| e.to_string())?;
+    file.append(&checkpoint)?;
     Ok(Some(checkpoint))
 }

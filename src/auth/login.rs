@@ -45,6 +45,11 @@ type ThrottleRow = (String, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 /// (user, expires at, revoked at)
 type SessionState = (Option<Uuid>, DateTime<Utc>, Option<DateTime<Utc>>);
 
+/// The longest an address ever waits, in seconds. One office behind a NAT shares an address,
+/// so a stranger's failures there must never hold its people for long; accounts keep the
+/// policy's longer delays and the hard lock, which is what stops guessing at one account.
+pub const ADDRESS_MAX_WAIT_SECS: u64 = 30;
+
 const WRONG_CREDENTIALS: &str = "the username or password is wrong";
 
 fn wrong_credentials() -> AppError {
@@ -100,7 +105,8 @@ pub fn password_grant(
     grant: PasswordGrant,
 ) -> AppResult<GrantOutcome> {
     let username = grant.username.trim().to_lowercase();
-    let keys = throttle_keys(&format!("account:{username}"), &ctx.origin);
+    let account_key = format!("account:{username}");
+    let keys = throttle_keys(&account_key, &ctx.origin);
     if let Some(refusal) = throttled(conn, ctx, &keys)? {
         audit::append(
             conn,
@@ -167,7 +173,7 @@ pub fn password_grant(
             }
         }
     }
-    reset_throttle(conn, &keys)?;
+    reset_throttle(conn, &account_key)?;
     let stage = if enrolled || !ctx.mfa_required {
         SessionStage::Full
     } else {
@@ -261,26 +267,29 @@ fn throttled(
         ))
         .for_update()
         .load(conn)?;
+    // Only an account is ever hard-locked: locking an address would lock out a whole office
+    // behind one NAT, administrator included. An address only waits, and never for long.
+    let address_policy = ThrottlePolicy {
+        max_delay_secs: ctx.throttle.max_delay_secs.min(ADDRESS_MAX_WAIT_SECS),
+        lock_after: u32::MAX,
+        ..ctx.throttle
+    };
     let mut wait = 0u64;
     for (key, failures, last_failure_at, locked_at) in rows {
-        // Only an account is ever hard-locked: locking an address would lock out a whole
-        // office behind one NAT, administrator included. An address just waits the longest delay.
         let is_account = key.starts_with("account:");
         if locked_at.is_some() && is_account {
             return Ok(Some(locked()));
         }
-        match ctx
-            .throttle
-            .decide(failures.max(0) as u32, last_failure_at, ctx.now)
-        {
+        let policy = if is_account {
+            &ctx.throttle
+        } else {
+            &address_policy
+        };
+        match policy.decide(failures.max(0) as u32, last_failure_at, ctx.now) {
             ThrottleDecision::Allow => {}
             ThrottleDecision::Wait { retry_after_secs } => wait = wait.max(retry_after_secs),
-            ThrottleDecision::Locked if is_account => return Ok(Some(locked())),
-            ThrottleDecision::Locked => {
-                let since =
-                    last_failure_at.map_or(0, |at| (ctx.now - at).num_seconds().max(0) as u64);
-                wait = wait.max(ctx.throttle.max_delay_secs.saturating_sub(since));
-            }
+            // Never for an address: its policy has no lock.
+            ThrottleDecision::Locked => return Ok(Some(locked())),
         }
     }
     Ok((wait > 0).then_some(AppError::TooManyRequests {
@@ -345,8 +354,11 @@ fn record_failure(
     Ok(GrantOutcome::Refused(wrong_credentials()))
 }
 
-fn reset_throttle(conn: &mut PgConnection, keys: &[String]) -> AppResult<()> {
-    diesel::update(login_throttle::table.filter(login_throttle::key.eq_any(keys)))
+/// A successful login clears the account's counter only. The address keeps its count: whoever
+/// holds one working account must not be able to wipe the address's record while guessing at
+/// others from it.
+fn reset_throttle(conn: &mut PgConnection, account_key: &str) -> AppResult<()> {
+    diesel::update(login_throttle::table.find(account_key))
         .filter(login_throttle::locked_at.is_null())
         .set((
             login_throttle::failures.eq(0),
@@ -356,7 +368,14 @@ fn reset_throttle(conn: &mut PgConnection, keys: &[String]) -> AppResult<()> {
     Ok(())
 }
 
-/// Lifts a hard lock and clears the counter of an account name (an administrator's action).
+/// The account name under which a client system's failed logins are counted, for
+/// [`unlock_account`]: `client:<client_id>`.
+pub fn client_key(client_id: &str) -> String {
+    format!("client:{}", client_id.trim().to_lowercase())
+}
+
+/// Lifts a hard lock and clears the counter of an account name (an administrator's action; for
+/// a client system, pass [`client_key`]).
 pub fn unlock_account(conn: &mut PgConnection, username: &str) -> AppResult<bool> {
     let changed = diesel::update(login_throttle::table.find(format!("account:{username}")))
         .set((
@@ -483,7 +502,8 @@ pub fn client_credentials_grant(
     grant: ClientGrant,
 ) -> AppResult<GrantOutcome> {
     let client_id = grant.client_id.trim().to_lowercase();
-    let keys = throttle_keys(&format!("account:client:{client_id}"), &ctx.origin);
+    let account_key = format!("account:{}", client_key(&client_id));
+    let keys = throttle_keys(&account_key, &ctx.origin);
     if let Some(refusal) = throttled(conn, ctx, &keys)? {
         audit::append(
             conn,
@@ -530,7 +550,7 @@ pub fn client_credentials_grant(
             )));
         }
     }
-    reset_throttle(conn, &keys)?;
+    reset_throttle(conn, &account_key)?;
     let started = session::start(
         conn,
         &ctx.keys,

@@ -113,6 +113,8 @@ impl ChildInput {
                 ),
             ));
         }
+        // Every other date must fall between the birth and today, so none can be out of the
+        // range PostgreSQL stores (the date of birth itself is at most the age limit ago).
         for (field, date) in [
             ("arrival_date", self.arrival_date),
             ("assigned_on", self.assigned_on),
@@ -177,8 +179,16 @@ impl ChildInput {
                         "digits, spaces, +, - and parentheses only",
                     ));
                 }
-                if g.appointed_on.is_some_and(|d| d > today) {
-                    errors.push(FieldError::new("guardian.appointed_on", "is in the future"));
+                match g.appointed_on {
+                    // Also keeps dates PostgreSQL cannot store (before 4713 BC) from reaching it.
+                    Some(d) if d < self.date_of_birth => errors.push(FieldError::new(
+                        "guardian.appointed_on",
+                        "is before the date of birth",
+                    )),
+                    Some(d) if d > today => {
+                        errors.push(FieldError::new("guardian.appointed_on", "is in the future"))
+                    }
+                    _ => {}
                 }
                 (Some(name), phone, g.appointed_on)
             }

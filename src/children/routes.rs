@@ -17,7 +17,7 @@ use super::view::{child_view, ChildView, ViewContext};
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::{Actor, Principal};
 use crate::db::schema::{
-    child_secretaries, children, emergency_accesses, facility_staff, placements, users,
+    child_secretaries, children, emergency_accesses, facility_staff, placements, units, users,
 };
 use crate::db::Stop;
 use crate::error::{AppError, AppResult, FieldError};
@@ -83,6 +83,77 @@ fn duplicate_conflict(field: &str) -> AppError {
     }
 }
 
+/// Refuses a dossier or personal identity number that another child already has. The answer
+/// stays 409, but the attempt is a `denied` event about the child who has the number, committed
+/// with the refusal: testing whether someone is a registered minor always leaves a trace.
+fn refuse_duplicates(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: AuditAction,
+    valid: &ValidChild,
+    except: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), Stop> {
+    let others = || {
+        let mut query = children::table.select(ChildRow::as_select()).into_boxed();
+        if let Some(id) = except {
+            query = query.filter(children::id.ne(id));
+        }
+        query
+    };
+    let mut existing = None;
+    if let Some(dossier) = &valid.dossier_number {
+        existing = others()
+            .filter(children::dossier_number.eq(dossier.as_str()))
+            .first(conn)
+            .optional()?
+            .map(|child| (child, "dossier_number", "duplicate dossier number"));
+    }
+    if existing.is_none() {
+        if let Some(pin) = &valid.personal_identity_number {
+            existing = others()
+                .filter(children::personal_identity_number.eq(pin.as_str()))
+                .first(conn)
+                .optional()?
+                .map(|child| {
+                    (
+                        child,
+                        "personal_identity_number",
+                        "duplicate personal identity number",
+                    )
+                });
+        }
+    }
+    let Some((existing, field, purpose)) = existing else {
+        return Ok(());
+    };
+    let event = actor
+        .event(action, EntityType::Child, Some(existing.id), now)
+        .about(&existing)
+        .outcome(Outcome::Denied)
+        .purpose(purpose);
+    audit::append(conn, &[event])?;
+    Err(Stop::Refuse(duplicate_conflict(field)))
+}
+
+/// A case moves only to a unit that exists and is active.
+fn check_unit(conn: &mut PgConnection, unit_id: Uuid) -> Result<(), Stop> {
+    let active = diesel::select(diesel::dsl::exists(
+        units::table
+            .filter(units::id.eq(unit_id))
+            .filter(units::active.eq(true)),
+    ))
+    .get_result::<bool>(conn)?;
+    if active {
+        Ok(())
+    } else {
+        Err(Stop::Abort(AppError::rule(
+            "responsible_unit_id",
+            "is not an active unit",
+        )))
+    }
+}
+
 fn row_from(valid: ValidChild, id: Uuid, event_id: Uuid, now: DateTime<Utc>) -> ChildRow {
     ChildRow {
         id,
@@ -129,8 +200,9 @@ fn map_unique(error: DieselError) -> AppError {
     }
 }
 
-/// Registers a child. Same dossier or identity number: refused (409). Same name and date of
-/// birth: registered, and the likely duplicates the caller may see are listed.
+/// Registers a child. Same dossier or identity number: refused (409, with a `denied` event about
+/// the child who has it). Same name and date of birth: registered, and the likely duplicates the
+/// caller may see are listed.
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
@@ -155,24 +227,7 @@ pub async fn create(
     let (view, candidates) = state
         .db
         .audited(move |conn| {
-            if let Some(dossier) = &valid.dossier_number {
-                let taken: i64 = children::table
-                    .filter(children::dossier_number.eq(dossier.as_str()))
-                    .count()
-                    .get_result(conn)?;
-                if taken > 0 {
-                    return Err(duplicate_conflict("dossier_number").into());
-                }
-            }
-            if let Some(pin) = &valid.personal_identity_number {
-                let taken: i64 = children::table
-                    .filter(children::personal_identity_number.eq(pin.as_str()))
-                    .count()
-                    .get_result(conn)?;
-                if taken > 0 {
-                    return Err(duplicate_conflict("personal_identity_number").into());
-                }
-            }
+            refuse_duplicates(conn, &actor, AuditAction::Create, &valid, None, now)?;
             let same_name: Vec<ChildRow> = children::table
                 .filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>("lower(family_name) = lower(")
@@ -455,8 +510,8 @@ fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Changes a child (JSON merge patch, If-Match). Moving the case to another unit is the unit
-/// manager's decision.
+/// Changes a child (JSON merge patch, If-Match). Moving the case to another (active) unit is the
+/// unit manager's decision: anyone else is refused (403, with a `denied` event).
 pub async fn update(
     state: web::Data<AppState>,
     actor: Actor,
@@ -478,6 +533,13 @@ pub async fn update(
     let (view, version) = state
         .db
         .audited(move |conn| {
+            // Hold the row until commit: two changes sent with the same ETag cannot both pass.
+            children::table
+                .find(id)
+                .select(children::id)
+                .for_update()
+                .first::<Uuid>(conn)
+                .optional()?;
             let (child, audience) = access::open(
                 conn,
                 &actor,
@@ -496,17 +558,25 @@ pub async fn update(
             let mut after = before.clone();
             merge(&mut after, &patch);
             let input: ChildInput = crate::http::json::parse_json(after.to_string().as_bytes())?;
-            if input.responsible_unit_id != child.responsible_unit_id
-                && actor.profession() != Some(Profession::UnitManager)
-            {
-                return Err(Stop::from(AppError::rule(
-                    "responsible_unit_id",
-                    "only the unit manager moves a case to another unit",
-                )));
+            if input.responsible_unit_id != child.responsible_unit_id {
+                // Not a rule of the data but of authority: refused, and the attempt is logged.
+                if actor.profession() != Some(Profession::UnitManager) {
+                    let event = actor
+                        .event(AuditAction::Update, EntityType::Child, Some(id), now)
+                        .about(&child)
+                        .outcome(Outcome::Denied)
+                        .changed(["responsible_unit_id"]);
+                    audit::append(conn, &[event])?;
+                    return Err(Stop::Refuse(AppError::forbidden(
+                        "only the unit manager moves a case to another unit",
+                    )));
+                }
+                check_unit(conn, input.responsible_unit_id)?;
             }
             let valid = input
                 .validate(today, st.settings.rules.on(today))
                 .map_err(AppError::unprocessable)?;
+            refuse_duplicates(conn, &actor, AuditAction::Update, &valid, Some(id), now)?;
             let after = as_input(&row_from(valid.clone(), id, child.last_audit_event_id, now));
             let changed: Vec<String> = before
                 .as_object()

@@ -1,5 +1,6 @@
 //! How a child is shown, per audience. Never the row itself: what each profession needs and no
-//! more, and a protected identity's name, address and facility only to those directly involved.
+//! more, and a protected identity's name, identity numbers, guardian contact, address and
+//! facility only to those directly involved. A facility's address only to those who go there.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -13,8 +14,12 @@ use crate::rules::RuleSet;
 
 #[derive(Debug, Serialize)]
 pub struct GuardianView {
-    pub name: Option<String>,
-    pub phone: Option<String>,
+    /// `None` (left out) when the identity is withheld: the guardian leads to the child.
+    /// `Some(None)` (`null`) when none is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Option<String>>,
     pub appointed_on: Option<NaiveDate>,
     /// A guardian's appointment ends by law when the child comes of age.
     pub appointment_ends_on: NaiveDate,
@@ -45,7 +50,8 @@ pub struct AgeLimits {
 #[derive(Debug, Serialize)]
 pub struct ChildView {
     pub id: Uuid,
-    /// True when name, address and facility are withheld from this caller.
+    /// True when name, identity numbers, guardian's name and phone, address and facility are
+    /// withheld from this caller.
     pub identity_withheld: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
@@ -98,9 +104,11 @@ pub fn child_view(row: ChildRow, ctx: ViewContext<'_>) -> ChildView {
     let care = case || audience == Audience::Care;
     let system = audience == Audience::System;
     let names = care && !withheld;
+    // Identity numbers and the guardian's name and phone lead to the child as surely as her name.
+    let identifying = !withheld;
     let guardian = care.then(|| GuardianView {
-        name: row.guardian_name.clone(),
-        phone: row.guardian_phone.clone(),
+        name: identifying.then(|| row.guardian_name.clone()),
+        phone: identifying.then(|| row.guardian_phone.clone()),
         appointed_on: row.guardian_appointed_on,
         appointment_ends_on: birthday(row.date_of_birth, ctx.rules.guardian_ends_at_age),
     });
@@ -109,7 +117,10 @@ pub fn child_view(row: ChildRow, ctx: ViewContext<'_>) -> ChildView {
         facility_id: (!withheld).then_some(p.facility_id),
         facility_name: (!withheld).then_some(p.facility_name),
         facility_kind: p.facility_kind,
-        facility_address: p.facility_address.filter(|_| !withheld),
+        // The address is for those who go there: the assigned secretary and the home's staff.
+        facility_address: p
+            .facility_address
+            .filter(|_| matches!(audience, Audience::Case | Audience::Care) && !withheld),
         start_date: p.start_date,
         planned_end: p.planned_end,
     });
@@ -129,8 +140,10 @@ pub fn child_view(row: ChildRow, ctx: ViewContext<'_>) -> ChildView {
         country_of_origin: row.country_of_origin.filter(|_| care),
         languages: care.then_some(row.languages),
         interpreter_needed: care.then_some(row.interpreter_needed),
-        dossier_number: row.dossier_number.filter(|_| case || system),
-        personal_identity_number: row.personal_identity_number.filter(|_| case),
+        dossier_number: row
+            .dossier_number
+            .filter(|_| (case || system) && identifying),
+        personal_identity_number: row.personal_identity_number.filter(|_| case && identifying),
         asylum_status: (case || system).then_some(row.asylum_status),
         arrival_date: row.arrival_date.filter(|_| case || system),
         assigned_on: row.assigned_on.filter(|_| case || system),

@@ -1,7 +1,7 @@
 use diesel::{Connection, PgConnection};
 
 use crate::audit::checkpoint::{CheckpointFile, CheckpointKey};
-use crate::audit::verify::{verify_chain, write_checkpoint};
+use crate::audit::verify::{verify_chain_at, write_checkpoint};
 use crate::cli::AuditArgs;
 
 fn open(args: &AuditArgs) -> Result<(PgConnection, CheckpointKey, CheckpointFile), String> {
@@ -21,10 +21,11 @@ fn open(args: &AuditArgs) -> Result<(PgConnection, CheckpointKey, CheckpointFile
 /// Prints the report as JSON; fails (non-zero exit) when the chain is not intact.
 pub fn verify(args: AuditArgs) -> Result<(), String> {
     let (mut conn, key, file) = open(&args)?;
-    let checkpoint = file
-        .latest_valid(&key.verifying_key())
+    let checkpoints = file
+        .all_valid(&key.verifying_key())
         .map_err(|e| e.to_string())?;
-    let report = verify_chain(&mut conn, checkpoint.as_ref()).map_err(|e| e.to_string())?;
+    let report =
+        verify_chain_at(&mut conn, &checkpoints, chrono::Utc::now()).map_err(|e| e.to_string())?;
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -38,7 +39,7 @@ pub fn verify(args: AuditArgs) -> Result<(), String> {
 
 pub fn checkpoint(args: AuditArgs) -> Result<(), String> {
     let (mut conn, key, file) = open(&args)?;
-    match write_checkpoint(&mut conn, &key, &file, chrono::Utc::now())? {
+    match write_checkpoint(&mut conn, &key, &file, chrono::Utc::now()).map_err(|e| e.to_string())? {
         Some(c) => println!(
             "checkpoint at event {} written to {}",
             c.seq,

@@ -1,13 +1,19 @@
-//! `Idempotency-Key` on POSTs: a client system that retries a request gets the first answer
-//! again instead of creating the thing twice. Keys belong to the caller (the token's subject);
-//! reusing a key for a different request is refused; a request still running gets 409.
+//! `Idempotency-Key` on POSTs: a client system that retries a request creates nothing twice.
+//!
+//! Only the outcome of the first request is kept (status, `Location`, `ETag`), never its body:
+//! a repeat is answered with that status, the `Location` and a small marker body, and the client
+//! reads the current state at `Location`, with every access check applied again. The owner of a
+//! key is the caller as the real authentication sees it (token *and* live session), so a logged
+//! out or deactivated caller gets nothing from the store. Routes that hand out secrets or tokens
+//! (`/api/v1/auth/*`, `/api/v1/me/*`, `/api/v1/service-accounts*`) never take part.
+//! Reusing a key for a different request is refused (422); a request still running gets 409.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::BytesMut;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
@@ -15,32 +21,46 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::audit::{self, event::ActorType, AuditAction, AuditActor, AuditEvent, EntityType};
+use crate::audit::{self, AuditAction, EntityType};
+use crate::auth::actor::{subject_of, Actor};
 use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 
 pub const HEADER: &str = "idempotency-key";
-/// Headers of the first answer that a replay repeats.
+pub const REPLAYED_HEADER: &str = "idempotency-replayed";
+/// Headers of the first answer that are kept. Never the body: answers may hold child data or
+/// secrets, and a replay must not show them again without the access checks of a fresh read.
 const KEPT_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
+/// Headers of the first answer that a replay repeats.
+const REPLAYED_HEADERS: [header::HeaderName; 2] = [header::LOCATION, header::ETAG];
+/// Paths whose answers hand out tokens or secrets: a repeat simply runs again.
+const EXCLUDED: [&str; 3] = ["/api/v1/auth", "/api/v1/me", "/api/v1/service-accounts"];
 
 enum Claim {
-    /// First use: go ahead, then store the answer.
+    /// First use: go ahead, then store the outcome.
     Fresh,
     Replay {
         status: u16,
         headers: serde_json::Value,
-        body: Vec<u8>,
     },
     Mismatch,
     InFlight,
 }
 
+/// `path` is `prefix` itself or lies under it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 fn applies(req: &ServiceRequest) -> bool {
+    // The path as the router sees it (percent-decoded), so an encoded spelling of an excluded
+    // route cannot slip in.
+    let path = req.match_info().as_str();
     req.method() == Method::POST
-        && req.path().starts_with("/api/v1/")
-        // Tokens are never replayed: each login must be its own.
-        && !req.path().starts_with("/api/v1/auth/")
+        && path.starts_with("/api/v1/")
+        && !EXCLUDED.iter().any(|prefix| under(path, prefix))
         && req.headers().contains_key(HEADER)
 }
 
@@ -65,43 +85,35 @@ fn refuse(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     ServiceResponse::new(http_req, error.error_response())
 }
 
+async fn pass(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
 pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if !applies(&req) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return pass(req, next).await;
     }
     let key = match key_of(&req) {
         Ok(key) => key,
         Err(error) => return Ok(refuse(req, error)),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return pass(req, next).await;
     };
-    // Only a valid token names an owner; without one the handler answers 401 as usual.
-    let owner = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .and_then(|token| state.tokens.verify(token.trim(), state.clock.now()).ok())
-        .map(|claims| claims.sub);
-    let Some(owner) = owner else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+    // The real authentication (token and live session); without it the handler answers
+    // 401/403 as usual and nothing is stored or replayed.
+    let Ok(actor) = req.extract::<Actor>().await else {
+        return pass(req, next).await;
     };
+    let owner = subject_of(&actor.principal);
 
     let limit = state.settings.body_limit;
     let mut body = BytesMut::new();
@@ -147,19 +159,12 @@ pub async fn idempotency(
             req,
             AppError::conflict("a request with this Idempotency-Key is still being handled"),
         )),
-        Ok(Claim::Replay {
-            status,
-            headers,
-            body,
-        }) => {
-            if let Err(error) = record_replay(&state, &owner, &headers).await {
+        Ok(Claim::Replay { status, headers }) => {
+            if let Err(error) = record_replay(&state, &actor, &headers).await {
                 return Ok(refuse(req, error));
             }
             let (http_req, _) = req.into_parts();
-            Ok(ServiceResponse::new(
-                http_req,
-                replayed(status, &headers, body),
-            ))
+            Ok(ServiceResponse::new(http_req, replayed(status, &headers)))
         }
         Ok(Claim::Fresh) => {
             let response = next.call(req).await?.map_into_boxed_body();
@@ -191,51 +196,40 @@ fn claim(
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let (stored_fingerprint, status, headers, body): (
-        String,
-        Option<i32>,
-        Option<serde_json::Value>,
-        Option<Vec<u8>>,
-    ) = idempotency_keys::table
-        .find((owner, key))
-        .select((
-            idempotency_keys::fingerprint,
-            idempotency_keys::status,
-            idempotency_keys::headers,
-            idempotency_keys::body,
-        ))
-        .first(conn)?;
+    let (stored_fingerprint, status, headers): (String, Option<i32>, Option<serde_json::Value>) =
+        idempotency_keys::table
+            .find((owner, key))
+            .select((
+                idempotency_keys::fingerprint,
+                idempotency_keys::status,
+                idempotency_keys::headers,
+            ))
+            .first(conn)?;
     Ok(match (stored_fingerprint == fingerprint, status) {
         (false, _) => Claim::Mismatch,
         (true, None) => Claim::InFlight,
         (true, Some(status)) => Claim::Replay {
             status: status as u16,
             headers: headers.unwrap_or_default(),
-            body: body.unwrap_or_default(),
         },
     })
 }
 
-/// Stores a final answer; forgets the key after a server-side failure so the client can retry.
+/// Stores the outcome (status and a few headers, never the body); forgets the key after a
+/// server-side failure so the client can retry.
 async fn remember(
     state: &AppState,
     owner: String,
     key: String,
     response: ServiceResponse<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let (http_req, http_res) = response.into_parts();
-    let status = http_res.status();
+    let status = response.status();
     let mut kept = serde_json::Map::new();
     for name in KEPT_HEADERS {
-        if let Some(value) = http_res.headers().get(name).and_then(|v| v.to_str().ok()) {
+        if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
             kept.insert(name.to_owned(), value.into());
         }
     }
-    let (head, body) = http_res.into_parts();
-    let body = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    let stored = body.to_vec();
     let store = state
         .db
         .transaction(move |conn| {
@@ -247,7 +241,7 @@ async fn remember(
                     .set((
                         idempotency_keys::status.eq(i32::from(status.as_u16())),
                         idempotency_keys::headers.eq(serde_json::Value::Object(kept)),
-                        idempotency_keys::body.eq(stored),
+                        idempotency_keys::body.eq(None::<Vec<u8>>),
                     ))
                     .execute(conn)?;
             }
@@ -255,59 +249,41 @@ async fn remember(
         })
         .await;
     if let Err(error) = store {
-        tracing::warn!(%error, "idempotency answer not stored");
+        tracing::warn!(%error, "idempotency outcome not stored");
     }
-    Ok(ServiceResponse::new(
-        http_req,
-        head.set_body(body).map_into_boxed_body(),
-    ))
+    Ok(response)
 }
 
-fn replayed(status: u16, headers: &serde_json::Value, body: Vec<u8>) -> HttpResponse {
+fn stored<'a>(headers: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(serde_json::Value::as_str)
+}
+
+/// The stored status with `Location` and `ETag`, and a marker body pointing at the resource.
+fn replayed(status: u16, headers: &serde_json::Value) -> HttpResponse {
     let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
-    if let Some(headers) = headers.as_object() {
-        for (name, value) in headers {
-            if let (Ok(name), Some(Ok(value))) = (
-                HeaderName::try_from(name.as_str()),
-                value.as_str().map(HeaderValue::from_str),
-            ) {
-                response.insert_header((name, value));
-            }
+    for name in REPLAYED_HEADERS {
+        if let Some(Ok(value)) = stored(headers, name.as_str()).map(HeaderValue::from_str) {
+            response.insert_header((name, value));
         }
     }
-    response.insert_header(("idempotency-replayed", "true"));
-    response.body(Bytes::from(body))
+    response.insert_header((REPLAYED_HEADER, "true"));
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    response.json(serde_json::json!({
+        "replayed": true,
+        "location": stored(headers, header::LOCATION.as_str()),
+    }))
 }
 
-/// A replay shows the caller data again: that is a read, and goes in the audit log.
+/// A replay tells the caller about an earlier answer: a read, and it goes in the audit log.
 async fn record_replay(
     state: &AppState,
-    owner: &str,
+    actor: &Actor,
     headers: &serde_json::Value,
 ) -> AppResult<()> {
-    let (actor_type, id) = match owner.split_once(':') {
-        Some(("user", id)) => (ActorType::User, Uuid::parse_str(id).ok()),
-        Some(("service", id)) => (ActorType::ServiceAccount, Uuid::parse_str(id).ok()),
-        _ => (ActorType::Anonymous, None),
-    };
-    let actor = AuditActor {
-        actor_type,
-        id,
-        role: None,
-        unit_id: None,
-    };
-    let actor = if id.is_none() {
-        AuditActor::anonymous()
-    } else {
-        actor
-    };
-    let entity = headers
-        .get("location")
-        .and_then(|l| l.as_str())
+    let entity = stored(headers, header::LOCATION.as_str())
         .and_then(|l| l.rsplit('/').next())
         .and_then(|id| Uuid::parse_str(id).ok());
-    let event = AuditEvent::new(
-        actor,
+    let event = actor.event(
         AuditAction::Read,
         EntityType::ReplayedResponse,
         entity,

@@ -60,6 +60,7 @@ fn view(
         child.date_of_birth,
         at.today,
         show_facility,
+        audience != Audience::System,
     ))
 }
 
@@ -81,6 +82,12 @@ fn placement_db_error(error: DieselError) -> AppError {
                 return AppError::rule(
                     "special_reasons",
                     "supported housing at this age needs special reasons",
+                );
+            }
+            if message.starts_with("first_placement_hvb") {
+                return AppError::rule(
+                    "facility_id",
+                    "a first placement is in an HVB home unless a reason to deviate is recorded",
                 );
             }
             if message.starts_with("placement_age_limit") {
@@ -315,7 +322,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": views, "next_cursor": null })))
 }
 
-/// Opens a placement's child for `action`, locking the child first.
+/// Opens a placement's child for `action`. The child is locked first and the placement is read
+/// again, locked, after it: what the caller checks is what she changes, not a row another
+/// request changed while this one waited for the lock.
 fn open_placement(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -324,8 +333,8 @@ fn open_placement(
     audit_action: AuditAction,
     at: Moment,
 ) -> Result<(PlacementRow, ChildRow, Audience), Stop> {
-    let Some(row) = store::find(conn, placement_id)? else {
-        return access::unknown(
+    let unknown = |conn: &mut PgConnection| {
+        access::unknown(
             conn,
             actor,
             action,
@@ -333,19 +342,33 @@ fn open_placement(
             EntityType::Placement,
             placement_id,
             at.now,
-        );
+        )
     };
-    lock_child(conn, row.child_id)?;
+    // Only to learn the child: a placement never changes child.
+    let Some(child_id) = store::find(conn, placement_id)?.map(|row| row.child_id) else {
+        return unknown(conn);
+    };
+    lock_child(conn, child_id)?;
     let (child, audience) = access::open(
         conn,
         actor,
-        row.child_id,
+        child_id,
         action,
         audit_action,
         at.today,
         at.now,
     )?;
+    let Some(row) = store::find_for_update(conn, placement_id)? else {
+        return unknown(conn);
+    };
     Ok((row, child, audience))
+}
+
+/// The answer when a conditional write found the row no longer as it was read.
+fn changed_meanwhile() -> Stop {
+    Stop::from(AppError::conflict(
+        "the placement was changed by someone else meanwhile; read it again",
+    ))
 }
 
 pub async fn get(
@@ -437,6 +460,10 @@ pub async fn move_child(
                     "is not after the current placement's start; cancel it instead",
                 )));
             }
+            // Ending the current placement locks its facility (the capacity trigger) and the new
+            // one is locked next; take both now, in id order, so that two crossing moves (A to
+            // B, B to A) queue up instead of deadlocking.
+            store::lock_facilities(conn, &[current.facility_id, input.facility_id])?;
             let end_event = actor
                 .event(
                     AuditAction::Update,
@@ -446,16 +473,24 @@ pub async fn move_child(
                 )
                 .about(&child)
                 .changed(["end_date", "end_reason"]);
-            diesel::update(placements::table.find(current.id))
-                .set((
-                    placements::end_date.eq(day_before),
-                    placements::end_reason.eq(EndReason::Moved),
-                    placements::updated_at.eq(at.now),
-                    placements::version.eq(placements::version + 1),
-                    placements::last_audit_event_id.eq(end_event.id),
-                ))
-                .execute(conn)
-                .map_err(placement_db_error)?;
+            let ended = diesel::update(
+                placements::table
+                    .find(current.id)
+                    .filter(placements::version.eq(current.version))
+                    .filter(placements::cancelled_at.is_null()),
+            )
+            .set((
+                placements::end_date.eq(day_before),
+                placements::end_reason.eq(EndReason::Moved),
+                placements::updated_at.eq(at.now),
+                placements::version.eq(placements::version + 1),
+                placements::last_audit_event_id.eq(end_event.id),
+            ))
+            .execute(conn)
+            .map_err(placement_db_error)?;
+            if ended != 1 {
+                return Err(changed_meanwhile());
+            }
             let create_event =
                 actor.event(AuditAction::Create, EntityType::Placement, None, at.now);
             let next = PlacementInput {
@@ -516,17 +551,24 @@ pub async fn end(
                 return Err(Stop::from(AppError::rule("end_date", format!("must be between the start ({}) and the planned end ({}); change the planned end first to go beyond it", row.start_date, row.planned_end))));
             }
             let event = actor.event(AuditAction::Update, EntityType::Placement, Some(id), at.now).about(&child).changed(["end_date", "end_reason"]);
-            let updated: PlacementRow = diesel::update(placements::table.find(id))
-                .set((
-                    placements::end_date.eq(input.end_date),
-                    placements::end_reason.eq(input.end_reason),
-                    placements::updated_at.eq(at.now),
-                    placements::version.eq(placements::version + 1),
-                    placements::last_audit_event_id.eq(event.id),
-                ))
-                .returning(PlacementRow::as_returning())
-                .get_result(conn)
-                .map_err(placement_db_error)?;
+            let updated: PlacementRow = diesel::update(
+                placements::table
+                    .find(id)
+                    .filter(placements::end_date.is_null())
+                    .filter(placements::cancelled_at.is_null()),
+            )
+            .set((
+                placements::end_date.eq(input.end_date),
+                placements::end_reason.eq(input.end_reason),
+                placements::updated_at.eq(at.now),
+                placements::version.eq(placements::version + 1),
+                placements::last_audit_event_id.eq(event.id),
+            ))
+            .returning(PlacementRow::as_returning())
+            .get_result(conn)
+            .optional()
+            .map_err(placement_db_error)?
+            .ok_or_else(changed_meanwhile)?;
             let view = view(conn, &st, updated, audience, &child, at)?;
             audit::append(conn, &[event])?;
             Ok(view)
@@ -576,16 +618,23 @@ pub async fn cancel(
                 .about(&child)
                 .changed(["cancelled_at", "cancellation_reason"])
                 .purpose(reason.clone());
-            let updated: PlacementRow = diesel::update(placements::table.find(id))
-                .set((
-                    placements::cancelled_at.eq(at.now),
-                    placements::cancellation_reason.eq(&reason),
-                    placements::updated_at.eq(at.now),
-                    placements::version.eq(placements::version + 1),
-                    placements::last_audit_event_id.eq(event.id),
-                ))
-                .returning(PlacementRow::as_returning())
-                .get_result(conn)?;
+            // An ended placement may still be cancelled (it was a mistake); a cancelled one not.
+            let updated: PlacementRow = diesel::update(
+                placements::table
+                    .find(id)
+                    .filter(placements::cancelled_at.is_null()),
+            )
+            .set((
+                placements::cancelled_at.eq(at.now),
+                placements::cancellation_reason.eq(&reason),
+                placements::updated_at.eq(at.now),
+                placements::version.eq(placements::version + 1),
+                placements::last_audit_event_id.eq(event.id),
+            ))
+            .returning(PlacementRow::as_returning())
+            .get_result(conn)
+            .optional()?
+            .ok_or_else(changed_meanwhile)?;
             let view = view(conn, &st, updated, audience, &child, at)?;
             audit::append(conn, &[event])?;
             Ok(view)
@@ -769,17 +818,25 @@ pub async fn update(
                 .event(AuditAction::Update, EntityType::Placement, Some(id), at.now)
                 .about(&child)
                 .changed(changed);
-            let updated: PlacementRow = diesel::update(placements::table.find(id))
-                .set((
-                    placements::planned_end.eq(planned_end),
-                    placements::decision_reference.eq(&decision_reference),
-                    placements::updated_at.eq(at.now),
-                    placements::version.eq(placements::version + 1),
-                    placements::last_audit_event_id.eq(event.id),
-                ))
-                .returning(PlacementRow::as_returning())
-                .get_result(conn)
-                .map_err(placement_db_error)?;
+            let updated: PlacementRow = diesel::update(
+                placements::table
+                    .find(id)
+                    .filter(placements::version.eq(expected))
+                    .filter(placements::end_date.is_null())
+                    .filter(placements::cancelled_at.is_null()),
+            )
+            .set((
+                placements::planned_end.eq(planned_end),
+                placements::decision_reference.eq(&decision_reference),
+                placements::updated_at.eq(at.now),
+                placements::version.eq(placements::version + 1),
+                placements::last_audit_event_id.eq(event.id),
+            ))
+            .returning(PlacementRow::as_returning())
+            .get_result(conn)
+            .optional()
+            .map_err(placement_db_error)?
+            .ok_or_else(changed_meanwhile)?;
             let version = updated.version;
             let view = view(conn, &st, updated, audience, &child, at)?;
             audit::append(conn, &[event])?;

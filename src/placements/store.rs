@@ -65,6 +65,32 @@ pub fn lock_facility(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Fa
         .optional()
 }
 
+/// Locks the facility rows in id order, so two transactions that need the same two facilities
+/// (crossing moves) take them in the same order and never wait for each other in a circle.
+/// Returns what it found, in id order; ids that name nothing are left out.
+pub fn lock_facilities(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<FacilityFacts>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.extend(lock_facility(conn, id)?);
+    }
+    Ok(found)
+}
+
+/// Reads the placement and locks its row against other writers until the transaction ends.
+/// Take the child's lock first: child, then placement, then facility is the order every writer
+/// follows.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<PlacementRow>> {
+    placements::table
+        .find(id)
+        .select(PlacementRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<PlacementRow>> {
     placements::table
         .find(id)

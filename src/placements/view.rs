@@ -94,6 +94,9 @@ pub struct ContinuedCare {
     pub overdue: bool,
 }
 
+/// `show_facility`: false when a protected identity's facility is withheld from the caller.
+/// `show_reasons`: false for other systems, which get no free text about the child (special
+/// reasons, deviation and cancellation reasons are written by people, about a person).
 pub fn placement_view(
     row: PlacementRow,
     reviews: Reviews,
@@ -101,6 +104,7 @@ pub fn placement_view(
     date_of_birth: NaiveDate,
     today: NaiveDate,
     show_facility: bool,
+    show_reasons: bool,
 ) -> PlacementView {
     let status = status(&row, today);
     let running = status == Status::Active;
@@ -124,10 +128,10 @@ pub fn placement_view(
         end_reason: row.end_reason,
         legal_basis: row.legal_basis,
         decision_reference: row.decision_reference,
-        special_reasons: row.special_reasons,
-        deviation_reason: row.deviation_reason,
+        special_reasons: row.special_reasons.filter(|_| show_reasons),
+        deviation_reason: row.deviation_reason.filter(|_| show_reasons),
         cancelled_at: row.cancelled_at,
-        cancellation_reason: row.cancellation_reason,
+        cancellation_reason: row.cancellation_reason.filter(|_| show_reasons),
         reconsideration: running.then(|| {
             due(
                 reviews.last_reconsideration.unwrap_or(row.start_date),

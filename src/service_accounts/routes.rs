@@ -6,18 +6,20 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::store::{
-    self, new_client_secret, validate_client_id, validate_name, validate_scopes, Changes,
-    NewServiceAccount, ServiceAccountRow,
+    self, new_client_secret, validate_client_id, validate_name, validate_scopes, NewServiceAccount,
+    ServiceAccountRow,
 };
 use super::view::{ServiceAccountView, WithSecretView};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
 use crate::auth::password::hash_password;
 use crate::auth::session::revoke_all_of_service;
+use crate::db::schema::service_accounts;
 use crate::error::{AppError, AppResult};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{PageQuery, Paged};
@@ -222,14 +224,22 @@ pub async fn update(
         return Err(AppError::unprocessable(errors));
     }
     let now = state.clock.now();
+    let stale_account =
+        || AppError::conflict("the service account was changed by someone else; read it again");
     let row = state
         .db
         .transaction(move |conn| {
-            let current = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+            // Locked against other writers, so the changes are worked out from the row they
+            // replace (sessions that refer to the account may still be opened meanwhile).
+            let current = service_accounts::table
+                .find(id)
+                .select(ServiceAccountRow::as_select())
+                .for_no_key_update()
+                .first(conn)
+                .optional()?
+                .ok_or(AppError::NotFound)?;
             if current.version != expected_version {
-                return Err(AppError::conflict(
-                    "the service account was changed by someone else; read it again",
-                ));
+                return Err(stale_account());
             }
             let granted = current.granted();
             let name = name.unwrap_or_else(|| current.name.clone());
@@ -253,12 +263,24 @@ pub async fn update(
                     now,
                 )
                 .changed(changed.iter().copied());
-            let changes = Changes {
-                name: &name,
-                scopes: &scopes,
-                active,
-            };
-            let row = store::update(conn, id, changes, event.id, now)?;
+            let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            let row = diesel::update(
+                service_accounts::table
+                    .find(id)
+                    .filter(service_accounts::version.eq(current.version)),
+            )
+            .set((
+                service_accounts::name.eq(&name),
+                service_accounts::scopes.eq(scope_names),
+                service_accounts::active.eq(active),
+                service_accounts::updated_at.eq(now),
+                service_accounts::version.eq(service_accounts::version + 1),
+                service_accounts::last_audit_event_id.eq(event.id),
+            ))
+            .returning(ServiceAccountRow::as_returning())
+            .get_result(conn)
+            .optional()?
+            .ok_or_else(stale_account)?;
             // Sessions read the scopes on every request, but a token's `scope` would still
             // promise the old ones: a system that lost a scope, or was switched off, starts over.
             let narrowed = granted.iter().any(|s| !scopes.contains(s));
@@ -311,6 +333,11 @@ pub async fn rotate_secret(
                 .changed(["client_secret"]);
             let row =
                 store::set_secret(conn, id, &hash, event.id, now)?.ok_or(AppError::NotFound)?;
+            // A new secret clears the failed logins, so a stranger cannot lock a system out for good.
+            crate::auth::login::unlock_account(
+                conn,
+                &crate::auth::login::client_key(&row.client_id),
+            )?;
             let mut events = vec![event];
             events.extend(end_sessions(conn, &actor, id, "secret rotated", now)?);
             audit::append(conn, &events)?;

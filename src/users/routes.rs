@@ -15,7 +15,7 @@ use crate::auth::actor::Actor;
 use crate::auth::login::unlock_account;
 use crate::auth::password::{hash_password, validate_new_password};
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
-use crate::db::schema::users;
+use crate::db::schema::{child_secretaries, facility_staff, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{PageQuery, Paged};
@@ -220,11 +220,17 @@ pub async fn update(
     let row = state
         .db
         .transaction(move |conn| {
-            let current = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+            // Locked against other writers (not against the key-share locks of rows that refer
+            // to her), so the changes below are worked out from the row they replace.
+            let current = users::table
+                .find(id)
+                .select(UserRow::as_select())
+                .for_no_key_update()
+                .first(conn)
+                .optional()?
+                .ok_or(AppError::NotFound)?;
             if current.version != expected_version {
-                return Err(AppError::conflict(
-                    "the user was changed by someone else; read it again",
-                ));
+                return Err(stale_user());
             }
             let profession = body.profession.unwrap_or(current.profession);
             let unit_id = body.unit_id.unwrap_or(current.unit_id);
@@ -249,28 +255,37 @@ pub async fn update(
             if active != current.active {
                 changed.push("active");
             }
+            // Access follows profession and unit: her caseload and the facilities she worked at
+            // were given for the old ones, so they end with them.
+            let moved = profession != current.profession || unit_id != current.unit_id;
+            if moved && end_assignments(conn, id)? > 0 {
+                changed.push("assignments");
+            }
             let event = actor
                 .event(AuditAction::Update, EntityType::User, Some(id), now)
                 .changed(changed.iter().copied());
-            let row = diesel::update(users::table.find(id))
-                .set((
-                    users::display_name.eq(&display_name),
-                    users::profession.eq(profession),
-                    users::unit_id.eq(unit_id),
-                    users::active.eq(active),
-                    users::updated_at.eq(now),
-                    users::version.eq(users::version + 1),
-                    users::last_audit_event_id.eq(event.id),
-                ))
-                .returning(UserRow::as_returning())
-                .get_result(conn)?;
-            // Access follows profession and unit: a change ends her sessions at once.
+            let row = diesel::update(
+                users::table
+                    .find(id)
+                    .filter(users::version.eq(current.version)),
+            )
+            .set((
+                users::display_name.eq(&display_name),
+                users::profession.eq(profession),
+                users::unit_id.eq(unit_id),
+                users::active.eq(active),
+                users::updated_at.eq(now),
+                users::version.eq(users::version + 1),
+                users::last_audit_event_id.eq(event.id),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .optional()?
+            .ok_or_else(stale_user)?;
+            // A change of profession or unit ends her sessions at once, as does deactivation.
             let reason = if !active {
                 Some(RevokeReason::Deactivated)
-            } else if changed
-                .iter()
-                .any(|f| *f == "profession" || *f == "unit_id")
-            {
+            } else if moved {
                 Some(RevokeReason::ProfessionChanged)
             } else {
                 None
@@ -285,6 +300,21 @@ pub async fn update(
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UserView::from(row)))
+}
+
+fn stale_user() -> AppError {
+    AppError::conflict("the user was changed by someone else; read it again")
+}
+
+/// Removes her from every child's caseload and every facility's staff list; returns how many
+/// assignments ended.
+fn end_assignments(conn: &mut PgConnection, user_id: Uuid) -> AppResult<usize> {
+    let caseload =
+        diesel::delete(child_secretaries::table.filter(child_secretaries::user_id.eq(user_id)))
+            .execute(conn)?;
+    let staff = diesel::delete(facility_staff::table.filter(facility_staff::user_id.eq(user_id)))
+        .execute(conn)?;
+    Ok(caseload + staff)
 }
 
 /// Lifts a hard lock after too many failed logins.

@@ -7,10 +7,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use trygg::audit::checkpoint::CheckpointFile;
+use trygg::audit::checkpoint::{Checkpoint, CheckpointFile};
 use trygg::audit::event::ActorType;
-use trygg::audit::verify::{verify_chain, Finding};
+use trygg::audit::verify::{
+    verify_chain, verify_chain_at, write_checkpoint, CheckpointWriteError, Finding, VerifyReport,
+};
 use trygg::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType, Outcome};
+use trygg::clock::Clock;
 use trygg::db::schema::{audit_events, users};
 use trygg::policy::Profession;
 use uuid::Uuid;
@@ -319,6 +322,259 @@ async fn a_checkpoint_asked_for_when_the_chain_has_not_moved_is_the_latest_one()
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["seq"], written.seq);
     assert_eq!(body["signature"], written.signature);
+}
+
+/// Verifies as the service does: against every signed checkpoint, at the app's time.
+fn verify_now(app: &TestApp) -> VerifyReport {
+    let checkpoints = checkpoint_file(app)
+        .all_valid(&app.settings.audit.checkpoint_key.verifying_key())
+        .unwrap();
+    verify_chain_at(&mut app.db.superuser(), &checkpoints, app.clock.now()).unwrap()
+}
+
+fn seq_of(app: &TestApp, id: Uuid) -> i64 {
+    audit_events::table
+        .filter(audit_events::id.eq(id))
+        .select(audit_events::seq)
+        .first(&mut app.db.superuser())
+        .unwrap()
+}
+
+/// What a retention rule would leave of an event: its position, time, kind and digest.
+fn strip_details(seq: i64) -> String {
+    format!(
+        "UPDATE audit_events SET actor_type = 'system', actor_id = NULL, actor_role = NULL, \
+         actor_unit_id = NULL, entity_id = NULL, child_id = NULL, child_unit_id = NULL, \
+         child_protected = false, request_id = NULL, client_addr = NULL, purpose = NULL, \
+         changed_fields = '{{}}', details_removed = true WHERE seq = {seq}"
+    )
+}
+
+#[actix_web::test]
+async fn an_event_rewritten_and_marked_as_removed_is_named_by_verify() {
+    let app = spawn_app().await;
+    let case = casework(&app);
+    let (_, karin) = auditor(&app).await;
+    let target = seq_of(&app, case.outside);
+    assert!(verify_now(&app).intact);
+
+    // The flag is not hashed: before, setting it switched off the content check.
+    tamperer(&app)
+        .batch_execute(&format!(
+            "UPDATE audit_events SET child_id = '{}', details_removed = true WHERE seq = {target}",
+            Uuid::now_v7()
+        ))
+        .unwrap();
+
+    let report = verify_now(&app);
+    assert!(!report.intact);
+    let found = report.problem.unwrap();
+    assert_eq!(
+        (found.finding, found.seq, found.event_id),
+        (Finding::PrematureOrFalseRemoval, target, Some(case.outside))
+    );
+    assert!(found.detail.contains("child_id"), "{}", found.detail);
+    assert_eq!(report.last_seq, target - 1);
+    let report = verify_over_http(&app, &karin).await;
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["problem"]["finding"], "premature_or_false_removal");
+    assert_eq!(report["problem"]["seq"], target);
+
+    // Stripped like a real tombstone, it is still inside the retention period.
+    tamperer(&app)
+        .batch_execute(&strip_details(target))
+        .unwrap();
+    let found = verify_now(&app).problem.unwrap();
+    assert_eq!(
+        (found.finding, found.seq),
+        (Finding::PrematureOrFalseRemoval, target)
+    );
+    assert!(found.detail.contains("retention"), "{}", found.detail);
+}
+
+#[actix_web::test]
+async fn only_a_tombstone_that_a_checkpoint_proves_old_enough_passes() {
+    let app = spawn_app().await;
+    let (karin, _) = auditor(&app).await;
+    let long_ago = Utc.with_ymd_and_hms(2019, 1, 7, 9, 0, 0).unwrap();
+    let old = AuditEvent::new(
+        as_person(&karin),
+        AuditAction::Read,
+        EntityType::Child,
+        Some(Uuid::now_v7()),
+        long_ago,
+    )
+    .about_child(Uuid::now_v7(), None, true);
+    let old_id = old.id;
+    record(&mut app.db.superuser(), &[old]);
+    // Signed back then, so it vouches that the event existed then.
+    write_checkpoint(
+        &mut app.db.superuser(),
+        &app.settings.audit.checkpoint_key,
+        &checkpoint_file(&app),
+        long_ago + chrono::Duration::minutes(1),
+    )
+    .unwrap()
+    .unwrap();
+    let recent = AuditEvent::new(
+        as_person(&karin),
+        AuditAction::Read,
+        EntityType::Child,
+        None,
+        app.clock.now(),
+    );
+    let recent_id = recent.id;
+    record(&mut app.db.superuser(), &[recent]);
+    let (old_seq, recent_seq) = (seq_of(&app, old_id), seq_of(&app, recent_id));
+
+    tamperer(&app)
+        .batch_execute(&strip_details(old_seq))
+        .unwrap();
+    let report = verify_now(&app);
+    assert!(report.intact, "{:?}", report.problem);
+    assert_eq!(report.events_checked, report.last_seq);
+    // Measured against the time verify runs: in 2023 the event was not five years old.
+    let checkpoints = checkpoint_file(&app)
+        .all_valid(&app.settings.audit.checkpoint_key.verifying_key())
+        .unwrap();
+    let in_2023 = Utc.with_ymd_and_hms(2023, 6, 1, 0, 0, 0).unwrap();
+    let found = verify_chain_at(&mut app.db.superuser(), &checkpoints, in_2023)
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(
+        (found.finding, found.seq),
+        (Finding::PrematureOrFalseRemoval, old_seq)
+    );
+
+    // Backdating a recent event's time does not make it old: no checkpoint that old covers it.
+    tamperer(&app)
+        .batch_execute(&format!(
+            "{}; UPDATE audit_events SET occurred_at = '2019-01-07T09:00:00Z' WHERE seq = {recent_seq}",
+            strip_details(recent_seq)
+        ))
+        .unwrap();
+    let found = verify_now(&app).problem.unwrap();
+    assert_eq!(
+        (found.finding, found.seq, found.event_id),
+        (
+            Finding::PrematureOrFalseRemoval,
+            recent_seq,
+            Some(recent_id)
+        )
+    );
+    assert!(found.detail.contains("checkpoint"), "{}", found.detail);
+}
+
+#[actix_web::test]
+async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    app.login(&anna).await;
+    let (karin_user, karin) = auditor(&app).await;
+    let as_karin = app.as_user(&karin);
+    let ask_for_checkpoint = || {
+        as_karin.send(
+            reqwest::Method::POST,
+            "/api/v1/audit-events/checkpoints",
+            None,
+        )
+    };
+    let response = ask_for_checkpoint().await;
+    assert_eq!(response.status(), 201);
+    let signed = response.json::<Value>().await.unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let key = app.settings.audit.checkpoint_key.verifying_key();
+    // The background task may have signed an earlier position at start.
+    let signed_so_far = checkpoint_file(&app).all_valid(&key).unwrap().len();
+
+    // A superuser removes the newest events, the checkpointed one among them.
+    tamperer(&app)
+        .batch_execute(&format!(
+            "DELETE FROM audit_events WHERE seq > {}",
+            signed - 2
+        ))
+        .unwrap();
+    let refused = write_checkpoint(
+        &mut app.db.superuser(),
+        &app.settings.audit.checkpoint_key,
+        &checkpoint_file(&app),
+        app.clock.now(),
+    );
+    assert!(
+        matches!(refused, Err(CheckpointWriteError::Diverged { seq, missing: true, .. }) if seq == signed),
+        "{refused:?}"
+    );
+
+    // Ordinary work goes on and the chain grows past the checkpointed position again.
+    for _ in 0..4 {
+        let response = app.as_user(&karin).get("/api/v1/audit-events").await;
+        assert_eq!(response.status(), 200);
+    }
+    assert!(last_seq(&app) > signed);
+    let report = verify_chain(&mut app.db.superuser(), None).unwrap();
+    assert!(report.intact, "the links alone cannot tell");
+
+    // Signing the new end would launder the cut: refused, and the refusal is logged.
+    let before = last_seq(&app);
+    let body = problem(ask_for_checkpoint().await, 409).await;
+    assert_eq!(body["type"], "urn:trygg:problem:conflict");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("checkpoint {signed} ")),
+        "{detail}"
+    );
+    let logged = logged_after(&app, before);
+    assert_eq!(logged.len(), 1);
+    assert_eq!(
+        (
+            logged[0].action.as_str(),
+            logged[0].outcome.as_str(),
+            logged[0].actor_id
+        ),
+        ("checkpoint", "error", Some(karin_user.id))
+    );
+    assert_eq!(
+        checkpoint_file(&app).all_valid(&key).unwrap().len(),
+        signed_so_far,
+        "nothing was signed"
+    );
+
+    let found = verify_now(&app).problem.unwrap();
+    assert_eq!(
+        (found.finding, found.seq),
+        (Finding::CheckpointMismatch, signed)
+    );
+    let report = verify_over_http(&app, &karin).await;
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["problem"]["finding"], "checkpoint_mismatch");
+    assert_eq!(report["problem"]["seq"], signed);
+
+    // A newer checkpoint over the regrown chain (as one signed before this check would have
+    // been) does not hide the cut: every checkpoint is compared, not only the newest.
+    let (tail, hash): (i64, Vec<u8>) = audit_events::table
+        .select((audit_events::seq, audit_events::hash))
+        .order(audit_events::seq.desc())
+        .first(&mut app.db.superuser())
+        .unwrap();
+    checkpoint_file(&app)
+        .append(&Checkpoint::sign(
+            &app.settings.audit.checkpoint_key,
+            tail,
+            &hash,
+            app.clock.now(),
+        ))
+        .unwrap();
+    let report = verify_now(&app);
+    assert_eq!(report.checkpoint.as_ref().map(|c| c.seq), Some(tail));
+    assert_eq!(report.checkpoints, signed_so_far + 1);
+    let found = report.problem.unwrap();
+    assert_eq!(
+        (found.finding, found.seq),
+        (Finding::CheckpointMismatch, signed)
+    );
 }
 
 #[actix_web::test]

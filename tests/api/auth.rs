@@ -384,10 +384,147 @@ async fn a_successful_login_resets_the_failure_count() {
         problem(app.token_request(wrong.clone()).await, 401).await;
     }
     app.login(&anna).await;
+    // The address keeps its count, so each further failure waits out the address's delay (at
+    // most 30 seconds); the account's counter starts again from zero.
+    for _ in 0..7 {
+        app.clock.advance(chrono::Duration::seconds(31));
+        problem(app.token_request(wrong.clone()).await, 401).await;
+    }
+    // Without the reset this would be the account's eleventh failure in a row, a 64-second wait.
     app.clock.advance(chrono::Duration::seconds(31));
+    app.login(&anna).await;
+}
+
+fn throttle_failures(app: &crate::helpers::TestApp, key: &str) -> Option<i32> {
+    use diesel::prelude::*;
+    use trygg::db::schema::login_throttle::dsl as t;
+    t::login_throttle
+        .find(key)
+        .select(t::failures)
+        .first(&mut app.db.superuser())
+        .optional()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_successful_login_clears_the_account_counter_but_never_the_address_counter() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let insider = app.create_user(Profession::SocialSecretary, Some(unit));
+    let victim = app.create_user(Profession::SocialSecretary, Some(unit));
+    let wrong =
+        json!({"grant_type": "password", "username": victim.username, "password": "wrong guess"});
     for _ in 0..4 {
         problem(app.token_request(wrong.clone()).await, 401).await;
     }
-    // Without the reset this would be the ninth failure in a row and have to wait.
+    // The insider logs in with her own working account from the same address.
+    app.login(&insider).await;
+    assert_eq!(
+        throttle_failures(&app, &format!("account:{}", insider.username)),
+        Some(0)
+    );
+    assert_eq!(throttle_failures(&app, "address:127.0.0.1"), Some(4));
+    assert_eq!(
+        throttle_failures(&app, &format!("account:{}", victim.username)),
+        Some(4)
+    );
+    // So the fifth guess at anyone from this address still costs a wait.
+    problem(app.token_request(wrong.clone()).await, 401).await;
+    let other = json!({"grant_type": "password", "username": "someone-else", "password": "guess"});
+    let throttled = app.token_request(other).await;
+    problem(throttled, 429).await;
+}
+
+#[actix_web::test]
+async fn an_address_waits_at_most_thirty_seconds_while_an_account_waits_longer() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    let wrong = |username: &str| json!({"grant_type": "password", "username": username, "password": "wrong guess"});
+    // Twelve failures in a row from one address, each at another name: the policy's delay
+    // would be 2^7 = 128 seconds, but an address waits at most 30.
+    for n in 0..12 {
+        problem(app.token_request(wrong(&format!("stranger{n}"))).await, 401).await;
+        app.clock.advance(chrono::Duration::seconds(31));
+    }
+    problem(app.token_request(wrong("stranger12")).await, 401).await;
+    let throttled = app.token_request(wrong("stranger13")).await;
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry_after, trygg::auth::login::ADDRESS_MAX_WAIT_SECS);
+    problem(throttled, 429).await;
+    app.clock.advance(chrono::Duration::seconds(30));
     app.login(&anna).await;
+
+    // One account guessed at as often waits the policy's full delay.
+    app.clock.advance(chrono::Duration::seconds(31));
+    for _ in 0..12 {
+        app.clock.advance(chrono::Duration::minutes(16));
+        problem(app.token_request(wrong("stranger0")).await, 401).await;
+    }
+    app.clock.advance(chrono::Duration::seconds(31));
+    let throttled = app.token_request(wrong("stranger0")).await;
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 60, "{retry_after}");
+    problem(throttled, 429).await;
+}
+
+#[actix_web::test]
+async fn rotating_a_client_secret_lifts_the_lock_a_stranger_put_on_it() {
+    let app = spawn_app_with(AppOptions {
+        throttle: Some(quick_throttle()),
+        ..AppOptions::default()
+    })
+    .await;
+    let admin = app.system_admin_session().await;
+    let client = app
+        .register_client(&admin, "placeringar", &["placements:read"])
+        .await;
+    // A stranger guesses until the client is locked (8 failures under this policy).
+    for _ in 0..8 {
+        problem(
+            app.client_token_request("Placeringar", "cs_wrong", None)
+                .await,
+            401,
+        )
+        .await;
+        app.clock.advance(chrono::Duration::minutes(16));
+    }
+    assert_eq!(
+        throttle_failures(&app, "account:client:placeringar"),
+        Some(8)
+    );
+    problem(
+        app.client_token_request(&client.client_id, &client.client_secret, None)
+            .await,
+        429,
+    )
+    .await;
+
+    let admin = app.system_admin_session().await;
+    let rotated = app
+        .as_user(&admin)
+        .post(
+            &format!("/api/v1/service-accounts/{}/secret", client.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.unwrap();
+    let secret = rotated["client_secret"].as_str().unwrap();
+    assert_eq!(
+        throttle_failures(&app, "account:client:placeringar"),
+        Some(0)
+    );
+    let login = app
+        .client_token_request(&client.client_id, secret, None)
+        .await;
+    assert_eq!(login.status(), 200);
 }

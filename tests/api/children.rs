@@ -448,3 +448,459 @@ async fn two_people_editing_a_child_never_overwrite_each_other() {
         "date_of_birth"
     );
 }
+
+/// (action, purpose, child's unit, child protected, actor)
+type DeniedEvent = (String, Option<String>, Option<Uuid>, bool, Option<Uuid>);
+
+/// Denied events naming `child`, with their purpose, unit and protection marking.
+fn denied_events_about(app: &TestApp, child: Uuid) -> Vec<DeniedEvent> {
+    use diesel::prelude::*;
+    use trygg::db::schema::audit_events::dsl as a;
+    a::audit_events
+        .filter(a::child_id.eq(child))
+        .filter(a::outcome.eq("denied"))
+        .order(a::seq)
+        .select((
+            a::action,
+            a::purpose,
+            a::child_unit_id,
+            a::child_protected,
+            a::actor_id,
+        ))
+        .load(&mut app.db.superuser())
+        .unwrap()
+}
+
+fn children_count(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    trygg::db::schema::children::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn probing_for_a_known_number_is_refused_and_leaves_a_denied_event_about_the_child() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let mut body = child_body(north.unit, "Ali", "2010-05-20");
+    body["dossier_number"] = json!("7654321");
+    body["personal_identity_number"] = json!("20100520-1239");
+    body["protection_level"] = json!("protected_registration");
+    let existing = register(&app, &north.secretary_session, body).await;
+
+    // A secretary of another unit, who cannot see the child, tries both numbers.
+    let mut by_dossier = child_body(south.unit, "Someone", "2011-01-01");
+    by_dossier["dossier_number"] = json!("7654321");
+    let refused = app
+        .as_user(&south.secretary_session)
+        .post("/api/v1/children", by_dossier)
+        .await;
+    assert_eq!(
+        problem(refused, 409).await["errors"][0]["field"],
+        "dossier_number"
+    );
+    let mut by_pin = child_body(south.unit, "Someone", "2011-01-01");
+    by_pin["personal_identity_number"] = json!("201005201239");
+    let refused = app
+        .as_user(&south.secretary_session)
+        .post("/api/v1/children", by_pin)
+        .await;
+    assert_eq!(
+        problem(refused, 409).await["errors"][0]["field"],
+        "personal_identity_number"
+    );
+    assert_eq!(children_count(&app), 1, "nothing was registered");
+
+    // Changing another child to a known number is the same probe.
+    let other = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Omid", "2011-02-02"),
+    )
+    .await;
+    let tag = read(&app, &north.secretary_session, other).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let refused = patch(
+        &app,
+        &north.secretary_session,
+        other,
+        Some(&tag),
+        json!({"dossier_number": "7654321"}),
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 409).await["errors"][0]["field"],
+        "dossier_number"
+    );
+
+    let events = denied_events_about(&app, existing);
+    assert_eq!(
+        events,
+        vec![
+            (
+                "create".to_owned(),
+                Some("duplicate dossier number".to_owned()),
+                Some(north.unit),
+                true,
+                Some(south.secretary.id),
+            ),
+            (
+                "create".to_owned(),
+                Some("duplicate personal identity number".to_owned()),
+                Some(north.unit),
+                true,
+                Some(south.secretary.id),
+            ),
+            (
+                "update".to_owned(),
+                Some("duplicate dossier number".to_owned()),
+                Some(north.unit),
+                true,
+                Some(north.secretary.id),
+            ),
+        ]
+    );
+    let unchanged: Value = read(&app, &north.secretary_session, other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(unchanged.get("dossier_number").is_none(), "{unchanged}");
+}
+
+#[actix_web::test]
+async fn a_protected_identity_withholds_numbers_and_guardian_contact_from_the_manager() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let mut body = child_body(north.unit, "Ali", "2010-05-20");
+    body["dossier_number"] = json!("7654321");
+    body["personal_identity_number"] = json!("20100520-1239");
+    body["protection_level"] = json!("fictitious_identity");
+    let child = register(&app, &north.secretary_session, body).await;
+
+    let own: Value = read(&app, &north.secretary_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["dossier_number"], "7654321");
+    assert_eq!(own["personal_identity_number"], "20100520-1239");
+    assert_eq!(own["guardian"]["name"], "Gunnel Gode");
+    assert_eq!(own["guardian"]["phone"], "070-123 45 67");
+
+    let managed: Value = read(&app, &north.manager_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(managed["identity_withheld"], true);
+    for field in ["dossier_number", "personal_identity_number", "given_name"] {
+        assert!(managed.get(field).is_none(), "{field}: {managed}");
+    }
+    let guardian = &managed["guardian"];
+    assert!(
+        guardian.get("name").is_none() && guardian.get("phone").is_none(),
+        "{guardian}"
+    );
+    assert_eq!(guardian["appointment_ends_on"], "2028-05-20");
+    let listed: Value = app
+        .as_user(&north.manager_session)
+        .get("/api/v1/children")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed["items"][0].get("personal_identity_number").is_none());
+
+    // Without protection the manager sees them, and a missing phone is `null`, not absent.
+    let mut plain = child_body(north.unit, "Omid", "2011-02-02");
+    plain["dossier_number"] = json!("1234567");
+    plain["guardian"] = json!({"name": "Gunnel Gode"});
+    let plain = register(&app, &north.secretary_session, plain).await;
+    let seen: Value = read(&app, &north.manager_session, plain)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["dossier_number"], "1234567");
+    assert_eq!(seen["guardian"]["name"], "Gunnel Gode");
+    assert!(seen["guardian"]["phone"].is_null() && seen["guardian"].get("phone").is_some());
+}
+
+#[actix_web::test]
+async fn the_facility_address_is_for_the_secretary_and_the_staff_not_the_manager() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let staff = app.create_user(Profession::HvbStaff, Some(north.unit));
+    let home = app.arrange_facility(north.unit, "hvb", 5, &[staff.id]);
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let placed = app
+        .as_user(&north.secretary_session)
+        .post(&format!("/api/v1/children/{child}/placements"), json!({"facility_id": home, "start_date": "2026-03-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-17"}))
+        .await;
+    assert_eq!(placed.status(), 201);
+    let staff_session = app.login(&staff).await;
+    let granted = app
+        .as_user(&south.manager_session)
+        .post(
+            &format!("/api/v1/children/{child}/emergency-access"),
+            json!({"reason": "Police called at night; the child was found alone in our city"}),
+        )
+        .await;
+    assert_eq!(granted.status(), 201);
+
+    for (who, session, sees) in [
+        ("secretary", &north.secretary_session, true),
+        ("staff", &staff_session, true),
+        ("manager", &north.manager_session, false),
+        ("emergency access", &south.manager_session, false),
+    ] {
+        let view: Value = read(&app, session, child).await.json().await.unwrap();
+        let placement = &view["current_placement"];
+        assert_eq!(placement["facility_id"], home.to_string(), "{who}");
+        assert_eq!(
+            placement.get("facility_address").is_some(),
+            sees,
+            "{who}: {placement}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn only_the_unit_manager_moves_a_case_and_only_to_an_active_unit() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = app.create_unit("South");
+    let closed = app.create_unit("Closed");
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let refused = patch(
+        &app,
+        &north.secretary_session,
+        child,
+        Some(&tag),
+        json!({"responsible_unit_id": south}),
+    )
+    .await;
+    problem(refused, 403).await;
+    let events = denied_events_about(&app, child);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].0.as_str(), events[0].4),
+        ("update", Some(north.secretary.id))
+    );
+    let still: Value = read(&app, &north.secretary_session, child)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["responsible_unit_id"], north.unit.to_string());
+
+    // Close a unit the way a system administrator does.
+    let admin = app.system_admin_session().await;
+    let unit_path = format!("/api/v1/units/{closed}");
+    let unit_tag = app.as_user(&admin).get(&unit_path).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let closing = app
+        .patch_if_match(
+            &admin,
+            &unit_path,
+            Some(&unit_tag),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(closing.status(), 200);
+
+    for unit in [Uuid::now_v7(), closed] {
+        let refused = patch(
+            &app,
+            &north.manager_session,
+            child,
+            Some(&tag),
+            json!({"responsible_unit_id": unit}),
+        )
+        .await;
+        assert_eq!(
+            problem(refused, 422).await["errors"][0]["field"],
+            "responsible_unit_id"
+        );
+    }
+    let moved = patch(
+        &app,
+        &north.manager_session,
+        child,
+        Some(&tag),
+        json!({"responsible_unit_id": south}),
+    )
+    .await;
+    assert_eq!(moved.status(), 200);
+}
+
+#[actix_web::test]
+async fn dates_before_the_birth_are_refused_before_they_reach_the_database() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let field_of = |body: Value| async {
+        let response = app
+            .as_user(&north.secretary_session)
+            .post("/api/v1/children", body)
+            .await;
+        problem(response, 422).await["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (date, field) in [
+        ("2009-12-31", "guardian.appointed_on"),
+        ("0001-01-01", "guardian.appointed_on"),
+        ("-4800-01-01", "guardian.appointed_on"),
+        ("0001-01-01", "arrival_date"),
+        ("-4800-01-01", "arrival_date"),
+        ("-4800-01-01", "assigned_on"),
+    ] {
+        let mut body = child_body(north.unit, "Ali", "2010-05-20");
+        match field {
+            "guardian.appointed_on" => body["guardian"]["appointed_on"] = json!(date),
+            other => body[other] = json!(date),
+        }
+        assert_eq!(field_of(body).await, field, "{field} = {date}");
+    }
+    assert_eq!(children_count(&app), 0);
+
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let tag = read(&app, &north.secretary_session, child).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let refused = patch(
+        &app,
+        &north.secretary_session,
+        child,
+        Some(&tag),
+        json!({"guardian": {"appointed_on": "-4800-01-01"}}),
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 422).await["errors"][0]["field"],
+        "guardian.appointed_on"
+    );
+    let refused = patch(
+        &app,
+        &north.secretary_session,
+        child,
+        Some(&tag),
+        json!({"date_of_birth": "2026-03-01"}),
+    )
+    .await;
+    let body = problem(refused, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    // The stored dates now fall before the new birth date.
+    assert!(
+        fields.contains(&"arrival_date") && fields.contains(&"guardian.appointed_on"),
+        "{fields:?}"
+    );
+}
+
+#[actix_web::test]
+async fn other_systems_see_no_free_text_of_a_placement() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let housing = app.arrange_facility(north.unit, "supported_housing", 4, &[]);
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2009-06-01"),
+    )
+    .await;
+    let placed = app
+        .as_user(&north.manager_session)
+        .post(
+            &format!("/api/v1/children/{child}/placements"),
+            json!({
+                "facility_id": housing,
+                "start_date": "2026-03-01",
+                "legal_basis": "SoL2025-insats",
+                "decision_reference": "BN-2026-1",
+                "special_reasons": "Mature and stable; school nearby",
+                "deviation_reason": "Investigated in another municipality",
+            }),
+        )
+        .await;
+    let status = placed.status();
+    let placed: Value = placed.json().await.unwrap();
+    assert_eq!(status, 201, "{placed}");
+    let placement = placed["id"].as_str().unwrap().to_owned();
+    let cancelled = app
+        .as_user(&north.secretary_session)
+        .post(
+            &format!("/api/v1/placements/{placement}/cancel"),
+            json!({"reason": "Registered for the wrong child"}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+
+    let admin = app.system_admin_session().await;
+    let client = app
+        .register_client(&admin, "placeringar", &["placements:read"])
+        .await;
+    let system = app.client_login(&client).await;
+    let one: Value = app
+        .as_user(&system)
+        .get(&format!("/api/v1/placements/{placement}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app
+        .as_user(&system)
+        .get(&format!("/api/v1/children/{child}/placements"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own: Value = app
+        .as_user(&north.secretary_session)
+        .get(&format!("/api/v1/placements/{placement}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for field in ["special_reasons", "deviation_reason", "cancellation_reason"] {
+        assert!(own.get(field).is_some(), "{field}: {own}");
+        assert!(one.get(field).is_none(), "{field}: {one}");
+        assert!(listed["items"][0].get(field).is_none(), "{field}: {listed}");
+    }
+    assert_eq!(one["status"], "cancelled");
+    assert_eq!(listed["items"][0]["id"], placement);
+}

@@ -175,6 +175,14 @@ fn migrations_digest() -> String {
         );
         hasher.update(std::fs::read(&file).expect("read a migration"));
     }
+    // And the set the library embedded when it was compiled, in case the two ever differ.
+    use diesel::migration::MigrationSource;
+    let embedded =
+        MigrationSource::<diesel::pg::Pg>::migrations(&trygg::db::migrations::MIGRATIONS)
+            .expect("the embedded migrations");
+    for migration in embedded {
+        hasher.update(migration.name().to_string().as_bytes());
+    }
     hex::encode(&hasher.finalize()[..8])
 }
 
