@@ -263,23 +263,18 @@ pub async fn update(
                     now,
                 )
                 .changed(changed.iter().copied());
-            let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            let row = diesel::update(
-                service_accounts::table
-                    .find(id)
-                    .filter(service_accounts::version.eq(current.version)),
-            )
-            .set((
-                service_accounts::name.eq(&name),
-                service_accounts::scopes.eq(scope_names),
-                service_accounts::active.eq(active),
-                service_accounts::updated_at.eq(now),
-                service_accounts::version.eq(service_accounts::version + 1),
-                service_accounts::last_audit_event_id.eq(event.id),
-            ))
-            .returning(ServiceAccountRow::as_returning())
-            .get_result(conn)
-            .optional()?
+            let row = store::update(
+                conn,
+                id,
+                current.version,
+                store::Changes {
+                    name: &name,
+                    scopes: &scopes,
+                    active,
+                },
+                event.id,
+                now,
+            )?
             .ok_or_else(stale_account)?;
             // Sessions read the scopes on every request, but a token's `scope` would still
             // promise the old ones: a system that lost a scope, or was switched off, starts over.

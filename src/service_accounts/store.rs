@@ -145,24 +145,32 @@ pub struct Changes<'a> {
     pub active: bool,
 }
 
+/// Writes `changes` if the row is still at `expected_version`; `None` when someone else got
+/// there first.
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
+    expected_version: i32,
     changes: Changes<'_>,
     audit_event_id: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<ServiceAccountRow> {
-    Ok(diesel::update(service_accounts::table.find(id))
-        .set((
-            service_accounts::name.eq(changes.name),
-            service_accounts::scopes.eq(scope_names(changes.scopes)),
-            service_accounts::active.eq(changes.active),
-            service_accounts::updated_at.eq(now),
-            service_accounts::version.eq(service_accounts::version + 1),
-            service_accounts::last_audit_event_id.eq(audit_event_id),
-        ))
-        .returning(ServiceAccountRow::as_returning())
-        .get_result(conn)?)
+) -> AppResult<Option<ServiceAccountRow>> {
+    Ok(diesel::update(
+        service_accounts::table
+            .find(id)
+            .filter(service_accounts::version.eq(expected_version)),
+    )
+    .set((
+        service_accounts::name.eq(changes.name),
+        service_accounts::scopes.eq(scope_names(changes.scopes)),
+        service_accounts::active.eq(changes.active),
+        service_accounts::updated_at.eq(now),
+        service_accounts::version.eq(service_accounts::version + 1),
+        service_accounts::last_audit_event_id.eq(audit_event_id),
+    ))
+    .returning(ServiceAccountRow::as_returning())
+    .get_result(conn)
+    .optional()?)
 }
 
 /// Replaces the secret: from now on only the new one verifies.
