@@ -250,6 +250,15 @@ fn throttled(
     ctx: &LoginContext,
     keys: &[String],
 ) -> AppResult<Option<AppError>> {
+    throttled_by(conn, &ctx.throttle, ctx.now, keys)
+}
+
+fn throttled_by(
+    conn: &mut PgConnection,
+    throttle: &ThrottlePolicy,
+    now: DateTime<Utc>,
+    keys: &[String],
+) -> AppResult<Option<AppError>> {
     for key in keys {
         diesel::insert_into(login_throttle::table)
             .values(login_throttle::key.eq(key))
@@ -270,9 +279,9 @@ fn throttled(
     // Only an account is ever hard-locked: locking an address would lock out a whole office
     // behind one NAT, administrator included. An address only waits, and never for long.
     let address_policy = ThrottlePolicy {
-        max_delay_secs: ctx.throttle.max_delay_secs.min(ADDRESS_MAX_WAIT_SECS),
+        max_delay_secs: throttle.max_delay_secs.min(ADDRESS_MAX_WAIT_SECS),
         lock_after: u32::MAX,
-        ..ctx.throttle
+        ..*throttle
     };
     let mut wait = 0u64;
     for (key, failures, last_failure_at, locked_at) in rows {
@@ -281,11 +290,11 @@ fn throttled(
             return Ok(Some(locked()));
         }
         let policy = if is_account {
-            &ctx.throttle
+            throttle
         } else {
             &address_policy
         };
-        match policy.decide(failures.max(0) as u32, last_failure_at, ctx.now) {
+        match policy.decide(failures.max(0) as u32, last_failure_at, now) {
             ThrottleDecision::Allow => {}
             ThrottleDecision::Wait { retry_after_secs } => wait = wait.max(retry_after_secs),
             // Never for an address: its policy has no lock.
@@ -366,6 +375,46 @@ fn reset_throttle(conn: &mut PgConnection, account_key: &str) -> AppResult<()> {
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Checking the current password to change it is a login in all but name: a stolen session
+/// must not become an unthrottled way to guess it. `Some` is the refusal to answer.
+pub fn guard_reauthentication(
+    conn: &mut PgConnection,
+    throttle: &ThrottlePolicy,
+    username: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<AppError>> {
+    throttled_by(conn, throttle, now, &[format!("account:{username}")])
+}
+
+/// Counts a wrong current password against the account, locking it at the policy's limit.
+pub fn count_reauthentication_failure(
+    conn: &mut PgConnection,
+    throttle: &ThrottlePolicy,
+    username: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let key = format!("account:{username}");
+    let failures: i32 = diesel::update(login_throttle::table.find(&key))
+        .set((
+            login_throttle::failures.eq(login_throttle::failures + 1),
+            login_throttle::last_failure_at.eq(now),
+        ))
+        .returning(login_throttle::failures)
+        .get_result(conn)?;
+    if failures.max(0) as u32 >= throttle.lock_after {
+        diesel::update(login_throttle::table.find(&key))
+            .filter(login_throttle::locked_at.is_null())
+            .set(login_throttle::locked_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A right current password clears the account's counter, as a login does.
+pub fn reset_reauthentication(conn: &mut PgConnection, username: &str) -> AppResult<()> {
+    reset_throttle(conn, &format!("account:{username}"))
 }
 
 /// The account name under which a client system's failed logins are counted, for

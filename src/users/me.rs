@@ -8,6 +8,9 @@ use super::store;
 use super::view::UserView;
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::{Actor, EnrollingActor, SessionStage};
+use crate::auth::login::{
+    count_reauthentication_failure, guard_reauthentication, reset_reauthentication,
+};
 use crate::auth::password::{hash_password, validate_new_password, verify_password};
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
 use crate::auth::totp;
@@ -74,20 +77,29 @@ pub async fn change_password(
         ));
     }
     let now = state.clock.now();
+    let throttle = state.settings.throttle;
     state
         .db
         .transaction(move |conn| {
-            let stored: String = users::table
+            let (username, stored): (String, String) = users::table
                 .find(id)
-                .select(users::password_hash)
+                .select((users::username, users::password_hash))
                 .first(conn)?;
-            if !verify_password(&body.current_password, Some(&stored)) {
-                let event = actor
+            let denied = || {
+                actor
                     .event(AuditAction::PasswordChange, EntityType::User, Some(id), now)
-                    .outcome(audit::Outcome::Denied);
-                audit::append(conn, &[event])?;
+                    .outcome(audit::Outcome::Denied)
+            };
+            if let Some(refusal) = guard_reauthentication(conn, &throttle, &username, now)? {
+                audit::append(conn, &[denied()])?;
+                return Ok(Err(refusal));
+            }
+            if !verify_password(&body.current_password, Some(&stored)) {
+                count_reauthentication_failure(conn, &throttle, &username, now)?;
+                audit::append(conn, &[denied()])?;
                 return Ok(Err(AppError::rule("current_password", "is wrong")));
             }
+            reset_reauthentication(conn, &username)?;
             let hash = hash_password(&body.new_password).map_err(AppError::internal)?;
             let event = actor
                 .event(AuditAction::PasswordChange, EntityType::User, Some(id), now)

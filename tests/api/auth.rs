@@ -528,3 +528,34 @@ async fn rotating_a_client_secret_lifts_the_lock_a_stranger_put_on_it() {
         .await;
     assert_eq!(login.status(), 200);
 }
+
+#[actix_web::test]
+async fn guessing_the_current_password_through_a_session_is_throttled_like_a_login() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    let session = app.login(&anna).await;
+    let guess =
+        json!({"current_password": "a wrong guess here", "new_password": "a brand new passphrase"});
+    for _ in 0..5 {
+        let wrong = app
+            .as_user(&session)
+            .post("/api/v1/me/password", guess.clone())
+            .await;
+        assert_eq!(
+            problem(wrong, 422).await["errors"][0]["field"],
+            "current_password"
+        );
+    }
+    let throttled = app
+        .as_user(&session)
+        .post("/api/v1/me/password", guess)
+        .await;
+    assert!(throttled.headers().contains_key("retry-after"));
+    problem(throttled, 429).await;
+    // The same counter guards the login.
+    let login = app
+        .token_request(json!({"grant_type": "password", "username": anna.username, "password": anna.password, "totp_code": app.totp_for(&anna)}))
+        .await;
+    problem(login, 429).await;
+}
