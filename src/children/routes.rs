@@ -258,6 +258,7 @@ pub async fn create(
                         child_secretaries::child_id.eq(id),
                         child_secretaries::user_id.eq(user_id),
                         child_secretaries::assigned_at.eq(now),
+                        child_secretaries::last_audit_event_id.eq(events[0].id),
                     ))
                     .execute(conn)?;
             }
@@ -651,6 +652,10 @@ pub async fn assign_secretaries(
                     "is not an active social secretary of the child's unit",
                 )));
             }
+            let event = actor
+                .event(AuditAction::Update, EntityType::Child, Some(id), now)
+                .about(&child)
+                .changed(["secretaries"]);
             diesel::delete(child_secretaries::table.filter(child_secretaries::child_id.eq(id)))
                 .execute(conn)?;
             for user_id in &valid {
@@ -659,13 +664,10 @@ pub async fn assign_secretaries(
                         child_secretaries::child_id.eq(id),
                         child_secretaries::user_id.eq(user_id),
                         child_secretaries::assigned_at.eq(now),
+                        child_secretaries::last_audit_event_id.eq(event.id),
                     ))
                     .execute(conn)?;
             }
-            let event = actor
-                .event(AuditAction::Update, EntityType::Child, Some(id), now)
-                .about(&child)
-                .changed(["secretaries"]);
             audit::append(conn, &[event])?;
             Ok(valid)
         })

@@ -147,6 +147,7 @@ diesel::table! {
     facility_staff (facility_id, user_id) {
         facility_id -> Uuid,
         user_id -> Uuid,
+        last_audit_event_id -> Nullable<Uuid>,
     }
 }
 
@@ -183,6 +184,7 @@ diesel::table! {
         child_id -> Uuid,
         user_id -> Uuid,
         assigned_at -> Timestamptz,
+        last_audit_event_id -> Nullable<Uuid>,
     }
 }
 

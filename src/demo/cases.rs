@@ -123,6 +123,7 @@ pub fn facilities(
                 facilities::last_audit_event_id.eq(ev.id),
             ))
             .execute(conn)?;
+        let event_id = ev.id;
         events.push(ev);
         for (facility_index, user_id) in staff {
             if *facility_index == index {
@@ -130,6 +131,7 @@ pub fn facilities(
                     .values((
                         facility_staff::facility_id.eq(id),
                         facility_staff::user_id.eq(user_id),
+                        facility_staff::last_audit_event_id.eq(event_id),
                     ))
                     .execute(conn)?;
             }
@@ -219,6 +221,7 @@ pub fn children_and_placements(
                 child_secretaries::child_id.eq(id),
                 child_secretaries::user_id.eq(secretaries[unit]),
                 child_secretaries::assigned_at.eq(now),
+                child_secretaries::last_audit_event_id.eq(child.last_audit_event_id),
             ))
             .execute(conn)?;
         events.push(AuditEvent {

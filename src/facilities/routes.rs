@@ -410,10 +410,9 @@ pub async fn replace_staff(
             let named = parsed.map_err(AppError::unprocessable)?;
             check_staff(conn, facility.kind, &named)?;
             let ids: Vec<Uuid> = named.iter().map(|(_, id)| *id).collect();
-            let changed = store::replace_staff(conn, id, &ids)?;
-            let event = actor
-                .event(AuditAction::Update, EntityType::Facility, Some(id), now)
-                .changed(changed.then_some("staff"));
+            let event = actor.event(AuditAction::Update, EntityType::Facility, Some(id), now);
+            let changed = store::replace_staff(conn, id, &ids, event.id)?;
+            let event = event.changed(changed.then_some("staff"));
             let page = Page {
                 limit: MAX_STAFF as i64,
                 after: None,

@@ -219,6 +219,7 @@ pub fn replace_staff(
     conn: &mut PgConnection,
     facility_id: Uuid,
     user_ids: &[Uuid],
+    audit_event_id: Uuid,
 ) -> AppResult<bool> {
     let current: HashSet<Uuid> = facility_staff::table
         .filter(facility_staff::facility_id.eq(facility_id))
@@ -234,6 +235,7 @@ pub fn replace_staff(
             (
                 facility_staff::facility_id.eq(facility_id),
                 facility_staff::user_id.eq(*user_id),
+                facility_staff::last_audit_event_id.eq(Some(audit_event_id)),
             )
         })
         .collect();

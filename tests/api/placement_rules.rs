@@ -149,3 +149,27 @@ async fn a_placement_before_the_oldest_rules_follows_the_oldest_rules() {
         .await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
 }
+
+#[actix_web::test]
+async fn an_assignment_without_its_audit_event_cannot_commit() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    use diesel::connection::SimpleConnection;
+    let sneaky = format!(
+        "INSERT INTO child_secretaries (child_id, user_id, assigned_at) VALUES ('{child}', '{}', now())",
+        north.manager.id
+    );
+    let error = app
+        .db
+        .service_role()
+        .batch_execute(&sneaky)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("without an audit event"), "{error}");
+}

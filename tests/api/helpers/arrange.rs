@@ -46,6 +46,7 @@ impl TestApp {
                     .values((
                         facility_staff::facility_id.eq(id),
                         facility_staff::user_id.eq(user_id),
+                        facility_staff::last_audit_event_id.eq(event.id),
                     ))
                     .execute(conn)?;
             }
