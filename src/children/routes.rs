@@ -645,6 +645,8 @@ pub async fn assign_secretaries(
                 .filter(users::profession.eq(Profession::SocialSecretary))
                 .filter(users::unit_id.eq(child.responsible_unit_id))
                 .select(users::id)
+                // Held until commit, so a move of the same person cannot pass this assignment.
+                .for_share()
                 .load(conn)?;
             if let Some(bad) = body.user_ids.iter().position(|u| !valid.contains(u)) {
                 return Err(Stop::from(AppError::rule(

@@ -207,10 +207,13 @@ pub fn staff(conn: &mut PgConnection, facility_id: Uuid, page: Page) -> AppResul
 }
 
 /// The profession and whether active, of each of `ids` that exists.
+/// The people named, locked against a change of profession or unit until the caller commits:
+/// an assignment and a move of the same person cannot pass each other.
 pub fn people(conn: &mut PgConnection, ids: &[Uuid]) -> AppResult<Vec<(Uuid, Profession, bool)>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::profession, users::active))
+        .for_share()
         .load(conn)?)
 }
 
