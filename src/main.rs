@@ -6,6 +6,7 @@ use trygg::cli::{AuditCommand, Cli, Command};
 use trygg::commands;
 
 fn main() -> ExitCode {
+    trygg::db::tls::prepare();
     // A missing .env is normal; the environment may supply everything.
     let _ = dotenvy::dotenv();
     let result = match Cli::parse().command {

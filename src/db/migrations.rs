@@ -17,6 +17,7 @@ pub enum MigrationError {
 
 /// Applies every pending embedded migration, as the configured login (not the service role).
 pub fn run_migrations(database_url: &str) -> Result<Vec<String>, MigrationError> {
+    super::tls::prepare();
     let mut conn = PgConnection::establish(database_url)?;
     let lock = |conn: &mut PgConnection, sql: &str| {
         sql_query(sql)

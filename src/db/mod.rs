@@ -5,6 +5,7 @@ pub mod migrations;
 mod pool;
 pub mod schema;
 pub mod text_enum;
+pub mod tls;
 
 pub use migrations::run_migrations;
 pub use pool::{build_pool, Db, PgPool, Stop};

@@ -28,6 +28,7 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for ActAsServiceRole
 /// Builds the pool without connecting, so the service can start answering (503) while the
 /// database is still coming up, and recovers on its own when it returns.
 pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> PgPool {
+    super::tls::prepare();
     let manager = ConnectionManager::<PgConnection>::new(database_url);
     Pool::builder()
         .max_size(settings.pool_size)

@@ -8,7 +8,8 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl};
 use sha2::{Digest, Sha256};
 
-const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// TLS buys nothing over loopback, and keeps OpenSSL out of the test processes altogether.
+const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 const TEMPLATE_LOCK: i64 = 0x7472_7967_675f_7470;
 
 /// The maintenance database URL of the server tests use.
@@ -80,6 +81,7 @@ impl Drop for TestDatabase {
 }
 
 fn admin_connection() -> PgConnection {
+    trygg::db::tls::prepare();
     PgConnection::establish(&server_url()).unwrap_or_else(|e| {
         panic!("tests need PostgreSQL at TRYGG_TEST_DATABASE_URL (run ./dev test): {e}")
     })
