@@ -534,13 +534,8 @@ pub async fn update(
     let (view, version) = state
         .db
         .audited(move |conn| {
-            // Hold the row until commit: two changes sent with the same ETag cannot both pass.
-            children::table
-                .find(id)
-                .select(children::id)
-                .for_update()
-                .first::<Uuid>(conn)
-                .optional()?;
+            // Two changes sent with the same ETag cannot both pass.
+            store::lock(conn, id)?;
             let (child, audience) = access::open(
                 conn,
                 &actor,

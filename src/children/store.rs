@@ -47,6 +47,18 @@ pub struct CurrentPlacement {
     pub planned_end: NaiveDate,
 }
 
+/// Holds the child's row until commit: changes to one child (her record, her placements) are
+/// decided one after the other.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    children::table
+        .find(id)
+        .select(children::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .optional()
+        .map(|_| ())
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ChildRow>> {
     children::table
         .find(id)

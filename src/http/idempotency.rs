@@ -114,6 +114,8 @@ pub async fn idempotency(
         return pass(req, next).await;
     };
     let owner = subject_of(&actor.principal);
+    // The handler reuses this check instead of looking the session up again.
+    req.extensions_mut().insert(actor.clone());
 
     let limit = state.settings.body_limit;
     let mut body = BytesMut::new();

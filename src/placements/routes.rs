@@ -15,8 +15,8 @@ use super::{EndReason, ReviewKind};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
 use crate::children::access::{self, AboutChild};
-use crate::children::store::ChildRow;
-use crate::db::schema::{children, placement_reviews, placements};
+use crate::children::store::{self as children_store, ChildRow};
+use crate::db::schema::{placement_reviews, placements};
 use crate::db::Stop;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::etag::etag;
@@ -221,16 +221,6 @@ fn place(
     Ok(row)
 }
 
-fn lock_child(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<()> {
-    children::table
-        .find(child_id)
-        .select(children::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .optional()
-        .map(|_| ())
-}
-
 fn created(view: PlacementView) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/placements/{}", view.id)))
@@ -250,7 +240,7 @@ pub async fn create(
     let view = state
         .db
         .audited(move |conn| {
-            lock_child(conn, child_id)?;
+            children_store::lock(conn, child_id)?;
             let (child, audience) = access::open(
                 conn,
                 &actor,
@@ -348,7 +338,7 @@ fn open_placement(
     let Some(child_id) = store::find(conn, placement_id)?.map(|row| row.child_id) else {
         return unknown(conn);
     };
-    lock_child(conn, child_id)?;
+    children_store::lock(conn, child_id)?;
     let (child, audience) = access::open(
         conn,
         actor,
@@ -429,7 +419,7 @@ pub async fn move_child(
     let view = state
         .db
         .audited(move |conn| {
-            lock_child(conn, child_id)?;
+            children_store::lock(conn, child_id)?;
             let (child, audience) = access::open(
                 conn,
                 &actor,
