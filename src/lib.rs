@@ -3,7 +3,9 @@
 //! Layout: `http/` (request plumbing), `db/` (pool, migrations, schema), one folder per feature,
 //! and `startup` that builds the app for the binary, the tests and the benchmarks alike.
 
+pub mod access;
 pub mod audit;
+pub mod audit_review;
 pub mod auth;
 pub mod children;
 pub mod cli;
@@ -23,7 +25,9 @@ pub mod reports;
 pub mod routes;
 pub mod rules;
 pub mod service_accounts;
+pub mod sign_in;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod units;
 pub mod users;

@@ -1,6 +1,6 @@
 //! Every route the service serves. The OpenAPI spec is tested against this table.
 
-use crate::audit::routes as audit;
+use crate::audit_review::routes as audit;
 use crate::children::routes as children;
 use crate::facilities::routes as facilities;
 use crate::placements::routes as placements;
@@ -8,13 +8,14 @@ use crate::reports::routes as reports;
 use crate::service_accounts::routes as service_accounts;
 use crate::units::routes as units;
 use crate::users::{me, routes as users};
-use crate::{auth, health};
+use crate::health;
+use crate::sign_in::routes as sign_in;
 
 crate::route_table! {
     "/health/live" => { GET Public => health::live },
     "/health/ready" => { GET Public => health::ready },
-    "/api/v1/auth/token" => { POST Public => auth::routes::token },
-    "/api/v1/auth/revoke" => { POST Bearer => auth::routes::revoke },
+    "/api/v1/auth/token" => { POST Public => sign_in::token },
+    "/api/v1/auth/revoke" => { POST Bearer => sign_in::revoke },
     "/api/v1/me" => { GET Bearer => me::profile },
     "/api/v1/me/password" => { POST Bearer => me::change_password },
     "/api/v1/me/totp" => { POST Bearer => me::start_totp },

@@ -8,21 +8,15 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
+use crate::audit::checkpoint_task::Checkpointer;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{build_pool, run_migrations, Db};
 use crate::error::AppError;
-use crate::http::json::BodyLimit;
 use crate::http::request_context::request_context;
-
-/// What every handler may reach.
-pub struct AppState {
-    pub db: Db,
-    pub clock: SharedClock,
-    pub settings: Arc<Settings>,
-    pub tokens: Arc<TokenKeys>,
-}
+pub use crate::state::AppState;
+use crate::state::BodyLimit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -66,7 +60,7 @@ async fn sync_rules(pool: &crate::db::PgPool, settings: &Settings) -> Result<(),
     let rules = settings.rules.clone();
     web::block(move || {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
-        rules.sync(&mut conn).map_err(|e| e.to_string())
+        crate::db::rule_sets::sync(&mut conn, &rules).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| StartupError::Rules(e.to_string()))?
@@ -115,7 +109,15 @@ impl Application {
             tokens: Arc::new(TokenKeys::new(&settings.signing_key)),
             settings: Arc::new(settings),
         });
-        crate::audit::checkpoint_task::spawn(state.clone().into_inner());
+        crate::audit::checkpoint_task::spawn(
+            Checkpointer {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                key: state.settings.audit.checkpoint_key.clone(),
+                file: state.settings.audit.checkpoint_file.clone(),
+            },
+            state.settings.audit.checkpoint_interval,
+        );
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

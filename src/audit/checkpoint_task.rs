@@ -1,18 +1,28 @@
 //! Writes a signed checkpoint of the chain's end at a fixed interval, in the background.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::audit::checkpoint::{Checkpoint, CheckpointFile};
-use crate::audit::verify::{write_checkpoint, CheckpointWriteError};
-use crate::startup::AppState;
+use super::checkpoint::{Checkpoint, CheckpointFile, CheckpointKey};
+use super::verify::{write_checkpoint, CheckpointWriteError};
+use crate::clock::SharedClock;
+use crate::db::Db;
 
-pub fn spawn(state: Arc<AppState>) {
-    let interval = state.settings.audit.checkpoint_interval;
+/// What the background task needs: the chain, the key that signs and the file that keeps.
+#[derive(Clone)]
+pub struct Checkpointer {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub key: CheckpointKey,
+    pub file: PathBuf,
+}
+
+pub fn spawn(checkpointer: Checkpointer, interval: Duration) {
     actix_web::rt::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(interval);
         loop {
             ticker.tick().await;
-            match checkpoint_now(&state).await {
+            match checkpoint_now(&checkpointer).await {
                 Ok(_) => {}
                 // Not a passing failure: the chain lost or changed an event a checkpoint
                 // vouches for. Someone must look; every tick says so again until they do.
@@ -50,11 +60,13 @@ impl std::fmt::Display for CheckpointNotWritten {
 }
 
 /// Signs and files the current end of the chain (if it moved since the last checkpoint).
-pub async fn checkpoint_now(state: &AppState) -> Result<Option<Checkpoint>, CheckpointNotWritten> {
-    let key = state.settings.audit.checkpoint_key.clone();
-    let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
-    let now = state.clock.now();
-    state
+pub async fn checkpoint_now(
+    checkpointer: &Checkpointer,
+) -> Result<Option<Checkpoint>, CheckpointNotWritten> {
+    let key = checkpointer.key.clone();
+    let file = CheckpointFile::new(&checkpointer.file);
+    let now = checkpointer.clock.now();
+    checkpointer
         .db
         .run(move |conn| Ok(write_checkpoint(conn, &key, &file, now)))
         .await

@@ -5,11 +5,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod checkpoint_task;
 pub mod event;
-pub mod query;
-pub mod reads;
-pub mod routes;
 pub mod verify;
-pub mod view;
 pub mod writer;
 
 pub use event::{AuditAction, AuditActor, AuditEvent, EntityType, Outcome};

@@ -13,9 +13,8 @@ use uuid::Uuid;
 use crate::audit::{event::ActorType, AuditAction, AuditActor, AuditEvent, EntityType};
 use crate::db::schema::{service_accounts, sessions, users};
 use crate::error::{AppError, AppResult};
-use crate::http::RequestId;
-use crate::policy::{Profession, Scope};
-use crate::startup::AppState;
+use super::profession::{Profession, Scope};
+use crate::state::{AppState, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {

@@ -19,7 +19,7 @@ use crate::db::schema::{
     login_throttle, recovery_codes, refresh_tokens, service_accounts, sessions, users,
 };
 use crate::error::{AppError, AppResult};
-use crate::policy::{Profession, Scope};
+use super::profession::{Profession, Scope};
 
 /// What a grant needs besides the request.
 #[derive(Clone)]

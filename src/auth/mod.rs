@@ -3,9 +3,10 @@
 pub mod actor;
 pub mod login;
 pub mod password;
-pub mod routes;
+pub mod profession;
 pub mod secret_box;
 pub mod session;
+pub mod signing_key;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::config::SigningKey;
+use super::signing_key::SigningKey;
 
 pub const ISSUER: &str = "trygg";
 pub const AUDIENCE: &str = "trygg-api";

@@ -28,7 +28,7 @@ use crate::policy::child::{
     decide, may_register_child_in, may_request_emergency_access, Audience, ChildAction, Decision,
 };
 use crate::policy::{Profession, Scope};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn view_of(
     conn: &mut PgConnection,

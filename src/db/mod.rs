@@ -2,10 +2,11 @@
 
 pub mod durability;
 pub mod migrations;
+pub mod rule_sets;
 mod pool;
 pub mod schema;
 pub mod text_enum;
 pub mod tls;
 
 pub use migrations::run_migrations;
-pub use pool::{build_pool, Db, PgPool, Stop};
+pub use pool::{build_pool, DatabaseSettings, Db, PgPool, Stop, SERVICE_ROLE};

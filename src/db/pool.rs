@@ -1,9 +1,32 @@
+use std::time::Duration;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 
-use crate::config::DatabaseSettings;
 use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub pool_size: u32,
+    /// How long a request waits for a connection before it is answered with 503.
+    pub acquire_timeout: Duration,
+    /// The restricted role every pooled connection switches to (see the roles migration).
+    pub service_role: Option<String>,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            pool_size: 10,
+            acquire_timeout: Duration::from_secs(3),
+            service_role: Some(SERVICE_ROLE.to_owned()),
+        }
+    }
+}
+
+/// Created by the migrations; granted only what the service needs.
+pub const SERVICE_ROLE: &str = "trygg_app";
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 

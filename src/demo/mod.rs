@@ -60,7 +60,7 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
     crate::db::run_migrations(database_url)?;
     let mut conn = PgConnection::establish(database_url)?;
     let rules = crate::rules::Rules::load().map_err(AppError::internal)?;
-    rules.sync(&mut conn).map_err(AppError::from)?;
+    crate::db::rule_sets::sync(&mut conn, &rules).map_err(AppError::from)?;
     let password = demo_password();
     let hash = hash_password(&password).map_err(AppError::internal)?;
     let now = chrono::Utc::now();

@@ -24,7 +24,7 @@ use crate::http::ApiJson;
 use crate::policy::enforce::authorize;
 use crate::policy::facility::{audience, may_manage};
 use crate::policy::Action;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn with_etag(row: &FacilityRow, response: &mut HttpResponseBuilder) {
     response.insert_header((header::ETAG, etag(row.id, row.version)));

@@ -5,7 +5,7 @@ use diesel::RunQueryDsl;
 use serde_json::json;
 
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))

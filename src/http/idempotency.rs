@@ -25,7 +25,7 @@ use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{subject_of, Actor};
 use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotency-replayed";

@@ -8,12 +8,9 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{AppError, AppResult, FieldError};
-
-/// The largest body the app accepts; registered as app data.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub use crate::state::BodyLimit;
+use crate::config::DEFAULT_BODY_LIMIT;
 
 /// A JSON body parsed into `T`. Use in place of `web::Json`, whose errors do not name fields.
 #[derive(Debug)]

@@ -16,9 +16,7 @@ use crate::error::{AppError, Problem, PROBLEM_CONTENT_TYPE};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// The id of the current request, for logs and audit events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub use crate::state::RequestId;
 
 /// Accepts a caller's id only if it is short and plain, so it cannot smuggle data into logs.
 fn incoming_request_id(req: &ServiceRequest) -> Option<String> {

@@ -23,7 +23,7 @@ use crate::http::etag::etag;
 use crate::http::ApiJson;
 use crate::policy::child::{Audience, ChildAction};
 use crate::policy::Profession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What every placement handler works with.
 #[derive(Clone, Copy)]

@@ -7,7 +7,7 @@ use super::{allows, Action};
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn authorize(
     state: &AppState,

@@ -4,10 +4,9 @@
 pub mod child;
 pub mod enforce;
 pub mod facility;
-pub mod profession;
 pub mod report;
 
-pub use profession::{Profession, Scope};
+pub use crate::auth::profession::{Profession, Scope};
 
 use crate::auth::actor::{Actor, Principal};
 use crate::error::AppError;

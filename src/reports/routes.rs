@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::policy::enforce::authorize;
 use crate::policy::report::{capacity_scope, ReportScope};
 use crate::policy::Action;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const DEFAULT_DAYS: i64 = 90;
 pub const MAX_DAYS: i64 = 366;

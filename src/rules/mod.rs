@@ -1,13 +1,11 @@
 //! Rules that follow from law: ages, intervals, legal bases. They come from a file with a
 //! valid-from date per set (config/rules.toml, built in; TRYGG_RULES_FILE overrides it), so a
-//! change of law is a change of configuration. At start the sets are written to the database,
-//! whose triggers enforce the same ages.
+//! change of law is a change of configuration. At start `db::rule_sets` writes them to the
+//! database, whose triggers enforce the same ages; this folder itself does no I/O but reading
+//! the rules file.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::db::schema::rule_sets;
 
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
@@ -29,7 +27,6 @@ pub struct RuleSet {
     pub adult_age: u32,
     pub reconsideration_interval_months: u32,
     pub care_plan_revision_months: u32,
-    pub secretary_visit_interval_days: u32,
     pub emergency_access_minutes: u32,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
@@ -105,7 +102,6 @@ impl Rules {
                 && set.adult_age <= set.placement_end_age
                 && set.reconsideration_interval_months > 0
                 && set.care_plan_revision_months > 0
-                && set.secretary_visit_interval_days > 0
                 && set.emergency_access_minutes > 0
                 && !set.legal_bases.is_empty();
             if !sane {
@@ -127,29 +123,9 @@ impl Rules {
             .unwrap_or(&self.sets[0])
     }
 
+    /// Every set, oldest first.
     pub fn sets(&self) -> &[RuleSet] {
         &self.sets
-    }
-
-    /// Replaces the database's copy, which its triggers read.
-    pub fn sync(&self, conn: &mut PgConnection) -> QueryResult<()> {
-        conn.transaction(|conn| {
-            diesel::delete(rule_sets::table).execute(conn)?;
-            for set in &self.sets {
-                diesel::insert_into(rule_sets::table)
-                    .values((
-                        rule_sets::valid_from.eq(set.valid_from),
-                        rule_sets::supported_housing_min_age
-                            .eq(set.supported_housing_min_age as i32),
-                        rule_sets::special_reasons_below_age
-                            .eq(set.special_reasons_below_age as i32),
-                        rule_sets::placement_end_age.eq(set.placement_end_age as i32),
-                        rule_sets::document.eq(serde_json::to_value(set).unwrap_or_default()),
-                    ))
-                    .execute(conn)?;
-            }
-            Ok(())
-        })
     }
 }
 

@@ -26,7 +26,7 @@ use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
 use crate::policy::enforce::authorize;
 use crate::policy::{Action, Scope};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn with_etag(row: &ServiceAccountRow, response: &mut HttpResponseBuilder) {
     response.insert_header((header::ETAG, etag(row.id, row.version)));
@@ -180,7 +180,7 @@ pub async fn get(
     let id = path.into_inner();
     allowed(&state, &actor, AuditAction::Read, Some(id)).await?;
     let row =
-        audit::reads::read_one(&state, actor, EntityType::ServiceAccount, id, store::find).await?;
+        crate::access::read::read_one(&state, actor, EntityType::ServiceAccount, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(ServiceAccountView::from(row)))

@@ -16,7 +16,7 @@ use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
 use crate::policy::enforce::authorize;
 use crate::policy::Action;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn with_etag(row: &UnitRow, response: &mut HttpResponseBuilder) {
     response.insert_header((header::ETAG, etag(row.id, row.version)));
@@ -110,7 +110,7 @@ pub async fn get(
         Some(id),
     )
     .await?;
-    let row = audit::reads::read_one(&state, actor, EntityType::Unit, id, store::find).await?;
+    let row = crate::access::read::read_one(&state, actor, EntityType::Unit, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UnitView::from(row)))

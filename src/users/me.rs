@@ -17,7 +17,7 @@ use crate::auth::totp;
 use crate::db::schema::{recovery_codes, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const RECOVERY_CODES: usize = 10;
 

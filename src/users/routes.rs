@@ -22,7 +22,7 @@ use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
 use crate::policy::enforce::authorize;
 use crate::policy::{Action, Profession};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn with_etag(row: &UserRow, response: &mut actix_web::HttpResponseBuilder) {
     response.insert_header((header::ETAG, etag(row.id, row.version)));
@@ -163,7 +163,7 @@ pub async fn get(
         Some(id),
     )
     .await?;
-    let row = audit::reads::read_one(&state, actor, EntityType::User, id, store::find).await?;
+    let row = crate::access::read::read_one(&state, actor, EntityType::User, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UserView::from(row)))

@@ -8,10 +8,10 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::query::{self, Format, Listing, Review, Sampling};
-use super::verify::{verify_chain_at, write_checkpoint, CheckpointWriteError};
 use super::view::{to_csv, AuditEventView};
+use crate::audit::checkpoint::{Checkpoint, CheckpointFile};
+use crate::audit::verify::{verify_chain_at, write_checkpoint, CheckpointWriteError};
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::Stop;
@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::pagination::Paged;
 use crate::policy::enforce::authorize;
 use crate::policy::Action;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn accept(req: &HttpRequest) -> Option<&str> {
     req.headers()

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::event::{AuditAction, Outcome};
+use crate::audit::{AuditAction, Outcome};
 use crate::db::schema::audit_events;
 use crate::error::{AppError, FieldError};
 

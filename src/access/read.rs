@@ -4,10 +4,10 @@
 use diesel::pg::PgConnection;
 use uuid::Uuid;
 
-use super::{append, AuditAction, EntityType};
+use crate::audit::{append, AuditAction, EntityType};
 use crate::auth::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn read_one<T, F>(
     state: &AppState,

@@ -4,13 +4,13 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::actor::{EnrollingActor, RequestOrigin};
-use super::login::{self, ClientGrant, GrantOutcome, LoginContext, PasswordGrant};
-use super::session::{self, RevokeReason};
+use crate::auth::actor::{EnrollingActor, RequestOrigin};
+use crate::auth::login::{self, ClientGrant, GrantOutcome, LoginContext, PasswordGrant};
+use crate::auth::session::{self, RevokeReason};
 use crate::audit::{self, AuditAction, EntityType};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::form::FormOrJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
