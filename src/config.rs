@@ -37,4 +37,3 @@ pub struct AuditSettings {
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-

@@ -3,13 +3,13 @@
 use crate::audit_review::routes as audit;
 use crate::children::routes as children;
 use crate::facilities::routes as facilities;
+use crate::health;
 use crate::placements::routes as placements;
 use crate::reports::routes as reports;
 use crate::service_accounts::routes as service_accounts;
+use crate::sign_in::routes as sign_in;
 use crate::units::routes as units;
 use crate::users::{me, routes as users};
-use crate::health;
-use crate::sign_in::routes as sign_in;
 
 crate::route_table! {
     "/health/live" => { GET Public => health::live },

@@ -10,10 +10,10 @@ use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use super::profession::{Profession, Scope};
 use crate::audit::{event::ActorType, AuditAction, AuditActor, AuditEvent, EntityType};
 use crate::db::schema::{service_accounts, sessions, users};
 use crate::error::{AppError, AppResult};
-use super::profession::{Profession, Scope};
 use crate::state::{AppState, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

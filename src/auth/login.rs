@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::actor::{RequestOrigin, SessionStage};
 use super::password::verify_password;
+use super::profession::{Profession, Scope};
 use super::session::{self, RevokeReason, SessionOwner, TokenResponse};
 use super::throttle::{ThrottleDecision, ThrottlePolicy};
 use super::tokens::{hash_opaque_token, TokenKeys};
@@ -19,7 +20,6 @@ use crate::db::schema::{
     login_throttle, recovery_codes, refresh_tokens, service_accounts, sessions, users,
 };
 use crate::error::{AppError, AppResult};
-use super::profession::{Profession, Scope};
 
 /// What a grant needs besides the request.
 #[derive(Clone)]

@@ -2,11 +2,12 @@
 
 pub mod durability;
 pub mod migrations;
-pub mod rule_sets;
 mod pool;
+pub mod rule_sets;
 pub mod schema;
 pub mod text_enum;
 pub mod tls;
+pub mod units;
 
 pub use migrations::run_migrations;
 pub use pool::{build_pool, DatabaseSettings, Db, PgPool, Stop, SERVICE_ROLE};

@@ -13,10 +13,8 @@ pub fn sync(conn: &mut PgConnection, rules: &Rules) -> QueryResult<()> {
             diesel::insert_into(rule_sets::table)
                 .values((
                     rule_sets::valid_from.eq(set.valid_from),
-                    rule_sets::supported_housing_min_age
-                        .eq(set.supported_housing_min_age as i32),
-                    rule_sets::special_reasons_below_age
-                        .eq(set.special_reasons_below_age as i32),
+                    rule_sets::supported_housing_min_age.eq(set.supported_housing_min_age as i32),
+                    rule_sets::special_reasons_below_age.eq(set.special_reasons_below_age as i32),
                     rule_sets::placement_end_age.eq(set.placement_end_age as i32),
                     rule_sets::document.eq(serde_json::to_value(set).unwrap_or_default()),
                 ))

@@ -2,5 +2,8 @@
 //! numbers, ages and birthdays.
 
 pub mod age;
+pub mod child;
 pub mod dossier_number;
+pub mod facility_kind;
 pub mod personal_identity_number;
+pub mod username;

@@ -156,7 +156,7 @@ pub async fn create(
     let row = state
         .db
         .transaction(move |conn| {
-            if !crate::users::store::unit_exists(conn, unit_id)? {
+            if !crate::db::units::is_open(conn, unit_id)? {
                 let mut errors = parsed.err().unwrap_or_default();
                 errors.push(FieldError::new("unit_id", "no such active unit"));
                 return Err(AppError::unprocessable(errors));
@@ -358,7 +358,7 @@ fn check_staff(
         .into_iter()
         .map(|(id, profession, active)| (id, (profession, active)))
         .collect();
-    let wanted = kind.staff_profession();
+    let wanted = crate::policy::facility::staff_profession(kind);
     let errors: Vec<FieldError> = named
         .iter()
         .filter_map(|(index, id)| {

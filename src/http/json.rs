@@ -8,9 +8,9 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{AppError, AppResult, FieldError};
 pub use crate::state::BodyLimit;
-use crate::config::DEFAULT_BODY_LIMIT;
 
 /// A JSON body parsed into `T`. Use in place of `web::Json`, whose errors do not name fields.
 #[derive(Debug)]

@@ -7,12 +7,7 @@ pub mod routes;
 pub mod store;
 pub mod view;
 
-crate::text_enum! {
-    pub enum FacilityKind {
-        Hvb = "hvb",
-        SupportedHousing = "supported_housing",
-    }
-}
+pub use crate::domain::facility_kind::FacilityKind;
 
 crate::text_enum! {
     pub enum EndReason {

@@ -8,6 +8,15 @@ use uuid::Uuid;
 use super::child::is_unit_manager_of;
 use super::Profession;
 use crate::auth::actor::Actor;
+use crate::domain::facility_kind::FacilityKind;
+
+/// The profession of the people who work at a facility of this kind.
+pub fn staff_profession(kind: FacilityKind) -> Profession {
+    match kind {
+        FacilityKind::Hvb => Profession::HvbStaff,
+        FacilityKind::SupportedHousing => Profession::HousingStaff,
+    }
+}
 
 /// Which view of a facility the caller gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::age::day_before_birthday;
-use crate::facilities::FacilityKind;
+use crate::domain::facility_kind::FacilityKind;
 
 /// The statistics look back this many days: one year.
 pub const STATISTICS_DAYS: u64 = 365;

@@ -79,7 +79,7 @@ fn load_facilities(conn: &mut PgConnection, scope: ReportScope) -> QueryResult<V
         Uuid,
         Uuid,
         String,
-        crate::facilities::FacilityKind,
+        crate::domain::facility_kind::FacilityKind,
         i32,
         i32,
     )> = query.load(conn)?;

@@ -180,7 +180,8 @@ pub async fn get(
     let id = path.into_inner();
     allowed(&state, &actor, AuditAction::Read, Some(id)).await?;
     let row =
-        crate::access::read::read_one(&state, actor, EntityType::ServiceAccount, id, store::find).await?;
+        crate::access::read::read_one(&state, actor, EntityType::ServiceAccount, id, store::find)
+            .await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(ServiceAccountView::from(row)))

@@ -9,10 +9,10 @@ use rand::RngCore;
 use uuid::Uuid;
 
 use crate::db::schema::service_accounts;
+use crate::domain::username::validate_username;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::Page;
 use crate::policy::Scope;
-use crate::users::store::validate_username;
 
 /// Random bytes in a client secret: 256 bits, far beyond guessing.
 pub const SECRET_BYTES: usize = 32;

@@ -4,10 +4,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{EnrollingActor, RequestOrigin};
 use crate::auth::login::{self, ClientGrant, GrantOutcome, LoginContext, PasswordGrant};
 use crate::auth::session::{self, RevokeReason};
-use crate::audit::{self, AuditAction, EntityType};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::form::FormOrJson;
 use crate::state::AppState;

@@ -110,7 +110,8 @@ pub async fn get(
         Some(id),
     )
     .await?;
-    let row = crate::access::read::read_one(&state, actor, EntityType::Unit, id, store::find).await?;
+    let row =
+        crate::access::read::read_one(&state, actor, EntityType::Unit, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UnitView::from(row)))

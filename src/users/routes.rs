@@ -120,7 +120,7 @@ pub async fn create(
         .db
         .transaction(move |conn| {
             if let Some(unit_id) = new_user.unit_id {
-                if !store::unit_exists(conn, unit_id)? {
+                if !crate::db::units::is_open(conn, unit_id)? {
                     return Err(AppError::rule("unit_id", "no such active unit"));
                 }
             }
@@ -163,7 +163,8 @@ pub async fn get(
         Some(id),
     )
     .await?;
-    let row = crate::access::read::read_one(&state, actor, EntityType::User, id, store::find).await?;
+    let row =
+        crate::access::read::read_one(&state, actor, EntityType::User, id, store::find).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&row, &mut response);
     Ok(response.json(UserView::from(row)))
@@ -236,7 +237,7 @@ pub async fn update(
             let unit_id = body.unit_id.unwrap_or(current.unit_id);
             check_unit_rule(profession, unit_id).map_err(|e| AppError::unprocessable(vec![e]))?;
             if let Some(unit_id) = unit_id.filter(|u| Some(*u) != current.unit_id) {
-                if !store::unit_exists(conn, unit_id)? {
+                if !crate::db::units::is_open(conn, unit_id)? {
                     return Err(AppError::rule("unit_id", "no such active unit"));
                 }
             }

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
-use crate::db::schema::{units, users};
+use crate::db::schema::users;
+pub use crate::domain::username::validate_username;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::Profession;
 
@@ -32,26 +33,6 @@ pub struct NewUser {
     pub unit_id: Option<Uuid>,
 }
 
-pub fn validate_username(username: &str) -> Result<String, FieldError> {
-    let username = username.trim().to_lowercase();
-    let valid = (3..=64).contains(&username.len())
-        && username
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if valid {
-        Ok(username)
-    } else {
-        Err(FieldError::new(
-            "username",
-            "3 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
-        ))
-    }
-}
-
 pub fn validate_display_name(name: &str) -> Result<String, FieldError> {
     let name = name.trim();
     if (1..=200).contains(&name.chars().count()) {
@@ -70,15 +51,6 @@ pub fn check_unit_rule(profession: Profession, unit_id: Option<Uuid>) -> Result<
         )),
         _ => Ok(()),
     }
-}
-
-pub fn unit_exists(conn: &mut PgConnection, unit_id: Uuid) -> AppResult<bool> {
-    Ok(units::table
-        .find(unit_id)
-        .filter(units::active.eq(true))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
 }
 
 pub fn insert(
