@@ -19,6 +19,25 @@ pub trait Clock: Send + Sync + 'static {
 
 pub type SharedClock = Arc<dyn Clock>;
 
+/// One reading of the clock, taken once per request so that every date and instant a request
+/// writes agree with each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    /// The municipality's date (Europe/Stockholm).
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+impl Moment {
+    pub fn of(clock: &dyn Clock) -> Self {
+        let now = clock.now();
+        Self {
+            today: now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive(),
+            now,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 

@@ -1,7 +1,6 @@
 //! Children: the people a case is about, up to 21. Registration with a duplicate search,
 //! views shaped per audience, assignment of social secretaries, and emergency access.
 
-pub mod access;
 pub mod input;
 pub mod routes;
 pub mod store;

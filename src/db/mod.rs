@@ -1,7 +1,9 @@
 //! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
 
 pub mod durability;
+pub mod children;
 pub mod migrations;
+pub mod placement_days;
 mod pool;
 pub mod rule_sets;
 pub mod schema;

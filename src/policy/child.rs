@@ -37,7 +37,8 @@ pub enum ChildAction {
 }
 
 impl ChildAction {
-    fn writes(self) -> bool {
+    /// Whether the action changes something: the child's row is then held until commit.
+    pub fn writes(self) -> bool {
         !matches!(self, ChildAction::Read | ChildAction::ReadPlacements)
     }
 

@@ -1,13 +1,19 @@
-//! Looking up what the caller is to a child, for the policy to decide on.
+//! Opening a child for an actor: the one way every child-scoped feature (children, placements,
+//! and the contacts, plans and reports to come) reaches a child. It looks up what the caller is
+//! to the child, lets the policy decide, writes the `denied` event of a refusal, and hands the
+//! feature the child with the view the caller gets.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::store::{self, ChildRow};
-use crate::audit::{AuditAction, AuditEvent, EntityType, Outcome};
+use super::refuse;
+use crate::audit::{AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
+use crate::clock::Moment;
+use crate::db::children::{self, ChildRow};
+use crate::db::placement_days::covers;
 use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements};
 use crate::db::Stop;
 use crate::error::AppError;
@@ -15,6 +21,14 @@ use crate::policy::child::{
     decide, refused_whatever_the_child, Audience, ChildAction, ChildFacts, Decision, Relations,
 };
 
+/// A child the caller may work on, and the view of her she gets.
+#[derive(Debug, Clone)]
+pub struct OpenChild {
+    pub child: ChildRow,
+    pub audience: Audience,
+}
+
+/// What the caller is to the child: the relations the policy decides on.
 pub fn relations(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -35,13 +49,7 @@ pub fn relations(
             )
             .filter(placements::child_id.eq(child_id))
             .filter(facility_staff::user_id.eq(user_id))
-            .filter(placements::cancelled_at.is_null())
-            .filter(placements::start_date.le(today))
-            .filter(
-                placements::end_date.ge(today).or(placements::end_date
-                    .is_null()
-                    .and(placements::planned_end.ge(today))),
-            ),
+            .filter(covers(today)),
     ))
     .get_result(conn)?;
     let emergency_access = diesel::select(exists(
@@ -58,15 +66,15 @@ pub fn relations(
     })
 }
 
+/// Everything the policy needs to know about `child` and the caller.
 pub fn facts(
     conn: &mut PgConnection,
     actor: &Actor,
     child: &ChildRow,
-    today: NaiveDate,
-    now: DateTime<Utc>,
+    at: Moment,
 ) -> QueryResult<ChildFacts> {
     let relations = match actor.user_id() {
-        Some(user_id) => relations(conn, user_id, child.id, today, now)?,
+        Some(user_id) => relations(conn, user_id, child.id, at.today, at.now)?,
         None => Relations::default(),
     };
     Ok(ChildFacts {
@@ -77,9 +85,11 @@ pub fn facts(
     })
 }
 
-/// Loads the child and checks `action` in one step, inside the caller's [`Db::audited`]
-/// transaction. A refusal is `Stop::Refuse`, returned after its denied event is written, so the
-/// event commits and nothing else happens.
+/// Opens the child for `action`, inside the caller's [`Db::audited`] transaction. An action that
+/// writes first holds the child's row until commit, so changes to one child (her record, her
+/// placements) are decided one after the other and on what is really there. A refusal is
+/// `Stop::Refuse`, returned after its denied event is written, so the event commits and nothing
+/// else happens.
 ///
 /// [`Db::audited`]: crate::db::Db::audited
 pub fn open(
@@ -88,37 +98,29 @@ pub fn open(
     child_id: Uuid,
     action: ChildAction,
     audit_action: AuditAction,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<(ChildRow, Audience), Stop> {
-    let Some(child) = store::find(conn, child_id)? else {
-        return unknown(
-            conn,
-            actor,
-            action,
-            audit_action,
-            EntityType::Child,
-            child_id,
-            now,
-        );
+    at: Moment,
+) -> Result<OpenChild, Stop> {
+    if action.writes() {
+        children::lock(conn, child_id)?;
+    }
+    let Some(child) = children::find(conn, child_id)? else {
+        return unknown(conn, actor, action, audit_action, EntityType::Child, child_id, at);
     };
-    let facts = facts(conn, actor, &child, today, now)?;
+    let facts = facts(conn, actor, &child, at)?;
     let refusal = match decide(actor, &facts, action) {
-        Decision::Allow(audience) => return Ok((child, audience)),
+        Decision::Allow(audience) => return Ok(OpenChild { child, audience }),
         Decision::Forbidden => AppError::forbidden(FORBIDDEN),
         Decision::Hidden => AppError::NotFound,
     };
     let event = actor
-        .event(audit_action, EntityType::Child, Some(child.id), now)
-        .about(&child)
-        .outcome(Outcome::Denied);
-    crate::audit::append(conn, &[event])?;
-    Err(Stop::Refuse(refusal))
+        .event(audit_action, EntityType::Child, Some(child.id), at.now)
+        .about(&child);
+    Err(refuse(conn, event, refusal))
 }
 
 const FORBIDDEN: &str = "your profession may not do this for this child";
 
-/// The answer for an id that names nothing (a child, or a placement of one): 404, except to a
+/// The answer for an id that names nothing (a child, or a record of one): 404, except to a
 /// caller who could not do `action` to any child. She gets the 403 and the `denied` event that
 /// an existing child would give her, so the answer never tells her which ids exist.
 pub fn unknown<T>(
@@ -128,16 +130,13 @@ pub fn unknown<T>(
     audit_action: AuditAction,
     entity_type: EntityType,
     id: Uuid,
-    now: DateTime<Utc>,
+    at: Moment,
 ) -> Result<T, Stop> {
     if !refused_whatever_the_child(actor, action) {
         return Err(Stop::Refuse(AppError::NotFound));
     }
-    let event = actor
-        .event(audit_action, entity_type, Some(id), now)
-        .outcome(Outcome::Denied);
-    crate::audit::append(conn, &[event])?;
-    Err(Stop::Refuse(AppError::forbidden(FORBIDDEN)))
+    let event = actor.event(audit_action, entity_type, Some(id), at.now);
+    Err(refuse(conn, event, AppError::forbidden(FORBIDDEN)))
 }
 
 /// Events about a child carry its unit and protection at the time, for the auditor's views.
