@@ -94,7 +94,10 @@ fn the_spec_lists_every_problem_code_with_its_status() {
         .collect();
     assert_eq!(documented, served, "x-problem-codes differ from error.rs");
     let served_codes: BTreeSet<String> = served.into_iter().map(|(code, _)| code).collect();
-    assert_eq!(listed, served_codes, "the ProblemCode enum differs from error.rs");
+    assert_eq!(
+        listed, served_codes,
+        "the ProblemCode enum differs from error.rs"
+    );
 }
 
 #[test]
