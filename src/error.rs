@@ -15,6 +15,9 @@ const TYPE_PREFIX: &str = "urn:trygg:problem:";
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// The rule it breaks; a 422 whose errors all break one rule answers with that rule's code.
+    #[serde(skip)]
+    pub rule: Rule,
 }
 
 impl FieldError {
@@ -22,8 +25,140 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            rule: Rule::General,
         }
     }
+
+    /// The same error, naming the rule it breaks.
+    pub fn because(self, rule: Rule) -> Self {
+        Self { rule, ..self }
+    }
+}
+
+/// What a 409 is in conflict with. Each cause has its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// `If-Match` names an older version, or the row changed between read and write.
+    StaleVersion,
+    /// Two transactions got in each other's way; PostgreSQL undid this one, so a retry is safe.
+    ConcurrentChange,
+    /// The facility has no free place on some of the days.
+    FacilityFull,
+    /// A facility's capacity cannot go below the children already placed there.
+    CapacityInUse,
+    /// The child already has a placement on some of the days.
+    PlacementOverlap,
+    /// The placement has ended or been cancelled.
+    PlacementClosed,
+    /// Another child has the same dossier or personal identity number.
+    DuplicateIdentity,
+    /// A unique name (username, unit name, client id) is in use.
+    NameTaken,
+    /// A second factor is already enrolled.
+    SecondFactorEnrolled,
+    /// Confirming a second factor whose enrolment was never started.
+    EnrolmentNotStarted,
+    /// A request with the same `Idempotency-Key` is still being handled.
+    IdempotencyInProgress,
+    /// There is nothing in the audit log to sign.
+    AuditLogEmpty,
+    /// The audit log no longer extends the last signed checkpoint.
+    CheckpointDiverged,
+}
+
+impl ConflictKind {
+    pub const ALL: [Self; 13] = [
+        Self::StaleVersion,
+        Self::ConcurrentChange,
+        Self::FacilityFull,
+        Self::CapacityInUse,
+        Self::PlacementOverlap,
+        Self::PlacementClosed,
+        Self::DuplicateIdentity,
+        Self::NameTaken,
+        Self::SecondFactorEnrolled,
+        Self::EnrolmentNotStarted,
+        Self::IdempotencyInProgress,
+        Self::AuditLogEmpty,
+        Self::CheckpointDiverged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::StaleVersion => "stale-version",
+            Self::ConcurrentChange => "concurrent-change",
+            Self::FacilityFull => "facility-full",
+            Self::CapacityInUse => "capacity-in-use",
+            Self::PlacementOverlap => "placement-overlap",
+            Self::PlacementClosed => "placement-closed",
+            Self::DuplicateIdentity => "duplicate-identity",
+            Self::NameTaken => "name-taken",
+            Self::SecondFactorEnrolled => "second-factor-enrolled",
+            Self::EnrolmentNotStarted => "enrolment-not-started",
+            Self::IdempotencyInProgress => "idempotency-in-progress",
+            Self::AuditLogEmpty => "audit-log-empty",
+            Self::CheckpointDiverged => "checkpoint-diverged",
+        }
+    }
+}
+
+/// The rule a 422 is about. `General` is every rule without a code of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rule {
+    #[default]
+    General,
+    /// An age rule: supported housing too young, a placement past the age limit.
+    AgeRule,
+    /// Supported housing below the age for it without special reasons needs them recorded.
+    SpecialReasonsRequired,
+    /// A child's first placement is in an HVB home unless a unit manager records a deviation.
+    FirstPlacementHvb,
+    /// The `Idempotency-Key` was already used for a different request.
+    IdempotencyKeyReused,
+}
+
+impl Rule {
+    pub const ALL: [Self; 5] = [
+        Self::General,
+        Self::AgeRule,
+        Self::SpecialReasonsRequired,
+        Self::FirstPlacementHvb,
+        Self::IdempotencyKeyReused,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::General => "rule-violation",
+            Self::AgeRule => "age-rule",
+            Self::SpecialReasonsRequired => "special-reasons-required",
+            Self::FirstPlacementHvb => "first-placement-hvb",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+        }
+    }
+}
+
+/// Every problem code the service answers with, and its status. The spec's `ProblemCode` lists
+/// the same (a test compares them).
+pub fn problem_codes() -> Vec<(&'static str, u16)> {
+    let fixed = [
+        ("malformed-request", 400),
+        ("unauthenticated", 401),
+        ("forbidden", 403),
+        ("not-found", 404),
+        ("method-not-allowed", 405),
+        ("payload-too-large", 413),
+        ("unsupported-media-type", 415),
+        ("precondition-required", 428),
+        ("too-many-requests", 429),
+        ("internal-error", 500),
+        ("database-unavailable", 503),
+        ("audit-unavailable", 503),
+    ];
+    fixed
+        .into_iter()
+        .chain(ConflictKind::ALL.map(|kind| (kind.code(), 409)))
+        .chain(Rule::ALL.map(|rule| (rule.code(), 422)))
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +176,9 @@ pub enum AppError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("conflict: {detail}")]
+    #[error("conflict ({}): {detail}", kind.code())]
     Conflict {
+        kind: ConflictKind,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -97,15 +233,26 @@ impl AppError {
         }
     }
 
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
         Self::Conflict {
+            kind,
             detail: detail.into(),
             errors: Vec::new(),
         }
     }
 
+    /// The record is no longer the version the caller read: one wording for every resource.
+    pub fn stale_version() -> Self {
+        Self::conflict(ConflictKind::StaleVersion, STALE_VERSION)
+    }
+
     pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let error = FieldError::new(field, message);
+        Self::rule_of(Rule::General, field, message)
+    }
+
+    /// A 422 about one field breaking a rule with a code of its own.
+    pub fn rule_of(rule: Rule, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let error = FieldError::new(field, message).because(rule);
         Self::Unprocessable {
             detail: error.message.clone(),
             errors: vec![error],
@@ -132,11 +279,16 @@ impl AppError {
             Self::Forbidden { .. } => "forbidden",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
-            Self::Conflict { .. } => "conflict",
+            Self::Conflict { kind, .. } => kind.code(),
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
-            Self::Unprocessable { .. } => "rule-violation",
+            Self::Unprocessable { errors, .. } => match errors.split_first() {
+                Some((first, rest)) if rest.iter().all(|e| e.rule == first.rule) => {
+                    first.rule.code()
+                }
+                _ => Rule::General.code(),
+            },
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::DatabaseUnavailable => "database-unavailable",
             Self::AuditUnavailable => "audit-unavailable",
@@ -265,6 +417,11 @@ impl ResponseError for AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if let Error::DatabaseError(_, info) = &error {
+            if let Some(refusal) = info.constraint_name().and_then(refused_by) {
+                return refusal;
+            }
+        }
         match &error {
             Error::NotFound => Self::NotFound,
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
@@ -279,13 +436,13 @@ impl From<diesel::result::Error> for AppError {
             // as "unknown"); PostgreSQL undid this one, so trying again is safe.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
                 tracing::info!(error = %info.message(), "concurrent change; answered 409");
-                Self::conflict(CONCURRENT_CHANGE)
+                Self::conflict(ConflictKind::ConcurrentChange, CONCURRENT_CHANGE)
             }
             Error::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if is_deadlock(info.message()) =>
             {
                 tracing::warn!(error = %info.message(), "deadlock; answered 409");
-                Self::conflict(CONCURRENT_CHANGE)
+                Self::conflict(ConflictKind::ConcurrentChange, CONCURRENT_CHANGE)
             }
             // An id the code did not check first, or that vanished meanwhile: the request's
             // fault, never the server's. The column comes from PostgreSQL's detail line.
@@ -309,6 +466,79 @@ impl From<diesel::result::Error> for AppError {
 }
 
 const CONCURRENT_CHANGE: &str = "a concurrent change got in the way; try again";
+const STALE_VERSION: &str = "it was changed by someone else since it was read; read it again";
+
+/// A refusal of the database, by the constraint that refused (named in the schema, or by
+/// `RAISE ... USING CONSTRAINT` in a trigger), as the same problem the Rust check answers. Never
+/// by message text.
+fn refused_by(constraint: &str) -> Option<AppError> {
+    let conflict = |kind, field: &str, detail: &str, message: &str| AppError::Conflict {
+        kind,
+        detail: detail.to_owned(),
+        errors: vec![FieldError::new(field, message)],
+    };
+    Some(match constraint {
+        "placements_one_per_child_per_day" => AppError::conflict(
+            ConflictKind::PlacementOverlap,
+            "the child already has a placement on some of these days",
+        ),
+        "placements_facility_capacity" => AppError::conflict(
+            ConflictKind::FacilityFull,
+            "the facility has no free place on some of these days",
+        ),
+        "placements_age_limit" => {
+            AppError::rule_of(Rule::AgeRule, "planned_end", "past the placement age limit")
+        }
+        "placements_supported_housing_age" => AppError::rule_of(
+            Rule::AgeRule,
+            "facility_id",
+            "too young for supported housing",
+        ),
+        "placements_special_reasons_required" => AppError::rule_of(
+            Rule::SpecialReasonsRequired,
+            "special_reasons",
+            "supported housing at this age needs special reasons",
+        ),
+        "placements_first_hvb" => AppError::rule_of(
+            Rule::FirstPlacementHvb,
+            "facility_id",
+            "a first placement is in an HVB home unless a reason to deviate is recorded",
+        ),
+        "children_dossier_number_key" => duplicate_identity("dossier_number"),
+        "children_personal_identity_number_key" => duplicate_identity("personal_identity_number"),
+        "users_username_key" => conflict(
+            ConflictKind::NameTaken,
+            "username",
+            "that username is taken",
+            "is taken",
+        ),
+        "units_name_key" => conflict(
+            ConflictKind::NameTaken,
+            "name",
+            "a unit with that name exists",
+            "is taken",
+        ),
+        "service_accounts_client_id_key" => conflict(
+            ConflictKind::NameTaken,
+            "client_id",
+            "that client id is taken",
+            "is taken",
+        ),
+        _ => return None,
+    })
+}
+
+/// Another child has this dossier or personal identity number.
+pub fn duplicate_identity(field: &str) -> AppError {
+    AppError::Conflict {
+        kind: ConflictKind::DuplicateIdentity,
+        detail: format!(
+            "a child with this {} is already registered",
+            field.replace('_', " ")
+        ),
+        errors: vec![FieldError::new(field, "is already registered")],
+    }
+}
 const MISSING_REFERENCE: &str = "refers to something that does not exist";
 
 fn is_deadlock(message: &str) -> bool {
@@ -367,5 +597,159 @@ mod tests {
     fn a_deadlock_is_recognised_by_its_message() {
         assert!(is_deadlock("deadlock detected"));
         assert!(!is_deadlock("duplicate key value"));
+    }
+
+    #[test]
+    fn every_code_is_listed_once_with_its_status() {
+        let codes = problem_codes();
+        let unique: std::collections::BTreeSet<_> = codes.iter().map(|(code, _)| code).collect();
+        assert_eq!(unique.len(), codes.len(), "a code is listed twice");
+        let samples = [
+            AppError::bad_request("x"),
+            AppError::unauthorized("x"),
+            AppError::forbidden("x"),
+            AppError::NotFound,
+            AppError::MethodNotAllowed,
+            AppError::PreconditionRequired,
+            AppError::PayloadTooLarge { limit: 1 },
+            AppError::UnsupportedMediaType { detail: "x".into() },
+            AppError::TooManyRequests {
+                retry_after_secs: 1,
+            },
+            AppError::DatabaseUnavailable,
+            AppError::AuditUnavailable,
+            AppError::internal("x"),
+        ]
+        .into_iter()
+        .chain(ConflictKind::ALL.map(|kind| AppError::conflict(kind, "x")))
+        .chain(Rule::ALL.map(|rule| AppError::rule_of(rule, "f", "x")));
+        for error in samples {
+            let listed = (error.code(), error.status_code().as_u16());
+            assert!(codes.contains(&listed), "{listed:?} is not listed");
+            assert_eq!(
+                error.problem().problem_type,
+                format!("urn:trygg:problem:{}", error.code())
+            );
+        }
+    }
+
+    #[test]
+    fn a_422_has_the_code_of_its_one_rule_or_the_general_one() {
+        let age = FieldError::new("planned_end", "too late").because(Rule::AgeRule);
+        let other = FieldError::new("legal_basis", "unknown");
+        assert_eq!(
+            AppError::unprocessable(vec![age.clone(), age.clone()]).code(),
+            "age-rule"
+        );
+        assert_eq!(
+            AppError::unprocessable(vec![age, other]).code(),
+            "rule-violation"
+        );
+        assert_eq!(AppError::unprocessable(Vec::new()).code(), "rule-violation");
+    }
+
+    /// A database error as diesel hands it over, for mapping without a database.
+    struct Refusal {
+        constraint: Option<&'static str>,
+        message: &'static str,
+    }
+
+    impl diesel::result::DatabaseErrorInformation for Refusal {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.constraint
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn refused(
+        kind: diesel::result::DatabaseErrorKind,
+        constraint: Option<&'static str>,
+        message: &'static str,
+    ) -> AppError {
+        diesel::result::Error::DatabaseError(
+            kind,
+            Box::new(Refusal {
+                constraint,
+                message,
+            }),
+        )
+        .into()
+    }
+
+    #[test]
+    fn a_database_refusal_maps_by_its_constraint_never_by_its_words() {
+        use diesel::result::DatabaseErrorKind::{CheckViolation, UniqueViolation, Unknown};
+        let cases = [
+            (
+                Unknown,
+                "placements_one_per_child_per_day",
+                "placement-overlap",
+            ),
+            (
+                CheckViolation,
+                "placements_facility_capacity",
+                "facility-full",
+            ),
+            (CheckViolation, "placements_age_limit", "age-rule"),
+            (
+                CheckViolation,
+                "placements_supported_housing_age",
+                "age-rule",
+            ),
+            (
+                CheckViolation,
+                "placements_special_reasons_required",
+                "special-reasons-required",
+            ),
+            (
+                CheckViolation,
+                "placements_first_hvb",
+                "first-placement-hvb",
+            ),
+            (
+                UniqueViolation,
+                "children_dossier_number_key",
+                "duplicate-identity",
+            ),
+            (
+                UniqueViolation,
+                "children_personal_identity_number_key",
+                "duplicate-identity",
+            ),
+            (UniqueViolation, "users_username_key", "name-taken"),
+            (UniqueViolation, "units_name_key", "name-taken"),
+            (
+                UniqueViolation,
+                "service_accounts_client_id_key",
+                "name-taken",
+            ),
+        ];
+        for (kind, constraint, code) in cases {
+            assert_eq!(
+                refused(kind, Some(constraint), "").code(),
+                code,
+                "{constraint}"
+            );
+        }
+        // The words of a refusal mean nothing: without its constraint it is not a client's fault.
+        let unnamed = refused(CheckViolation, None, "capacity_exceeded: facility full");
+        assert_eq!(unnamed.code(), "internal-error");
     }
 }

@@ -15,7 +15,7 @@ use crate::audit::verify::{verify_chain_at, write_checkpoint, CheckpointWriteErr
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::Stop;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind};
 use crate::http::pagination::Paged;
 use crate::policy::enforce::authorize;
 use crate::policy::Action;
@@ -282,12 +282,20 @@ pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<H
                 Ok(None) => (
                     file.latest_valid(&key.verifying_key())
                         .map_err(AppError::internal)?
-                        .ok_or_else(|| AppError::conflict("the audit log is empty"))?,
+                        .ok_or_else(|| {
+                            AppError::conflict(
+                                ConflictKind::AuditLogEmpty,
+                                "the audit log is empty",
+                            )
+                        })?,
                     false,
                 ),
                 Err(refused @ CheckpointWriteError::Diverged { .. }) => {
                     audit::append(conn, &[event.outcome(Outcome::Error)])?;
-                    return Err(Stop::Refuse(AppError::conflict(refused.to_string())));
+                    return Err(Stop::Refuse(AppError::conflict(
+                        ConflictKind::CheckpointDiverged,
+                        refused.to_string(),
+                    )));
                 }
                 Err(error) => return Err(Stop::Abort(AppError::internal(error))),
             };

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::db::schema::{
     child_secretaries, children, emergency_accesses, facility_staff, placements, units, users,
 };
 use crate::db::Stop;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
@@ -74,13 +74,7 @@ struct Registered {
 }
 
 fn duplicate_conflict(field: &str) -> AppError {
-    AppError::Conflict {
-        detail: format!(
-            "a child with this {} is already registered",
-            field.replace('_', " ")
-        ),
-        errors: vec![FieldError::new(field, "is already registered")],
-    }
+    crate::error::duplicate_identity(field)
 }
 
 /// Refuses a dossier or personal identity number that another child already has. The answer
@@ -184,20 +178,10 @@ fn row_from(valid: ValidChild, id: Uuid, event_id: Uuid, now: DateTime<Utc>) -> 
     }
 }
 
+/// A duplicate number that got past `refuse_duplicates` (a race) is refused by its unique
+/// constraint, which `AppError` maps by name to `duplicate-identity`.
 fn map_unique(error: DieselError) -> AppError {
-    match &error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            if info
-                .constraint_name()
-                .is_some_and(|c| c.contains("personal_identity"))
-            {
-                duplicate_conflict("personal_identity_number")
-            } else {
-                duplicate_conflict("dossier_number")
-            }
-        }
-        _ => error.into(),
-    }
+    error.into()
 }
 
 /// Registers a child. Same dossier or identity number: refused (409, with a `denied` event about
@@ -546,9 +530,7 @@ pub async fn update(
                 now,
             )?;
             if child.version != expected {
-                return Err(Stop::from(AppError::conflict(
-                    "the child was changed by someone else; read it again",
-                )));
+                return Err(Stop::from(AppError::stale_version()));
             }
             let before = as_input(&child);
             let mut after = before.clone();

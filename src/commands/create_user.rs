@@ -5,7 +5,7 @@ use diesel::{Connection, PgConnection};
 use crate::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType};
 use crate::auth::password::{hash_password, validate_new_password};
 use crate::cli::CreateUserArgs;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind};
 use crate::policy::Profession;
 use crate::units;
 use crate::users::store::{
@@ -110,7 +110,10 @@ pub fn run(args: CreateUserArgs) -> Result<(), String> {
             Ok::<_, AppError>(row)
         })
         .map_err(|e| match e {
-            AppError::Conflict { .. } => "that username is taken".to_owned(),
+            AppError::Conflict {
+                kind: ConflictKind::NameTaken,
+                ..
+            } => "that username is taken".to_owned(),
             other => other.to_string(),
         })?;
     println!(

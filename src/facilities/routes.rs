@@ -17,7 +17,7 @@ use super::view::{FacilityView, StaffMemberView};
 use super::FacilityKind;
 use crate::audit::{self, AuditAction, AuditEvent, EntityType, Outcome};
 use crate::auth::actor::Actor;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictKind, FieldError};
 use crate::http::etag::{etag, required_version};
 use crate::http::pagination::{Page, PageQuery, Paged};
 use crate::http::ApiJson;
@@ -251,9 +251,7 @@ pub async fn update(
                 return refuse(conn, &editor, AuditAction::Update, Some(id), now);
             }
             if current.version != expected_version {
-                return Err(AppError::conflict(
-                    "the facility was changed by someone else; read it again",
-                ));
+                return Err(AppError::stale_version());
             }
             let changes = parsed.map_err(AppError::unprocessable)?;
             let name = changes.name.unwrap_or_else(|| current.name.clone());
@@ -265,6 +263,7 @@ pub async fn update(
                 let busiest = store::busiest_day_from(conn, id, today)?;
                 if i64::from(capacity) < busiest {
                     return Err(AppError::Conflict {
+                        kind: ConflictKind::CapacityInUse,
                         detail: format!(
                             "{busiest} children are placed here on a day from today on; \
                              the capacity cannot be lower"

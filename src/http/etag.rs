@@ -19,7 +19,7 @@ pub fn required_version(req: &HttpRequest, id: Uuid) -> Result<i32, AppError> {
         .ok_or(AppError::PreconditionRequired)?
         .to_str()
         .map_err(|_| AppError::invalid_field("If-Match", "is not a valid ETag"))?;
-    let stale = || AppError::conflict("the record was changed by someone else; read it again");
+    let stale = AppError::stale_version;
     let inner = value.trim().trim_start_matches("W/").trim_matches('"');
     let (id_part, version) = inner.split_once('-').ok_or_else(stale)?;
     if id_part != id.simple().to_string() {

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{subject_of, Actor};
 use crate::db::schema::idempotency_keys;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind, Rule};
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -152,14 +152,18 @@ pub async fn idempotency(
         Err(error) => Ok(refuse(req, error)),
         Ok(Claim::Mismatch) => Ok(refuse(
             req,
-            AppError::rule(
+            AppError::rule_of(
+                Rule::IdempotencyKeyReused,
                 "Idempotency-Key",
                 "was already used for a different request",
             ),
         )),
         Ok(Claim::InFlight) => Ok(refuse(
             req,
-            AppError::conflict("a request with this Idempotency-Key is still being handled"),
+            AppError::conflict(
+                ConflictKind::IdempotencyInProgress,
+                "a request with this Idempotency-Key is still being handled",
+            ),
         )),
         Ok(Claim::Replay { status, headers }) => {
             if let Err(error) = record_replay(&state, &actor, &headers).await {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::FacilityKind;
 use crate::domain::age::{birthday, day_before_birthday};
-use crate::error::FieldError;
+use crate::error::{FieldError, Rule};
 use crate::rules::RuleSet;
 
 pub struct NewPlacementFacts<'a> {
@@ -43,51 +43,63 @@ pub fn check(facts: &NewPlacementFacts<'_>, rules: &RuleSet) -> Vec<FieldError> 
     }
     let latest = latest_end(facts.date_of_birth, rules);
     if facts.start_date > latest {
-        errors.push(FieldError::new(
-            "start_date",
-            format!(
-                "the placement age limit ({}) has passed",
-                rules.placement_end_age
-            ),
-        ));
+        errors.push(
+            FieldError::new(
+                "start_date",
+                format!(
+                    "the placement age limit ({}) has passed",
+                    rules.placement_end_age
+                ),
+            )
+            .because(Rule::AgeRule),
+        );
     }
     if facts.planned_end < facts.start_date {
         errors.push(FieldError::new("planned_end", "is before the start date"));
     } else if facts.planned_end > latest {
-        errors.push(FieldError::new(
-            "planned_end",
-            format!(
-                "a placement ends no later than {latest}, the day before the {}th birthday",
-                rules.placement_end_age
-            ),
-        ));
+        errors.push(
+            FieldError::new(
+                "planned_end",
+                format!(
+                    "a placement ends no later than {latest}, the day before the {}th birthday",
+                    rules.placement_end_age
+                ),
+            )
+            .because(Rule::AgeRule),
+        );
     }
     if facts.kind == FacilityKind::SupportedHousing {
         if facts.start_date < birthday(facts.date_of_birth, rules.supported_housing_min_age) {
-            errors.push(FieldError::new(
-                "facility_id",
-                format!(
-                    "supported housing is only from the {}th birthday",
-                    rules.supported_housing_min_age
-                ),
-            ));
+            errors.push(
+                FieldError::new(
+                    "facility_id",
+                    format!(
+                        "supported housing is only from the {}th birthday",
+                        rules.supported_housing_min_age
+                    ),
+                )
+                .because(Rule::AgeRule),
+            );
         } else if facts.start_date < birthday(facts.date_of_birth, rules.special_reasons_below_age)
             && facts.special_reasons.is_none()
         {
-            errors.push(FieldError::new(
-                "special_reasons",
-                format!(
-                    "supported housing before the {}th birthday needs recorded special reasons",
-                    rules.special_reasons_below_age
-                ),
-            ));
+            errors.push(
+                FieldError::new(
+                    "special_reasons",
+                    format!(
+                        "supported housing before the {}th birthday needs recorded special reasons",
+                        rules.special_reasons_below_age
+                    ),
+                )
+                .because(Rule::SpecialReasonsRequired),
+            );
         }
     }
     if facts.first_placement && facts.kind != FacilityKind::Hvb {
         match (facts.deviation_reason, facts.by_unit_manager) {
             (Some(_), true) => {}
-            (Some(_), false) => errors.push(FieldError::new("deviation_reason", "only a unit manager may deviate from a first placement in an HVB home")),
-            (None, _) => errors.push(FieldError::new("facility_id", "a child's first placement is in an HVB home, for the investigation, unless a unit manager records a reason to deviate")),
+            (Some(_), false) => errors.push(FieldError::new("deviation_reason", "only a unit manager may deviate from a first placement in an HVB home").because(Rule::FirstPlacementHvb)),
+            (None, _) => errors.push(FieldError::new("facility_id", "a child's first placement is in an HVB home, for the investigation, unless a unit manager records a reason to deviate").because(Rule::FirstPlacementHvb)),
         }
     }
     errors

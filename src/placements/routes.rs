@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::children::access::{self, AboutChild};
 use crate::children::store::{self as children_store, ChildRow};
 use crate::db::schema::{placement_reviews, placements};
 use crate::db::Stop;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ConflictKind, FieldError, Rule};
 use crate::http::etag::etag;
 use crate::http::ApiJson;
 use crate::policy::child::{Audience, ChildAction};
@@ -64,37 +64,9 @@ fn view(
     ))
 }
 
-/// Database refusals, in words: the same rules the Rust checks state, should a race reach them.
+/// Database refusals, should a race get past the Rust checks: `AppError` maps each by the
+/// constraint that refused (the trigger names one per rule) to the problem the check answers.
 fn placement_db_error(error: DieselError) -> AppError {
-    if let DieselError::DatabaseError(kind, info) = &error {
-        let message = info.message();
-        if info.constraint_name() == Some("placements_one_per_child_per_day") {
-            return AppError::conflict("the child already has a placement on some of these days");
-        }
-        if matches!(kind, DatabaseErrorKind::CheckViolation) {
-            if message.starts_with("capacity_exceeded") {
-                return AppError::conflict("the facility has no free place on some of these days");
-            }
-            if message.starts_with("supported_housing_age") {
-                return AppError::rule("facility_id", "too young for supported housing");
-            }
-            if message.starts_with("special_reasons_required") {
-                return AppError::rule(
-                    "special_reasons",
-                    "supported housing at this age needs special reasons",
-                );
-            }
-            if message.starts_with("first_placement_hvb") {
-                return AppError::rule(
-                    "facility_id",
-                    "a first placement is in an HVB home unless a reason to deviate is recorded",
-                );
-            }
-            if message.starts_with("placement_age_limit") {
-                return AppError::rule("planned_end", "past the placement age limit");
-            }
-        }
-    }
     error.into()
 }
 
@@ -185,15 +157,16 @@ fn place(
     });
     if overlaps {
         return Err(Stop::from(AppError::conflict(
+            ConflictKind::PlacementOverlap,
             "the child already has a placement on some of these days; end or move it first",
         )));
     }
     let busiest = store::busiest_day(conn, facility.id, input.start_date, planned_end, None)?;
     if busiest >= i64::from(facility.capacity) {
-        return Err(Stop::from(AppError::conflict(format!(
-            "{} has no free place on some of these days",
-            facility.name
-        ))));
+        return Err(Stop::from(AppError::conflict(
+            ConflictKind::FacilityFull,
+            format!("{} has no free place on some of these days", facility.name),
+        )));
     }
     let row = PlacementRow {
         id: Uuid::now_v7(),
@@ -356,9 +329,7 @@ fn open_placement(
 
 /// The answer when a conditional write found the row no longer as it was read.
 fn changed_meanwhile() -> Stop {
-    Stop::from(AppError::conflict(
-        "the placement was changed by someone else meanwhile; read it again",
-    ))
+    Stop::from(AppError::stale_version())
 }
 
 pub async fn get(
@@ -535,7 +506,7 @@ pub async fn end(
         .audited(move |conn| {
             let (row, child, audience) = open_placement(conn, &actor, id, ChildAction::ManagePlacements, AuditAction::Update, at)?;
             if row.cancelled_at.is_some() || row.end_date.is_some() {
-                return Err(Stop::from(AppError::conflict("the placement has already ended or been cancelled")));
+                return Err(Stop::from(AppError::conflict(ConflictKind::PlacementClosed, "the placement has already ended or been cancelled")));
             }
             if input.end_date < row.start_date || input.end_date > row.planned_end {
                 return Err(Stop::from(AppError::rule("end_date", format!("must be between the start ({}) and the planned end ({}); change the planned end first to go beyond it", row.start_date, row.planned_end))));
@@ -600,6 +571,7 @@ pub async fn cancel(
             )?;
             if row.cancelled_at.is_some() {
                 return Err(Stop::from(AppError::conflict(
+                    ConflictKind::PlacementClosed,
                     "the placement is already cancelled",
                 )));
             }
@@ -689,7 +661,10 @@ pub async fn review(
                 return Err(Stop::from(AppError::unprocessable(errors)));
             }
             if status(&row, at.today) == Status::Cancelled {
-                return Err(Stop::from(AppError::conflict("the placement is cancelled")));
+                return Err(Stop::from(AppError::conflict(
+                    ConflictKind::PlacementClosed,
+                    "the placement is cancelled",
+                )));
             }
             let review_id = Uuid::now_v7();
             let event = actor
@@ -748,13 +723,11 @@ pub async fn update(
                 at,
             )?;
             if row.version != expected {
-                return Err(AppError::conflict(
-                    "the placement was changed by someone else; read it again",
-                )
-                .into());
+                return Err(AppError::stale_version().into());
             }
             if row.cancelled_at.is_some() || row.end_date.is_some() {
                 return Err(AppError::conflict(
+                    ConflictKind::PlacementClosed,
                     "the placement has already ended or been cancelled",
                 )
                 .into());
@@ -773,12 +746,15 @@ pub async fn update(
                     "is in the past or before the start; end the placement instead",
                 ));
             } else if planned_end > latest {
-                errors.push(FieldError::new(
-                    "planned_end",
-                    format!(
-                        "a placement ends no later than {latest}, the day before the age limit"
-                    ),
-                ));
+                errors.push(
+                    FieldError::new(
+                        "planned_end",
+                        format!(
+                            "a placement ends no later than {latest}, the day before the age limit"
+                        ),
+                    )
+                    .because(Rule::AgeRule),
+                );
             }
             if !errors.is_empty() {
                 return Err(AppError::unprocessable(errors).into());
@@ -790,10 +766,13 @@ pub async fn update(
                 let busiest =
                     store::busiest_day(conn, facility.id, added_from, planned_end, Some(id))?;
                 if busiest >= i64::from(facility.capacity) {
-                    return Err(AppError::conflict(format!(
-                        "{} has no free place on some of the added days",
-                        facility.name
-                    ))
+                    return Err(AppError::conflict(
+                        ConflictKind::FacilityFull,
+                        format!(
+                            "{} has no free place on some of the added days",
+                            facility.name
+                        ),
+                    )
                     .into());
                 }
             }

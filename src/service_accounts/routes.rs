@@ -225,8 +225,7 @@ pub async fn update(
         return Err(AppError::unprocessable(errors));
     }
     let now = state.clock.now();
-    let stale_account =
-        || AppError::conflict("the service account was changed by someone else; read it again");
+    let stale_account = AppError::stale_version;
     let row = state
         .db
         .transaction(move |conn| {

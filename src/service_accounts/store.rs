@@ -4,7 +4,6 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use rand::RngCore;
 use uuid::Uuid;
 
@@ -106,15 +105,8 @@ pub fn insert(
         ))
         .returning(ServiceAccountRow::as_returning())
         .get_result(conn)
-        .map_err(|error| match error {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::Conflict {
-                    detail: "that client id is taken".into(),
-                    errors: vec![FieldError::new("client_id", "is taken")],
-                }
-            }
-            other => other.into(),
-        })
+        // `service_accounts_client_id_key`, mapped by name in `AppError` to `name-taken`.
+        .map_err(AppError::from)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<ServiceAccountRow>> {

@@ -153,9 +153,7 @@ pub async fn update(
         .transaction(move |conn| {
             let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
             if current.version != expected_version {
-                return Err(AppError::conflict(
-                    "the unit was changed by someone else; read it again",
-                ));
+                return Err(AppError::stale_version());
             }
             let name = name.unwrap_or_else(|| current.name.clone());
             let active = body.active.unwrap_or(current.active);

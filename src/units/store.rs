@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use uuid::Uuid;
 
 use crate::db::schema::units;
@@ -28,14 +28,9 @@ pub fn validate_name(name: &str) -> Result<String, FieldError> {
     }
 }
 
+/// `units_name_key`, mapped by name in `AppError` to `name-taken`.
 fn name_taken(error: DieselError) -> AppError {
-    match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
-            detail: "a unit with that name exists".into(),
-            errors: vec![FieldError::new("name", "is taken")],
-        },
-        other => other.into(),
-    }
+    error.into()
 }
 
 pub fn find_by_name(conn: &mut PgConnection, name: &str) -> AppResult<Option<Uuid>> {

@@ -15,7 +15,7 @@ use crate::auth::password::{hash_password, validate_new_password, verify_passwor
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
 use crate::auth::totp;
 use crate::db::schema::{recovery_codes, sessions, users};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind};
 use crate::http::ApiJson;
 use crate::state::AppState;
 
@@ -149,7 +149,10 @@ pub async fn start_totp(
                     .select((users::username, users::totp_confirmed_at))
                     .first(conn)?;
             if confirmed.is_some() {
-                return Err(AppError::conflict("a second factor is already enrolled"));
+                return Err(AppError::conflict(
+                    ConflictKind::SecondFactorEnrolled,
+                    "a second factor is already enrolled",
+                ));
             }
             let secret = totp::generate_secret();
             let otpauth_uri =
@@ -205,12 +208,18 @@ pub async fn confirm_totp(
                     .select((users::totp_secret, users::totp_confirmed_at))
                     .first(conn)?;
             if confirmed.is_some() {
-                return Err(AppError::conflict("a second factor is already enrolled"));
+                return Err(AppError::conflict(
+                    ConflictKind::SecondFactorEnrolled,
+                    "a second factor is already enrolled",
+                ));
             }
             let secret = secret
                 .and_then(|sealed| data_key.open(id.as_bytes(), &sealed))
                 .ok_or_else(|| {
-                    AppError::conflict("start enrolment first (POST /api/v1/me/totp)")
+                    AppError::conflict(
+                        ConflictKind::EnrolmentNotStarted,
+                        "start enrolment first (POST /api/v1/me/totp)",
+                    )
                 })?;
             let Some(step) = totp::verify_code(&secret, &body.code, now.timestamp(), None) else {
                 return Err(AppError::rule(

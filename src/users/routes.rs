@@ -304,7 +304,7 @@ pub async fn update(
 }
 
 fn stale_user() -> AppError {
-    AppError::conflict("the user was changed by someone else; read it again")
+    AppError::stale_version()
 }
 
 /// Removes her from every child's caseload and every facility's staff list; returns how many

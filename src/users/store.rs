@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use crate::db::schema::users;
@@ -76,15 +75,8 @@ pub fn insert(
         ))
         .returning(UserRow::as_returning())
         .get_result(conn)
-        .map_err(|error| match error {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::Conflict {
-                    detail: "that username is taken".into(),
-                    errors: vec![FieldError::new("username", "is taken")],
-                }
-            }
-            other => other.into(),
-        })
+        // `users_username_key`, mapped by name in `AppError` to `name-taken`.
+        .map_err(AppError::from)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<UserRow>> {

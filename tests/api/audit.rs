@@ -520,7 +520,7 @@ async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it()
     // Signing the new end would launder the cut: refused, and the refusal is logged.
     let before = last_seq(&app);
     let body = problem(ask_for_checkpoint().await, 409).await;
-    assert_eq!(body["type"], "urn:trygg:problem:conflict");
+    assert_eq!(body["type"], "urn:trygg:problem:checkpoint-diverged");
     let detail = body["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!("checkpoint {signed} ")),

@@ -17,6 +17,7 @@ mod idempotency;
 mod openapi;
 mod placement_rules;
 mod placements;
+mod problem_codes;
 mod reports;
 mod service_accounts;
 mod units;

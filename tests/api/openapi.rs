@@ -63,6 +63,43 @@ fn the_spec_is_openapi_3_1() {
     assert!(spec["components"]["schemas"]["Problem"].is_mapping());
 }
 
+/// The problem codes the spec documents are exactly those the service can answer with, each
+/// with its status.
+#[test]
+fn the_spec_lists_every_problem_code_with_its_status() {
+    let spec = spec();
+    let schema = &spec["components"]["schemas"]["ProblemCode"];
+    let listed: BTreeSet<String> = schema["enum"]
+        .as_sequence()
+        .expect("ProblemCode has an enum")
+        .iter()
+        .map(|code| code.as_str().unwrap().to_owned())
+        .collect();
+    let documented: BTreeSet<(String, u16)> = schema["x-problem-codes"]
+        .as_mapping()
+        .expect("ProblemCode has x-problem-codes")
+        .iter()
+        .map(|(code, about)| {
+            let status = about["status"].as_u64().expect("a status") as u16;
+            assert!(
+                about["cause"].as_str().is_some_and(|c| !c.is_empty()),
+                "{code:?} has no cause"
+            );
+            (code.as_str().unwrap().to_owned(), status)
+        })
+        .collect();
+    let served: BTreeSet<(String, u16)> = trygg::error::problem_codes()
+        .into_iter()
+        .map(|(code, status)| (code.to_owned(), status))
+        .collect();
+    assert_eq!(documented, served, "x-problem-codes differ from error.rs");
+    let served_codes: BTreeSet<String> = served.into_iter().map(|(code, _)| code).collect();
+    assert_eq!(
+        listed, served_codes,
+        "the ProblemCode enum differs from error.rs"
+    );
+}
+
 #[test]
 fn the_spec_names_exactly_the_served_routes() {
     let spec = spec();
