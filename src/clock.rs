@@ -32,7 +32,9 @@ impl Moment {
     pub fn of(clock: &dyn Clock) -> Self {
         let now = clock.now();
         Self {
-            today: now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive(),
+            today: now
+                .with_timezone(&chrono_tz::Europe::Stockholm)
+                .date_naive(),
             now,
         }
     }

@@ -104,7 +104,15 @@ pub fn open(
         children::lock(conn, child_id)?;
     }
     let Some(child) = children::find(conn, child_id)? else {
-        return unknown(conn, actor, action, audit_action, EntityType::Child, child_id, at);
+        return unknown(
+            conn,
+            actor,
+            action,
+            audit_action,
+            EntityType::Child,
+            child_id,
+            at,
+        );
     };
     let facts = facts(conn, actor, &child, at)?;
     let refusal = match decide(actor, &facts, action) {

@@ -33,7 +33,12 @@ pub struct ChildWork {
 
 impl ChildWork {
     /// An event by the caller about this child.
-    pub fn event(&self, action: AuditAction, entity_type: EntityType, id: Option<Uuid>) -> AuditEvent {
+    pub fn event(
+        &self,
+        action: AuditAction,
+        entity_type: EntityType,
+        id: Option<Uuid>,
+    ) -> AuditEvent {
         self.actor
             .event(action, entity_type, id, self.at.now)
             .about(&self.child)
@@ -106,8 +111,23 @@ where
     state
         .db
         .audited(move |conn| {
-            super::require(conn, &actor, action, audit_action, entity_type, entity_id, at)?;
-            work(conn, Work { actor, at, settings })
+            super::require(
+                conn,
+                &actor,
+                action,
+                audit_action,
+                entity_type,
+                entity_id,
+                at,
+            )?;
+            work(
+                conn,
+                Work {
+                    actor,
+                    at,
+                    settings,
+                },
+            )
         })
         .await
 }

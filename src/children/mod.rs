@@ -1,7 +1,9 @@
 //! Children: the people a case is about, up to 21. Registration with a duplicate search,
 //! views shaped per audience, assignment of social secretaries, and emergency access.
 
+pub mod duplicates;
 pub mod input;
+pub mod record;
 pub mod routes;
 pub mod store;
 pub mod view;

@@ -1,8 +1,9 @@
 //! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
 
-pub mod durability;
 pub mod children;
+pub mod durability;
 pub mod migrations;
+pub mod occupancy;
 pub mod placement_days;
 mod pool;
 pub mod rule_sets;

@@ -10,11 +10,12 @@ use super::schema::placements;
 /// planned end; a cancelled one holds nothing.
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn covers(day: NaiveDate) -> _ {
-    let running: _ = placements::end_date
-        .ge(day)
-        .or(placements::end_date.is_null().and(placements::planned_end.ge(day)));
     placements::cancelled_at
         .is_null()
         .and(placements::start_date.le(day))
-        .and(running)
+        .and(
+            placements::end_date.ge(day).or(placements::end_date
+                .is_null()
+                .and(placements::planned_end.ge(day))),
+        )
 }

@@ -27,3 +27,27 @@ pub fn required_version(req: &HttpRequest, id: Uuid) -> Result<i32, AppError> {
     }
     version.parse::<i32>().map_err(|_| stale())
 }
+
+/// An answer carrying `body` with the ETag of version `version` of `id`.
+pub fn tagged<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    id: Uuid,
+    version: i32,
+    body: &T,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(id, version)))
+        .json(body)
+}
+
+/// 201 Created for a new record at `location` (version 1).
+pub fn created<T: serde::Serialize>(
+    location: String,
+    id: Uuid,
+    body: &T,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(id, 1)))
+        .json(body)
+}

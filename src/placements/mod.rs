@@ -3,6 +3,8 @@
 //! one transaction. Records are never deleted; a mistake is cancelled with a reason.
 
 pub mod checks;
+pub mod input;
+pub mod placing;
 pub mod routes;
 pub mod store;
 pub mod view;
@@ -28,5 +30,15 @@ crate::text_enum! {
         CarePlan = "care_plan",
         /// Whether care continues past the 18th birthday: a decision, never automatic.
         ContinuedCareAfter18 = "continued_care_after_18",
+    }
+}
+
+impl ReviewKind {
+    /// Whether a decision of this kind says if the need for care continues.
+    pub fn decides_continued_need(self) -> bool {
+        matches!(
+            self,
+            ReviewKind::Reconsideration | ReviewKind::ContinuedCareAfter18
+        )
     }
 }

@@ -1,9 +1,18 @@
+//! Placement rows and their reviews. Every write names the audit event of its change; every
+//! conditional write answers `None` when the row is no longer as it was read.
+
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::{EndReason, FacilityKind, ReviewKind};
 use crate::db::schema::{facilities, placement_reviews, placements};
+use crate::error::AppError;
+use crate::http::pagination::Page;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]
@@ -36,6 +45,15 @@ impl PlacementRow {
     pub fn is_active_on(&self, day: NaiveDate) -> bool {
         self.cancelled_at.is_none() && self.start_date <= day && day <= self.last_day()
     }
+}
+
+/// The latest decisions about a placement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reviews {
+    pub last_reconsideration: Option<NaiveDate>,
+    pub last_care_plan: Option<NaiveDate>,
+    /// The latest decision on care after 18: does it continue?
+    pub continued_care: Option<bool>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -107,74 +125,187 @@ pub fn of_child(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<Vec<Plac
         .load(conn)
 }
 
-/// The most children the facility holds on any day of `[from, to]`, not counting `except`.
-pub fn busiest_day(
+/// One page of a child's placements, oldest start first; `page.limit + 1` rows.
+pub fn page_of_child(
     conn: &mut PgConnection,
-    facility_id: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-    except: Option<Uuid>,
-) -> QueryResult<i64> {
-    let rows: Vec<(NaiveDate, NaiveDate)> = placements::table
-        .filter(placements::facility_id.eq(facility_id))
-        .filter(placements::cancelled_at.is_null())
-        .filter(placements::id.ne(except.unwrap_or_else(Uuid::nil)))
-        .filter(placements::start_date.le(to))
+    child_id: Uuid,
+    page: Page,
+) -> QueryResult<Vec<PlacementRow>> {
+    let mut query = placements::table
+        .filter(placements::child_id.eq(child_id))
+        .order((placements::start_date, placements::id))
+        .select(PlacementRow::as_select())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        // Keyset paging in (start_date, id) order, from the row the cursor names.
+        query = query.filter(
+            sql::<Bool>("(placements.start_date, placements.id) > (SELECT start_date, id FROM placements WHERE id = ")
+                .bind::<SqlUuid, _>(after)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+/// Database refusals (the placement trigger and the exclusion constraint name each rule) are
+/// the problems the Rust checks answer, should a race get past them.
+fn refused(error: diesel::result::Error) -> AppError {
+    error.into()
+}
+
+pub fn insert(conn: &mut PgConnection, row: &PlacementRow) -> Result<(), AppError> {
+    diesel::insert_into(placements::table)
+        .values(row)
+        .execute(conn)
+        .map_err(refused)?;
+    Ok(())
+}
+
+/// Records the end of `row`, if it is still the version that was read and not cancelled.
+pub fn end(
+    conn: &mut PgConnection,
+    row: &PlacementRow,
+    end_date: NaiveDate,
+    reason: EndReason,
+    now: DateTime<Utc>,
+    event_id: Uuid,
+) -> Result<Option<PlacementRow>, AppError> {
+    diesel::update(
+        placements::table
+            .find(row.id)
+            .filter(placements::version.eq(row.version))
+            .filter(placements::cancelled_at.is_null()),
+    )
+    .set((
+        placements::end_date.eq(end_date),
+        placements::end_reason.eq(reason),
+        placements::updated_at.eq(now),
+        placements::version.eq(placements::version + 1),
+        placements::last_audit_event_id.eq(event_id),
+    ))
+    .returning(PlacementRow::as_returning())
+    .get_result(conn)
+    .optional()
+    .map_err(refused)
+}
+
+/// Cancels `id` (ended or not) unless it is cancelled already.
+pub fn cancel(
+    conn: &mut PgConnection,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+    event_id: Uuid,
+) -> Result<Option<PlacementRow>, AppError> {
+    diesel::update(
+        placements::table
+            .find(id)
+            .filter(placements::cancelled_at.is_null()),
+    )
+    .set((
+        placements::cancelled_at.eq(now),
+        placements::cancellation_reason.eq(reason),
+        placements::updated_at.eq(now),
+        placements::version.eq(placements::version + 1),
+        placements::last_audit_event_id.eq(event_id),
+    ))
+    .returning(PlacementRow::as_returning())
+    .get_result(conn)
+    .optional()
+    .map_err(refused)
+}
+
+/// A new decision on a running placement: its planned end and decision reference, if it is
+/// still version `expected`.
+pub fn change_plan(
+    conn: &mut PgConnection,
+    id: Uuid,
+    expected: i32,
+    planned_end: NaiveDate,
+    decision_reference: &str,
+    now: DateTime<Utc>,
+    event_id: Uuid,
+) -> Result<Option<PlacementRow>, AppError> {
+    diesel::update(
+        placements::table
+            .find(id)
+            .filter(placements::version.eq(expected))
+            .filter(placements::end_date.is_null())
+            .filter(placements::cancelled_at.is_null()),
+    )
+    .set((
+        placements::planned_end.eq(planned_end),
+        placements::decision_reference.eq(decision_reference),
+        placements::updated_at.eq(now),
+        placements::version.eq(placements::version + 1),
+        placements::last_audit_event_id.eq(event_id),
+    ))
+    .returning(PlacementRow::as_returning())
+    .get_result(conn)
+    .optional()
+    .map_err(refused)
+}
+
+pub struct NewReview<'a> {
+    pub placement_id: Uuid,
+    pub kind: ReviewKind,
+    pub decided_on: NaiveDate,
+    pub decision_reference: &'a str,
+    pub continued_need: Option<bool>,
+}
+
+pub fn insert_review(
+    conn: &mut PgConnection,
+    review: NewReview<'_>,
+    now: DateTime<Utc>,
+    event_id: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(placement_reviews::table)
+        .values((
+            placement_reviews::id.eq(Uuid::now_v7()),
+            placement_reviews::placement_id.eq(review.placement_id),
+            placement_reviews::kind.eq(review.kind),
+            placement_reviews::decided_on.eq(review.decided_on),
+            placement_reviews::decision_reference.eq(review.decision_reference),
+            placement_reviews::continued_need.eq(review.continued_need),
+            placement_reviews::created_at.eq(now),
+            placement_reviews::last_audit_event_id.eq(event_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The latest decisions of each of `placement_ids`: one query, whatever their number.
+pub fn reviews_of(
+    conn: &mut PgConnection,
+    placement_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Reviews>> {
+    let rows: Vec<(Uuid, ReviewKind, NaiveDate, Option<bool>)> = placement_reviews::table
+        .filter(placement_reviews::placement_id.eq_any(placement_ids))
+        // Latest last, so each later row overrides an earlier one.
+        .order((
+            placement_reviews::decided_on.asc(),
+            placement_reviews::created_at.asc(),
+        ))
         .select((
-            placements::start_date,
-            diesel::dsl::sql::<diesel::sql_types::Date>("COALESCE(end_date, planned_end)"),
+            placement_reviews::placement_id,
+            placement_reviews::kind,
+            placement_reviews::decided_on,
+            placement_reviews::continued_need,
         ))
         .load(conn)?;
-    // Sweep over start and end events: the running count's maximum within the window.
-    let mut changes: Vec<(NaiveDate, i64)> = Vec::new();
-    for (start, last) in rows {
-        if last < from {
-            continue;
-        }
-        changes.push((start.max(from), 1));
-        if let Some(after) = last.succ_opt() {
-            changes.push((after, -1));
-        }
-    }
-    changes.sort();
-    let (mut running, mut busiest) = (0i64, 0i64);
-    for (day, change) in changes {
-        running += change;
-        if day <= to {
-            busiest = busiest.max(running);
+    let mut by_placement: HashMap<Uuid, Reviews> = placement_ids
+        .iter()
+        .map(|id| (*id, Reviews::default()))
+        .collect();
+    for (placement_id, kind, decided_on, continued_need) in rows {
+        let reviews = by_placement.entry(placement_id).or_default();
+        match kind {
+            ReviewKind::Reconsideration => reviews.last_reconsideration = Some(decided_on),
+            ReviewKind::CarePlan => reviews.last_care_plan = Some(decided_on),
+            ReviewKind::ContinuedCareAfter18 => reviews.continued_care = continued_need,
         }
     }
-    Ok(busiest)
-}
-
-/// The latest decision of `kind` for a placement.
-pub fn latest_review(
-    conn: &mut PgConnection,
-    placement_id: Uuid,
-    kind: ReviewKind,
-) -> QueryResult<Option<NaiveDate>> {
-    placement_reviews::table
-        .filter(placement_reviews::placement_id.eq(placement_id))
-        .filter(placement_reviews::kind.eq(kind))
-        .select(diesel::dsl::max(placement_reviews::decided_on))
-        .first(conn)
-}
-
-/// The latest decision of `kind` and whether it said the need continues.
-pub fn latest_decision(
-    conn: &mut PgConnection,
-    placement_id: Uuid,
-    kind: ReviewKind,
-) -> QueryResult<Option<bool>> {
-    Ok(placement_reviews::table
-        .filter(placement_reviews::placement_id.eq(placement_id))
-        .filter(placement_reviews::kind.eq(kind))
-        .order((
-            placement_reviews::decided_on.desc(),
-            placement_reviews::created_at.desc(),
-        ))
-        .select(placement_reviews::continued_need)
-        .first::<Option<bool>>(conn)
-        .optional()?
-        .flatten())
+    Ok(by_placement)
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::store::PlacementRow;
+use super::store::{PlacementRow, Reviews};
 use super::EndReason;
 use crate::rules::RuleSet;
 
@@ -77,12 +77,6 @@ fn due(from: NaiveDate, months: u32, today: NaiveDate) -> Due {
     }
 }
 
-pub struct Reviews {
-    pub last_reconsideration: Option<NaiveDate>,
-    pub last_care_plan: Option<NaiveDate>,
-    /// The latest decision on care after 18: does it continue?
-    pub continued_care: Option<bool>,
-}
 
 /// Care past the adult age is a decision, never automatic.
 #[derive(Debug, Serialize)]

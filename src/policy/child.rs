@@ -154,6 +154,54 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
     }
 }
 
+/// Which children a list shows: the caller's reach, never more. Emergency access opens one
+/// child by id, never a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    /// The children this secretary is assigned to.
+    Caseload(Uuid),
+    /// The children this unit is responsible for.
+    Unit(Uuid),
+    /// The children living today where this person works.
+    LivingWhereSheWorks(Uuid),
+    /// Every child without a protected identity (systems with `children:read`).
+    Unprotected,
+}
+
+/// The children `actor` may list and the view she gets of them; `None` when she may list none.
+pub fn list_scope(actor: &Actor) -> Option<(ListScope, Audience)> {
+    match &actor.principal {
+        Principal::User {
+            id,
+            profession: Profession::SocialSecretary,
+            ..
+        } => Some((ListScope::Caseload(*id), Audience::Case)),
+        Principal::User {
+            profession: Profession::UnitManager,
+            unit_id: Some(unit),
+            ..
+        } => Some((ListScope::Unit(*unit), Audience::Management)),
+        Principal::User {
+            id,
+            profession: Profession::HvbStaff | Profession::HousingStaff,
+            ..
+        } => Some((ListScope::LivingWhereSheWorks(*id), Audience::Care)),
+        Principal::Service { scopes, .. } if scopes.contains(&Scope::ChildrenRead) => {
+            Some((ListScope::Unprotected, Audience::System))
+        }
+        _ => None,
+    }
+}
+
+/// The view of a child she has just registered: the secretary carries the case, a unit
+/// manager manages it.
+pub fn registrar_audience(actor: &Actor) -> Audience {
+    match actor.profession() {
+        Some(Profession::SocialSecretary) => Audience::Case,
+        _ => Audience::Management,
+    }
+}
+
 /// Who may ask for emergency access at all.
 pub fn may_request_emergency_access(actor: &Actor) -> bool {
     matches!(
