@@ -17,6 +17,7 @@ mod idempotency;
 mod openapi;
 mod placement_rules;
 mod placements;
+mod query_counts;
 mod reports;
 mod service_accounts;
 mod units;
