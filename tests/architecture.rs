@@ -232,8 +232,13 @@ fn describe_edge(from: &Module, to: &Module, sites: &[Site]) -> String {
         display(to),
         layer_label(to)
     );
+    let mut last_line = None;
     for site in sites {
-        let _ = writeln!(text, "      {}:{}  {}", site.file, site.line, site.path);
+        // One line per source line: `use crate::a::{self, B}` is one import.
+        if last_line != Some((&site.file, site.line)) {
+            let _ = writeln!(text, "      {}:{}  {}", site.file, site.line, site.path);
+        }
+        last_line = Some((&site.file, site.line));
     }
     text
 }
