@@ -10,14 +10,14 @@ use uuid::Uuid;
 
 use super::query::{self, Format, Listing, Review, Sampling};
 use super::view::{to_csv, AuditEventView};
-use crate::audit::checkpoint::{Checkpoint, CheckpointFile};
+use crate::access::work::{allowed, Work};
+use crate::audit::checkpoint::{Checkpoint, CheckpointFile, CheckpointKey};
 use crate::audit::verify::{verify_chain_at, write_checkpoint, CheckpointWriteError};
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::Stop;
 use crate::error::{AppError, AppResult, ConflictKind};
 use crate::http::pagination::Paged;
-use crate::policy::enforce::authorize;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -57,6 +57,31 @@ fn read_action(format: Option<Format>) -> AuditAction {
     }
 }
 
+/// Work on the log, for auditors only: anyone else is refused with a `denied` event.
+async fn on_the_log<T, F>(
+    state: &AppState,
+    actor: Actor,
+    audit_action: AuditAction,
+    id: Option<Uuid>,
+    work: F,
+) -> AppResult<T>
+where
+    F: FnOnce(&mut diesel::PgConnection, Work) -> Result<T, Stop> + Send + 'static,
+    T: Send + 'static,
+{
+    let action = Action::ReadAuditLog;
+    allowed(
+        state,
+        actor,
+        action,
+        audit_action,
+        EntityType::AuditLog,
+        id,
+        work,
+    )
+    .await
+}
+
 /// The event that records this read of the log; a read narrowed to one child names the child.
 fn read_event(
     actor: &Actor,
@@ -79,29 +104,15 @@ async fn listing(
 ) -> AppResult<HttpResponse> {
     let parsed = Listing::parse(req.query_string(), accept(&req));
     let action = read_action(parsed.as_ref().ok().map(|l| l.format));
-    authorize(
-        &state,
-        &actor,
-        Action::ReadAuditLog,
-        action,
-        EntityType::AuditLog,
-        None,
-    )
+    let format = parsed.as_ref().map_or(Format::Json, |l| l.format);
+    let (rows, next_cursor) = on_the_log(&state, actor, action, None, move |conn, work| {
+        let listing = parsed?;
+        let page = query::page(conn, review, &listing)?;
+        let event = read_event(&work.actor, action, listing.filter.child_id, work.at.now);
+        audit::append(conn, &[event])?;
+        Ok(page)
+    })
     .await?;
-    let listing = parsed?;
-    let format = listing.format;
-    let now = state.clock.now();
-    let (rows, next_cursor) = state
-        .db
-        .transaction(move |conn| {
-            let page = query::page(conn, review, &listing)?;
-            audit::append(
-                conn,
-                &[read_event(&actor, action, listing.filter.child_id, now)],
-            )?;
-            Ok(page)
-        })
-        .await?;
     let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
     Ok(match format {
         Format::Csv => csv_answer(&items, next_cursor.map(|c| ("x-next-cursor", c))),
@@ -159,29 +170,15 @@ pub async fn sample(
 ) -> AppResult<HttpResponse> {
     let parsed = Sampling::parse(req.query_string(), accept(&req));
     let action = read_action(parsed.as_ref().ok().map(|s| s.format));
-    authorize(
-        &state,
-        &actor,
-        Action::ReadAuditLog,
-        action,
-        EntityType::AuditLog,
-        None,
-    )
+    let format = parsed.as_ref().map_or(Format::Json, |s| s.format);
+    let (rows, population) = on_the_log(&state, actor, action, None, move |conn, work| {
+        let sampling = parsed?;
+        let drawn = query::sample(conn, &sampling)?;
+        let event = read_event(&work.actor, action, sampling.filter.child_id, work.at.now);
+        audit::append(conn, &[event])?;
+        Ok(drawn)
+    })
     .await?;
-    let sampling = parsed?;
-    let format = sampling.format;
-    let now = state.clock.now();
-    let (rows, population) = state
-        .db
-        .transaction(move |conn| {
-            let drawn = query::sample(conn, &sampling)?;
-            audit::append(
-                conn,
-                &[read_event(&actor, action, sampling.filter.child_id, now)],
-            )?;
-            Ok(drawn)
-        })
-        .await?;
     let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
     Ok(match format {
         Format::Csv => csv_answer(&items, Some(("x-population", population.to_string()))),
@@ -198,60 +195,60 @@ pub async fn get(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    authorize(
+    let row = on_the_log(
         &state,
-        &actor,
-        Action::ReadAuditLog,
+        actor,
         AuditAction::Read,
-        EntityType::AuditLog,
         Some(id),
-    )
-    .await?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
+        move |conn, work| {
             let row = query::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let mut event = actor.event(AuditAction::Read, EntityType::AuditLog, Some(id), now);
+            let mut event = work.actor.event(
+                AuditAction::Read,
+                EntityType::AuditLog,
+                Some(id),
+                work.at.now,
+            );
             if let Some(child_id) = row.child_id {
                 event = event.child(child_id);
             }
             audit::append(conn, &[event])?;
             Ok(row)
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(answer(HttpResponse::Ok()).json(AuditEventView::from(row)))
 }
 
 /// Recomputes the chain and compares it with every signed checkpoint. Answers 200 with the
 /// report whether the chain is intact or not.
 pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    authorize(
-        &state,
-        &actor,
-        Action::ReadAuditLog,
-        AuditAction::Verify,
-        EntityType::AuditLog,
-        None,
-    )
-    .await?;
     let key = state.settings.audit.checkpoint_key.verifying_key();
     let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
-    let now = state.clock.now();
-    let report = state
-        .db
-        .transaction(move |conn| {
+    let report = on_the_log(
+        &state,
+        actor,
+        AuditAction::Verify,
+        None,
+        move |conn, work| {
             let checkpoints = file.all_valid(&key).map_err(AppError::internal)?;
             // The walk runs before the append: the chain lock is held only for the append.
-            let report = verify_chain_at(conn, &checkpoints, now)?;
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Verify, EntityType::AuditLog, None, now)],
-            )?;
+            let report = verify_chain_at(conn, &checkpoints, work.at.now)?;
+            let event =
+                work.actor
+                    .event(AuditAction::Verify, EntityType::AuditLog, None, work.at.now);
+            audit::append(conn, &[event])?;
             Ok(report)
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(answer(HttpResponse::Ok()).json(report))
+}
+
+/// The latest checkpoint on file, when the chain has not moved since it.
+fn latest_checkpoint(file: &CheckpointFile, key: &CheckpointKey) -> Result<Checkpoint, AppError> {
+    file.latest_valid(&key.verifying_key())
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::conflict(ConflictKind::AuditLogEmpty, "the audit log is empty"))
 }
 
 /// Signs the chain's current end now and files it outside the database. 201 with the new
@@ -259,50 +256,36 @@ pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
 /// event at the latest checkpoint is gone or changed: nothing is signed then (that would vouch
 /// for the cut), and the refused attempt is logged with the outcome `error`.
 pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    authorize(
-        &state,
-        &actor,
-        Action::ReadAuditLog,
-        AuditAction::Checkpoint,
-        EntityType::AuditLog,
-        None,
-    )
-    .await?;
     let key = state.settings.audit.checkpoint_key.clone();
     let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
-    let now = state.clock.now();
-    let (checkpoint, written): (Checkpoint, bool) = state
-        .db
-        .audited(move |conn| {
-            let event = actor.event(AuditAction::Checkpoint, EntityType::AuditLog, None, now);
-            // Signed before this request's own event is appended: a checkpoint only ever
-            // covers committed events.
+    let (checkpoint, written) = on_the_log(
+        &state,
+        actor,
+        AuditAction::Checkpoint,
+        None,
+        move |conn, work| {
+            let now = work.at.now;
+            let event = work
+                .actor
+                .event(AuditAction::Checkpoint, EntityType::AuditLog, None, now);
+            // Signed before this request's own event is appended: a checkpoint only ever covers
+            // committed events.
             let outcome = match write_checkpoint(conn, &key, &file, now) {
                 Ok(Some(written)) => (written, true),
-                Ok(None) => (
-                    file.latest_valid(&key.verifying_key())
-                        .map_err(AppError::internal)?
-                        .ok_or_else(|| {
-                            AppError::conflict(
-                                ConflictKind::AuditLogEmpty,
-                                "the audit log is empty",
-                            )
-                        })?,
-                    false,
-                ),
+                Ok(None) => (latest_checkpoint(&file, &key)?, false),
                 Err(refused @ CheckpointWriteError::Diverged { .. }) => {
                     audit::append(conn, &[event.outcome(Outcome::Error)])?;
-                    return Err(Stop::Refuse(AppError::conflict(
-                        ConflictKind::CheckpointDiverged,
-                        refused.to_string(),
-                    )));
+                    let error =
+                        AppError::conflict(ConflictKind::CheckpointDiverged, refused.to_string());
+                    return Err(Stop::Refuse(error));
                 }
                 Err(error) => return Err(Stop::Abort(AppError::internal(error))),
             };
             audit::append(conn, &[event])?;
             Ok(outcome)
-        })
-        .await?;
+        },
+    )
+    .await?;
     let status = if written {
         HttpResponse::Created()
     } else {

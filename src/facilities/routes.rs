@@ -5,67 +5,51 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chrono::{DateTime, Utc};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::input::{CreateFacility, StaffList, UpdateFacility, MAX_STAFF};
+use super::input::{CreateFacility, FacilityChanges, StaffList, UpdateFacility, MAX_STAFF};
 use super::store::{self, FacilityRow, ListFilter, Merged};
 use super::view::{FacilityView, StaffMemberView};
 use super::FacilityKind;
-use crate::audit::{self, AuditAction, AuditEvent, EntityType, Outcome};
+use crate::access::refuse;
+use crate::access::work::{allowed, Work};
+use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
+use crate::db::occupancy;
+use crate::db::Stop;
 use crate::error::{AppError, AppResult, ConflictKind, FieldError};
-use crate::http::etag::{etag, required_version};
+use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{Page, PageQuery, Paged};
 use crate::http::ApiJson;
-use crate::policy::enforce::authorize;
 use crate::policy::facility::{audience, may_manage};
 use crate::policy::Action;
 use crate::state::AppState;
-
-fn with_etag(row: &FacilityRow, response: &mut HttpResponseBuilder) {
-    response.insert_header((header::ETAG, etag(row.id, row.version)));
-}
 
 fn view(actor: &Actor, row: FacilityRow, works_there: bool) -> FacilityView {
     let audience = audience(actor, row.unit_id, works_there);
     FacilityView::new(row, audience)
 }
 
-/// The outcome of work that first checks the caller's relation to the facility's unit. A refusal
-/// commits its own `denied` event (and nothing else), then answers 403.
-enum Checked<T> {
-    Done(T),
-    Refused,
-}
-
-impl<T> Checked<T> {
-    fn answer(self) -> AppResult<T> {
-        match self {
-            Checked::Done(value) => Ok(value),
-            Checked::Refused => Err(AppError::forbidden(
-                "only the manager of the facility's unit may do this",
-            )),
-        }
-    }
-}
-
-/// Records that `actor` was refused; call inside the transaction, then return `Refused`.
-fn refuse<T>(
+/// Refuses a change to a facility of another unit than the caller manages: 403, with its
+/// `denied` event committed.
+fn refuse_unless_manager(
     conn: &mut diesel::PgConnection,
-    actor: &Actor,
+    work: &Work,
     action: AuditAction,
     id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> AppResult<Checked<T>> {
-    let event = actor
-        .event(action, EntityType::Facility, id, now)
-        .outcome(Outcome::Denied);
-    audit::append(conn, &[event])?;
-    Ok(Checked::Refused)
+    unit_id: Uuid,
+) -> Result<(), Stop> {
+    if may_manage(&work.actor, unit_id) {
+        return Ok(());
+    }
+    let event = work
+        .actor
+        .event(action, EntityType::Facility, id, work.at.now);
+    let message = "only the manager of the facility's unit may do this";
+    Err(refuse(conn, event, AppError::forbidden(message)))
 }
 
 /// Which of `ids` the caller is on the staff list of (people only).
@@ -95,44 +79,40 @@ pub async fn list(
     actor: Actor,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    authorize(
-        &state,
-        &actor,
-        Action::ReadFacilities,
-        AuditAction::List,
-        EntityType::Facility,
-        None,
-    )
-    .await?;
     let query = query.into_inner();
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
-    }
-    .parse()?;
+    };
     let filter = ListFilter {
         unit_id: query.unit_id,
         kind: query.kind,
     };
-    let now = state.clock.now();
-    let reader = actor.clone();
-    let (paged, works) = state
-        .db
-        .transaction(move |conn| {
+    let (action, audit_action) = (Action::ReadFacilities, AuditAction::List);
+    let paged = allowed(
+        &state,
+        actor,
+        action,
+        audit_action,
+        EntityType::Facility,
+        None,
+        move |conn, work| {
+            let page = page.parse()?;
             let paged = Paged::from_rows(store::list(conn, page, filter)?, page, |f| f.id);
             let ids: Vec<Uuid> = paged.items.iter().map(|f| f.id).collect();
-            let works = works_at(conn, &reader, &ids)?;
-            audit::append(
-                conn,
-                &[reader.event(AuditAction::List, EntityType::Facility, None, now)],
-            )?;
-            Ok((paged, works))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(paged.map(|row| {
-        let works_there = works.contains(&row.id);
-        view(&actor, row, works_there)
-    })))
+            let works = works_at(conn, &work.actor, &ids)?;
+            let event =
+                work.actor
+                    .event(AuditAction::List, EntityType::Facility, None, work.at.now);
+            audit::append(conn, &[event])?;
+            Ok(paged.map(|row| {
+                let works_there = works.contains(&row.id);
+                view(&work.actor, row, works_there)
+            }))
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 pub async fn create(
@@ -140,51 +120,49 @@ pub async fn create(
     actor: Actor,
     ApiJson(body): ApiJson<CreateFacility>,
 ) -> AppResult<HttpResponse> {
-    authorize(
-        &state,
-        &actor,
-        Action::ManageFacilities,
-        AuditAction::Create,
-        EntityType::Facility,
-        None,
-    )
-    .await?;
     let unit_id = body.unit_id;
     let parsed = body.parse();
-    let now = state.clock.now();
-    let creator = actor.clone();
-    let row = state
-        .db
-        .transaction(move |conn| {
+    let (action, audit_action) = (Action::ManageFacilities, AuditAction::Create);
+    let view = allowed(
+        &state,
+        actor,
+        action,
+        audit_action,
+        EntityType::Facility,
+        None,
+        move |conn, work| {
             if !crate::db::units::is_open(conn, unit_id)? {
                 let mut errors = parsed.err().unwrap_or_default();
                 errors.push(FieldError::new("unit_id", "no such active unit"));
-                return Err(AppError::unprocessable(errors));
+                return Err(AppError::unprocessable(errors).into());
             }
-            if !may_manage(&creator, unit_id) {
-                return refuse(conn, &creator, AuditAction::Create, None, now);
-            }
+            refuse_unless_manager(conn, &work, AuditAction::Create, None, unit_id)?;
             let facility = parsed.map_err(AppError::unprocessable)?;
-            let event = creator.event(AuditAction::Create, EntityType::Facility, None, now);
-            let row = store::insert(conn, &facility, event.id, now)?;
+            let id = Uuid::now_v7();
             let mut changed = vec!["kind", "name", "unit_id", "capacity", "agreed_places"];
             if facility.address.is_some() {
                 changed.push("address");
             }
-            let event = AuditEvent {
-                entity_id: Some(row.id),
-                ..event
-            }
-            .changed(changed);
+            let event = work
+                .actor
+                .event(
+                    AuditAction::Create,
+                    EntityType::Facility,
+                    Some(id),
+                    work.at.now,
+                )
+                .changed(changed);
+            let row = store::insert(conn, id, &facility, event.id, work.at.now)?;
             audit::append(conn, &[event])?;
-            Ok(Checked::Done(row))
-        })
-        .await?
-        .answer()?;
-    let mut response = HttpResponse::Created();
-    with_etag(&row, &mut response);
-    response.insert_header((header::LOCATION, format!("/api/v1/facilities/{}", row.id)));
-    Ok(response.json(view(&actor, row, false)))
+            Ok(view(&work.actor, row, false))
+        },
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/facilities/{}", view.id),
+        view.id,
+        &view,
+    ))
 }
 
 pub async fn get(
@@ -192,33 +170,87 @@ pub async fn get(
     actor: Actor,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    authorize(
+    let id = *path;
+    let (action, audit_action) = (Action::ReadFacilities, AuditAction::Read);
+    let (view, version) = allowed(
         &state,
-        &actor,
-        Action::ReadFacilities,
-        AuditAction::Read,
+        actor,
+        action,
+        audit_action,
         EntityType::Facility,
         Some(id),
+        move |conn, work| {
+            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let works_there = works_at(conn, &work.actor, &[id])?.contains(&id);
+            let event = work.actor.event(
+                AuditAction::Read,
+                EntityType::Facility,
+                Some(id),
+                work.at.now,
+            );
+            audit::append(conn, &[event])?;
+            let version = row.version;
+            Ok((view(&work.actor, row, works_there), version))
+        },
     )
     .await?;
-    let now = state.clock.now();
-    let reader = actor.clone();
-    let (row, works_there) = state
-        .db
-        .transaction(move |conn| {
-            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let works_there = works_at(conn, &reader, &[id])?.contains(&id);
-            audit::append(
-                conn,
-                &[reader.event(AuditAction::Read, EntityType::Facility, Some(id), now)],
-            )?;
-            Ok((row, works_there))
-        })
-        .await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&row, &mut response);
-    Ok(response.json(view(&actor, row, works_there)))
+    Ok(tagged(StatusCode::OK, id, version, &view))
+}
+
+/// The facility after `changes`, and the fields that differ.
+fn merge(current: &FacilityRow, changes: FacilityChanges) -> (Merged, Vec<&'static str>) {
+    let merged = Merged {
+        name: changes.name.unwrap_or_else(|| current.name.clone()),
+        address: changes.address.unwrap_or_else(|| current.address.clone()),
+        capacity: changes.capacity.unwrap_or(current.capacity),
+        agreed_places: changes.agreed_places.unwrap_or(current.agreed_places),
+        active: changes.active.unwrap_or(current.active),
+    };
+    let differs = [
+        (merged.name != current.name, "name"),
+        (merged.address != current.address, "address"),
+        (merged.capacity != current.capacity, "capacity"),
+        (
+            merged.agreed_places != current.agreed_places,
+            "agreed_places",
+        ),
+        (merged.active != current.active, "active"),
+    ];
+    let changed = differs
+        .iter()
+        .filter(|(d, _)| *d)
+        .map(|(_, f)| *f)
+        .collect();
+    (merged, changed)
+}
+
+/// Refuses a capacity below the most children placed there on any day from today on.
+fn refuse_capacity_in_use(
+    conn: &mut diesel::PgConnection,
+    work: &Work,
+    current: &FacilityRow,
+    capacity: i32,
+) -> Result<(), Stop> {
+    if capacity >= current.capacity {
+        return Ok(());
+    }
+    let today = work.at.today;
+    let stays = occupancy::stays(conn, occupancy::Homes::One(current.id), today, None, None)?;
+    let busiest = occupancy::busiest(&stays, today, None);
+    if i64::from(capacity) >= busiest {
+        return Ok(());
+    }
+    Err(AppError::Conflict {
+        kind: ConflictKind::CapacityInUse,
+        detail: format!(
+            "{busiest} children are placed here on a day from today on; the capacity cannot be lower"
+        ),
+        errors: vec![FieldError::new(
+            "capacity",
+            format!("at least {busiest}: the children already placed here"),
+        )],
+    }
+    .into())
 }
 
 pub async fn update(
@@ -228,88 +260,44 @@ pub async fn update(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<UpdateFacility>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    authorize(
+    let id = *path;
+    // Asked for only once the caller is known to be allowed: a refusal comes first.
+    let expected_version = required_version(&req, id);
+    let parsed = body.parse();
+    let (action, audit_action) = (Action::ManageFacilities, AuditAction::Update);
+    let (view, version) = allowed(
         &state,
-        &actor,
-        Action::ManageFacilities,
-        AuditAction::Update,
+        actor,
+        action,
+        audit_action,
         EntityType::Facility,
         Some(id),
+        move |conn, work| {
+            let expected_version = expected_version?;
+            let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
+            refuse_unless_manager(conn, &work, AuditAction::Update, Some(id), current.unit_id)?;
+            if current.version != expected_version {
+                return Err(AppError::stale_version().into());
+            }
+            let (merged, changed) = merge(&current, parsed.map_err(AppError::unprocessable)?);
+            refuse_capacity_in_use(conn, &work, &current, merged.capacity)?;
+            let event = work
+                .actor
+                .event(
+                    AuditAction::Update,
+                    EntityType::Facility,
+                    Some(id),
+                    work.at.now,
+                )
+                .changed(changed);
+            let row = store::update(conn, id, &merged, event.id, work.at.now)?;
+            audit::append(conn, &[event])?;
+            let version = row.version;
+            Ok((view(&work.actor, row, false), version))
+        },
     )
     .await?;
-    let expected_version = required_version(&req, id)?;
-    let parsed = body.parse();
-    let now = state.clock.now();
-    let today = state.clock.today();
-    let editor = actor.clone();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
-            if !may_manage(&editor, current.unit_id) {
-                return refuse(conn, &editor, AuditAction::Update, Some(id), now);
-            }
-            if current.version != expected_version {
-                return Err(AppError::stale_version());
-            }
-            let changes = parsed.map_err(AppError::unprocessable)?;
-            let name = changes.name.unwrap_or_else(|| current.name.clone());
-            let address = changes.address.unwrap_or_else(|| current.address.clone());
-            let capacity = changes.capacity.unwrap_or(current.capacity);
-            let agreed_places = changes.agreed_places.unwrap_or(current.agreed_places);
-            let active = changes.active.unwrap_or(current.active);
-            if capacity < current.capacity {
-                let busiest = store::busiest_day_from(conn, id, today)?;
-                if i64::from(capacity) < busiest {
-                    return Err(AppError::Conflict {
-                        kind: ConflictKind::CapacityInUse,
-                        detail: format!(
-                            "{busiest} children are placed here on a day from today on; \
-                             the capacity cannot be lower"
-                        ),
-                        errors: vec![FieldError::new(
-                            "capacity",
-                            format!("at least {busiest}: the children already placed here"),
-                        )],
-                    });
-                }
-            }
-            let mut changed = Vec::new();
-            if name != current.name {
-                changed.push("name");
-            }
-            if address != current.address {
-                changed.push("address");
-            }
-            if capacity != current.capacity {
-                changed.push("capacity");
-            }
-            if agreed_places != current.agreed_places {
-                changed.push("agreed_places");
-            }
-            if active != current.active {
-                changed.push("active");
-            }
-            let event = editor
-                .event(AuditAction::Update, EntityType::Facility, Some(id), now)
-                .changed(changed);
-            let merged = Merged {
-                name: &name,
-                address: address.as_deref(),
-                capacity,
-                agreed_places,
-                active,
-            };
-            let row = store::update(conn, id, merged, event.id, now)?;
-            audit::append(conn, &[event])?;
-            Ok(Checked::Done(row))
-        })
-        .await?
-        .answer()?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&row, &mut response);
-    Ok(response.json(view(&actor, row, false)))
+    Ok(tagged(StatusCode::OK, id, version, &view))
 }
 
 pub async fn staff(
@@ -318,30 +306,30 @@ pub async fn staff(
     path: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    authorize(
+    let id = *path;
+    let (action, audit_action) = (Action::ReadFacilityStaff, AuditAction::Read);
+    let paged = allowed(
         &state,
-        &actor,
-        Action::ReadFacilityStaff,
-        AuditAction::Read,
+        actor,
+        action,
+        audit_action,
         EntityType::Facility,
         Some(id),
-    )
-    .await?;
-    let page = query.parse()?;
-    let now = state.clock.now();
-    let paged = state
-        .db
-        .transaction(move |conn| {
+        move |conn, work| {
+            let page = query.parse()?;
             store::find(conn, id)?.ok_or(AppError::NotFound)?;
             let paged = Paged::from_rows(store::staff(conn, id, page)?, page, |s| s.user_id);
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Read, EntityType::Facility, Some(id), now)],
-            )?;
+            let event = work.actor.event(
+                AuditAction::Read,
+                EntityType::Facility,
+                Some(id),
+                work.at.now,
+            );
+            audit::append(conn, &[event])?;
             Ok(paged)
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(paged.map(StaffMemberView::from)))
 }
 
@@ -386,30 +374,29 @@ pub async fn replace_staff(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<StaffList>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    authorize(
+    let id = *path;
+    let parsed = body.parse();
+    let (action, audit_action) = (Action::ManageFacilities, AuditAction::Update);
+    let paged = allowed(
         &state,
-        &actor,
-        Action::ManageFacilities,
-        AuditAction::Update,
+        actor,
+        action,
+        audit_action,
         EntityType::Facility,
         Some(id),
-    )
-    .await?;
-    let parsed = body.parse();
-    let now = state.clock.now();
-    let paged = state
-        .db
-        .transaction(move |conn| {
+        move |conn, work| {
             // Locked, so two replacements of the same list happen one after the other.
             let facility = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
-            if !may_manage(&actor, facility.unit_id) {
-                return refuse(conn, &actor, AuditAction::Update, Some(id), now);
-            }
+            refuse_unless_manager(conn, &work, AuditAction::Update, Some(id), facility.unit_id)?;
             let named = parsed.map_err(AppError::unprocessable)?;
             check_staff(conn, facility.kind, &named)?;
             let ids: Vec<Uuid> = named.iter().map(|(_, id)| *id).collect();
-            let event = actor.event(AuditAction::Update, EntityType::Facility, Some(id), now);
+            let event = work.actor.event(
+                AuditAction::Update,
+                EntityType::Facility,
+                Some(id),
+                work.at.now,
+            );
             let changed = store::replace_staff(conn, id, &ids, event.id)?;
             let event = event.changed(changed.then_some("staff"));
             let page = Page {
@@ -418,9 +405,9 @@ pub async fn replace_staff(
             };
             let paged = Paged::from_rows(store::staff(conn, id, page)?, page, |s| s.user_id);
             audit::append(conn, &[event])?;
-            Ok(Checked::Done(paged))
-        })
-        .await?
-        .answer()?;
+            Ok(paged)
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(paged.map(StaffMemberView::from)))
 }

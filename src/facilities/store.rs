@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::input::NewFacility;
@@ -50,13 +49,14 @@ pub struct ListFilter {
 
 pub fn insert(
     conn: &mut PgConnection,
+    id: Uuid,
     facility: &NewFacility,
     audit_event_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<FacilityRow> {
     Ok(diesel::insert_into(facilities::table)
         .values((
-            facilities::id.eq(Uuid::now_v7()),
+            facilities::id.eq(id),
             facilities::kind.eq(facility.kind),
             facilities::name.eq(&facility.name),
             facilities::unit_id.eq(facility.unit_id),
@@ -114,9 +114,9 @@ pub fn list(
 }
 
 /// What an update sets; the caller has merged the request into the current row.
-pub struct Merged<'a> {
-    pub name: &'a str,
-    pub address: Option<&'a str>,
+pub struct Merged {
+    pub name: String,
+    pub address: Option<String>,
     pub capacity: i32,
     pub agreed_places: i32,
     pub active: bool,
@@ -125,14 +125,14 @@ pub struct Merged<'a> {
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
-    merged: Merged<'_>,
+    merged: &Merged,
     audit_event_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<FacilityRow> {
     Ok(diesel::update(facilities::table.find(id))
         .set((
-            facilities::name.eq(merged.name),
-            facilities::address.eq(merged.address),
+            facilities::name.eq(&merged.name),
+            facilities::address.eq(&merged.address),
             facilities::capacity.eq(merged.capacity),
             facilities::agreed_places.eq(merged.agreed_places),
             facilities::active.eq(merged.active),
@@ -142,35 +142,6 @@ pub fn update(
         ))
         .returning(FacilityRow::as_returning())
         .get_result(conn)?)
-}
-
-#[derive(QueryableByName)]
-struct Busiest {
-    #[diesel(sql_type = BigInt)]
-    children: i64,
-}
-
-/// The most children the facility holds on any one day from `from` on: counted over the
-/// placements that are not cancelled, each holding its place from its start to its end (or, while
-/// it runs, its planned end). Occupancy only rises on a start day, so it is enough to count on
-/// `from` and on each later start day.
-pub fn busiest_day_from(
-    conn: &mut PgConnection,
-    facility_id: Uuid,
-    from: NaiveDate,
-) -> AppResult<i64> {
-    let busiest = diesel::sql_query(
-        "SELECT COALESCE(max((SELECT count(*) FROM placements p \
-                             WHERE p.facility_id = $1 AND p.cancelled_at IS NULL \
-                               AND p.period @> d.day)), 0)::bigint AS children \
-         FROM (SELECT $2::date AS day \
-               UNION SELECT start_date FROM placements \
-                     WHERE facility_id = $1 AND cancelled_at IS NULL AND start_date > $2) AS d",
-    )
-    .bind::<SqlUuid, _>(facility_id)
-    .bind::<Date, _>(from)
-    .get_result::<Busiest>(conn)?;
-    Ok(busiest.children)
 }
 
 /// Which of `facility_ids` `user_id` is on the staff list of.

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod input;
+pub mod opening;
 pub mod placing;
 pub mod routes;
 pub mod store;

@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::pg::PgConnection;
 use uuid::Uuid;
 
 use super::checks::latest_end;
@@ -11,64 +10,20 @@ use super::input::{
     cancellation_reason, reference, CancelInput, EndInput, MoveInput, PlacementChange,
     PlacementInput, ReviewInput,
 };
+use super::opening::{finish, on_placement, views_of};
 use super::placing;
 use super::store::{self, NewReview, PlacementRow};
-use super::view::{placement_view, status, PlacementView, Status};
-use crate::access::child::{self as child_access, OpenChild};
+use super::view::{status, PlacementView, Status};
 use crate::access::work::{on_child, ChildWork};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
-use crate::clock::Moment;
 use crate::db::Stop;
 use crate::error::{AppError, AppResult, ConflictKind, FieldError, Rule};
 use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
-use crate::policy::child::{Audience, ChildAction};
+use crate::policy::child::ChildAction;
 use crate::state::AppState;
-
-/// The views of `rows`, all of one child, shaped for the caller: one query for their reviews,
-/// whatever their number.
-fn views_of(
-    conn: &mut PgConnection,
-    work: &ChildWork,
-    rows: Vec<PlacementRow>,
-) -> Result<Vec<PlacementView>, Stop> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let reviews = store::reviews_of(conn, &ids)?;
-    let child = &work.child;
-    let show_facility =
-        !child.protection_level.is_protected() || work.audience.sees_protected_fields();
-    let show_reasons = work.audience != Audience::System;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let reviews = reviews.get(&row.id).copied().unwrap_or_default();
-            let (today, rules) = (work.at.today, work.rules());
-            placement_view(
-                row,
-                reviews,
-                rules,
-                child.date_of_birth,
-                today,
-                show_facility,
-                show_reasons,
-            )
-        })
-        .collect())
-}
-
-/// Writes `events` and shows `row`: how every placement handler ends.
-fn finish(
-    conn: &mut PgConnection,
-    work: &ChildWork,
-    row: PlacementRow,
-    events: &[AuditEvent],
-) -> Result<PlacementView, Stop> {
-    let view = views_of(conn, work, vec![row])?.remove(0);
-    audit::append(conn, events)?;
-    Ok(view)
-}
 
 fn placed(view: PlacementView) -> HttpResponse {
     created(format!("/api/v1/placements/{}", view.id), view.id, &view)
@@ -133,51 +88,6 @@ pub async fn list(
     )
     .await?;
     Ok(HttpResponse::Ok().json(paged))
-}
-
-/// Runs `work` on a placement and its opened child. The child is opened (and for a write,
-/// locked) first and the placement read again, locked, after it: what the caller checks is what
-/// she changes, not a row another request changed while this one waited for the lock.
-async fn on_placement<T, F>(
-    state: &AppState,
-    actor: Actor,
-    id: Uuid,
-    action: ChildAction,
-    audit_action: AuditAction,
-    work: F,
-) -> AppResult<T>
-where
-    F: FnOnce(&mut PgConnection, ChildWork, PlacementRow) -> Result<T, Stop> + Send + 'static,
-    T: Send + 'static,
-{
-    let at = Moment::of(state.clock.as_ref());
-    let settings = state.settings.clone();
-    state
-        .db
-        .audited(move |conn| {
-            let unknown = |conn: &mut PgConnection| {
-                let entity = EntityType::Placement;
-                child_access::unknown(conn, &actor, action, audit_action, entity, id, at)
-            };
-            // Only to learn the child: a placement never changes child.
-            let Some(child_id) = store::find(conn, id)?.map(|row| row.child_id) else {
-                return unknown(conn);
-            };
-            let OpenChild { child, audience } =
-                child_access::open(conn, &actor, child_id, action, audit_action, at)?;
-            let Some(row) = store::find_for_update(conn, id)? else {
-                return unknown(conn);
-            };
-            let work_on = ChildWork {
-                actor,
-                child,
-                audience,
-                at,
-                settings,
-            };
-            work(conn, work_on, row)
-        })
-        .await
 }
 
 pub async fn get(

@@ -77,7 +77,6 @@ fn due(from: NaiveDate, months: u32, today: NaiveDate) -> Due {
     }
 }
 
-
 /// Care past the adult age is a decision, never automatic.
 #[derive(Debug, Serialize)]
 pub struct ContinuedCare {

@@ -39,14 +39,7 @@ pub struct Facility {
 }
 
 /// One non-cancelled placement, reduced to what capacity needs: no one's identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stay {
-    pub facility_id: Uuid,
-    pub start_date: NaiveDate,
-    /// The recorded end, or else the planned end.
-    pub last_day: NaiveDate,
-    pub date_of_birth: NaiveDate,
-}
+pub use crate::db::occupancy::Stay;
 
 /// What the report is computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

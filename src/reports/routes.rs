@@ -4,18 +4,18 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::capacity::{self, Facility, Stay, Unit, Window};
-use crate::audit::{self, AuditAction, EntityType, Outcome};
+use crate::access::refuse;
+use crate::access::work::allowed;
+use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
-use crate::db::schema::{children, facilities, placements, units};
+use crate::db::occupancy::{self, Homes};
+use crate::db::schema::{facilities, units};
 use crate::error::{AppError, AppResult};
-use crate::policy::enforce::authorize;
 use crate::policy::report::{capacity_scope, ReportScope};
 use crate::policy::Action;
 use crate::state::AppState;
@@ -98,46 +98,19 @@ fn load_facilities(conn: &mut PgConnection, scope: ReportScope) -> QueryResult<V
         .collect())
 }
 
-/// Every non-cancelled placement in an active facility in scope that holds a place on some day
-/// of `[from, to]`: one query, over the placements' `period` (indexed with the facility).
+/// The stays of the open facilities in scope on some day of `[from, to]`: the one occupancy
+/// query (`db::occupancy`), whose every row holds a place.
 fn load_stays(
     conn: &mut PgConnection,
     scope: ReportScope,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<Stay>> {
-    let mut query = placements::table
-        .inner_join(facilities::table)
-        .inner_join(children::table)
-        .filter(placements::cancelled_at.is_null())
-        .filter(facilities::active.eq(true))
-        .filter(
-            sql::<Bool>("placements.period && daterange(")
-                .bind::<Date, _>(from)
-                .sql(", ")
-                .bind::<Date, _>(to)
-                .sql(", '[]')"),
-        )
-        .select((
-            placements::facility_id,
-            placements::start_date,
-            sql::<Date>("COALESCE(placements.end_date, placements.planned_end)"),
-            children::date_of_birth,
-        ))
-        .into_boxed();
-    if let ReportScope::Unit(id) = scope {
-        query = query.filter(facilities::unit_id.eq(id));
-    }
-    let rows: Vec<(Uuid, NaiveDate, NaiveDate, NaiveDate)> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(facility_id, start_date, last_day, date_of_birth)| Stay {
-            facility_id,
-            start_date,
-            last_day,
-            date_of_birth,
-        })
-        .collect())
+    let homes = match scope {
+        ReportScope::Unit(id) => Homes::OpenInUnit(id),
+        ReportScope::AllUnits => Homes::AllOpen,
+    };
+    occupancy::stays(conn, homes, from, Some(to), None)
 }
 
 pub async fn capacity(
@@ -145,57 +118,46 @@ pub async fn capacity(
     actor: Actor,
     query: web::Query<CapacityQuery>,
 ) -> AppResult<HttpResponse> {
-    authorize(
+    let query = query.into_inner();
+    let (action, audit_action) = (Action::ReadCapacity, AuditAction::Read);
+    let report = allowed(
         &state,
-        &actor,
-        Action::ReadCapacity,
-        AuditAction::Read,
+        actor,
+        action,
+        audit_action,
         EntityType::Report,
         None,
-    )
-    .await?;
-    let query = query.into_inner();
-    let days = query.days.unwrap_or(DEFAULT_DAYS);
-    if !(1..=MAX_DAYS).contains(&days) {
-        return Err(AppError::invalid_field(
-            "days",
-            format!("must be 1 to {MAX_DAYS}"),
-        ));
-    }
-    let now = state.clock.now();
-    let Some(scope) = capacity_scope(&actor, query.unit_id) else {
-        let event = actor
-            .event(AuditAction::Read, EntityType::Report, None, now)
-            .outcome(Outcome::Denied);
-        state
-            .db
-            .transaction(move |conn| audit::append(conn, &[event]))
-            .await?;
-        return Err(AppError::forbidden(
-            "a unit manager sees the capacity of her own unit only",
-        ));
-    };
-    let today = state.clock.today();
-    let window = Window {
-        today,
-        days: days as u32,
-        placement_end_age: state.settings.rules.on(today).placement_end_age,
-    };
-    let report = state
-        .db
-        .transaction(move |conn| {
+        move |conn, work| {
+            let days = query.days.unwrap_or(DEFAULT_DAYS);
+            if !(1..=MAX_DAYS).contains(&days) {
+                return Err(
+                    AppError::invalid_field("days", format!("must be 1 to {MAX_DAYS}")).into(),
+                );
+            }
+            let event = work
+                .actor
+                .event(AuditAction::Read, EntityType::Report, None, work.at.now);
+            let Some(scope) = capacity_scope(&work.actor, query.unit_id) else {
+                let message = "a unit manager sees the capacity of her own unit only";
+                return Err(refuse(conn, event, AppError::forbidden(message)));
+            };
+            let today = work.at.today;
+            let placement_end_age = work.settings.rules.on(today).placement_end_age;
+            let window = Window {
+                today,
+                days: days as u32,
+                placement_end_age,
+            };
             let Some(units) = load_units(conn, scope)? else {
-                return Err(AppError::NotFound);
+                return Err(AppError::NotFound.into());
             };
             let facilities = load_facilities(conn, scope)?;
             let (from, to) = window.span();
             let stays = load_stays(conn, scope, from, to)?;
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Read, EntityType::Report, None, now)],
-            )?;
+            audit::append(conn, &[event])?;
             Ok(capacity::report(window, &units, &facilities, &stays))
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(report))
 }

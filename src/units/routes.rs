@@ -1,35 +1,26 @@
 //! `units`: the organisational units of social services. Anyone signed in, person or system,
 //! may read them; only system administrators create and change them.
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::store::{self, validate_name, UnitRow};
 use super::view::UnitView;
-use crate::audit::{self, AuditAction, AuditEvent, EntityType};
+use crate::access::work::allowed;
+use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::http::etag::{etag, required_version};
+use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
-use crate::policy::enforce::authorize;
 use crate::policy::Action;
 use crate::state::AppState;
 
-fn with_etag(row: &UnitRow, response: &mut HttpResponseBuilder) {
-    response.insert_header((header::ETAG, etag(row.id, row.version)));
-}
-
-async fn allowed(
-    state: &AppState,
-    actor: &Actor,
-    action: Action,
-    audit_action: AuditAction,
-    id: Option<Uuid>,
-) -> AppResult<()> {
-    authorize(state, actor, action, audit_action, EntityType::Unit, id).await
+fn tagged_unit(status: StatusCode, row: UnitRow) -> HttpResponse {
+    let (id, version) = (row.id, row.version);
+    tagged(status, id, version, &UnitView::from(row))
 }
 
 /// Units are no personal data: one `list` event records the read of a page.
@@ -38,20 +29,25 @@ pub async fn list(
     actor: Actor,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    allowed(&state, &actor, Action::ReadUnits, AuditAction::List, None).await?;
-    let page = query.parse()?;
-    let now = state.clock.now();
-    let paged = state
-        .db
-        .transaction(move |conn| {
+    let (action, audit_action) = (Action::ReadUnits, AuditAction::List);
+    let paged = allowed(
+        &state,
+        actor,
+        action,
+        audit_action,
+        EntityType::Unit,
+        None,
+        move |conn, work| {
+            let page = query.parse()?;
             let paged = Paged::from_rows(store::list(conn, page)?, page, |u| u.id);
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::List, EntityType::Unit, None, now)],
-            )?;
+            let event = work
+                .actor
+                .event(AuditAction::List, EntityType::Unit, None, work.at.now);
+            audit::append(conn, &[event])?;
             Ok(paged)
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(paged.map(UnitView::from)))
 }
 
@@ -66,34 +62,29 @@ pub async fn create(
     actor: Actor,
     ApiJson(body): ApiJson<CreateUnit>,
 ) -> AppResult<HttpResponse> {
-    allowed(
+    let (action, audit_action) = (Action::ManageUnits, AuditAction::Create);
+    let row = allowed(
         &state,
-        &actor,
-        Action::ManageUnits,
-        AuditAction::Create,
+        actor,
+        action,
+        audit_action,
+        EntityType::Unit,
         None,
-    )
-    .await?;
-    let name = validate_name(&body.name).map_err(|e| AppError::unprocessable(vec![e]))?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let event = actor.event(AuditAction::Create, EntityType::Unit, None, now);
-            let row = store::create(conn, &name, event.id, now)?;
-            let event = AuditEvent {
-                entity_id: Some(row.id),
-                ..event
-            }
-            .changed(["name", "active"]);
+        move |conn, work| {
+            let name = validate_name(&body.name).map_err(|e| AppError::unprocessable(vec![e]))?;
+            let id = Uuid::now_v7();
+            let event = work
+                .actor
+                .event(AuditAction::Create, EntityType::Unit, Some(id), work.at.now)
+                .changed(["name", "active"]);
+            let row = store::create(conn, id, &name, event.id, work.at.now)?;
             audit::append(conn, &[event])?;
             Ok(row)
-        })
-        .await?;
-    let mut response = HttpResponse::Created();
-    with_etag(&row, &mut response);
-    response.insert_header((header::LOCATION, format!("/api/v1/units/{}", row.id)));
-    Ok(response.json(UnitView::from(row)))
+        },
+    )
+    .await?;
+    let location = format!("/api/v1/units/{}", row.id);
+    Ok(created(location, row.id, &UnitView::from(row)))
 }
 
 pub async fn get(
@@ -101,20 +92,26 @@ pub async fn get(
     actor: Actor,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    allowed(
+    let id = *path;
+    let (action, audit_action) = (Action::ReadUnits, AuditAction::Read);
+    let row = allowed(
         &state,
-        &actor,
-        Action::ReadUnits,
-        AuditAction::Read,
+        actor,
+        action,
+        audit_action,
+        EntityType::Unit,
         Some(id),
+        move |conn, work| {
+            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let event =
+                work.actor
+                    .event(AuditAction::Read, EntityType::Unit, Some(id), work.at.now);
+            audit::append(conn, &[event])?;
+            Ok(row)
+        },
     )
     .await?;
-    let row =
-        crate::access::read::read_one(&state, actor, EntityType::Unit, id, store::find).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&row, &mut response);
-    Ok(response.json(UnitView::from(row)))
+    Ok(tagged_unit(StatusCode::OK, row))
 }
 
 #[derive(Deserialize)]
@@ -131,48 +128,41 @@ pub async fn update(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<UpdateUnit>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    allowed(
+    let id = *path;
+    // Asked for only once the caller is known to be allowed: a refusal comes first.
+    let expected_version = required_version(&req, id);
+    let (action, audit_action) = (Action::ManageUnits, AuditAction::Update);
+    let row = allowed(
         &state,
-        &actor,
-        Action::ManageUnits,
-        AuditAction::Update,
+        actor,
+        action,
+        audit_action,
+        EntityType::Unit,
         Some(id),
-    )
-    .await?;
-    let expected_version = required_version(&req, id)?;
-    let name = body
-        .name
-        .as_deref()
-        .map(validate_name)
-        .transpose()
-        .map_err(|e| AppError::unprocessable(vec![e]))?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
+        move |conn, work| {
+            let expected_version = expected_version?;
+            let name = body.name.as_deref().map(validate_name).transpose();
+            let name = name.map_err(|e| AppError::unprocessable(vec![e]))?;
             let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
             if current.version != expected_version {
-                return Err(AppError::stale_version());
+                return Err(AppError::stale_version().into());
             }
             let name = name.unwrap_or_else(|| current.name.clone());
             let active = body.active.unwrap_or(current.active);
-            let mut changed = Vec::new();
-            if name != current.name {
-                changed.push("name");
-            }
-            if active != current.active {
-                changed.push("active");
-            }
-            let event = actor
-                .event(AuditAction::Update, EntityType::Unit, Some(id), now)
+            let differs = [
+                (name != current.name, "name"),
+                (active != current.active, "active"),
+            ];
+            let changed = differs.iter().filter(|(d, _)| *d).map(|(_, f)| *f);
+            let event = work
+                .actor
+                .event(AuditAction::Update, EntityType::Unit, Some(id), work.at.now)
                 .changed(changed);
-            let row = store::update(conn, id, &name, active, event.id, now)?;
+            let row = store::update(conn, id, &name, active, event.id, work.at.now)?;
             audit::append(conn, &[event])?;
             Ok(row)
-        })
-        .await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&row, &mut response);
-    Ok(response.json(UnitView::from(row)))
+        },
+    )
+    .await?;
+    Ok(tagged_unit(StatusCode::OK, row))
 }

@@ -47,19 +47,20 @@ pub fn insert(
     audit_event_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
-    create(conn, name, audit_event_id, now).map(|row| row.id)
+    create(conn, Uuid::now_v7(), name, audit_event_id, now).map(|row| row.id)
 }
 
 /// A new active unit; 409 naming `name` when the name is taken.
 pub fn create(
     conn: &mut PgConnection,
+    id: Uuid,
     name: &str,
     audit_event_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<UnitRow> {
     diesel::insert_into(units::table)
         .values((
-            units::id.eq(Uuid::now_v7()),
+            units::id.eq(id),
             units::name.eq(name),
             units::created_at.eq(now),
             units::updated_at.eq(now),
