@@ -175,6 +175,46 @@ fn features_do_not_import_each_other() {
 /// A module path: `["audit", "writer"]`; the crate root is `[]`.
 type Module = Vec<String>;
 
+/// The longest a request handler may be. A handler reads parse → open/authorize → store call →
+/// view; what is longer belongs in the feature's `input.rs`, `store.rs`, `checks.rs` or
+/// `view.rs`, or in a helper of the access layer.
+const MAX_HANDLER_LINES: usize = 60;
+
+#[test]
+fn every_handler_is_short() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let mut report = String::new();
+    for file in files {
+        let path = file.to_string_lossy().replace('\\', "/");
+        let module = module_of_file(path.trim_start_matches("src/"));
+        if feature_of(&module).is_none() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read a source file");
+        let lines: Vec<&str> = text.lines().collect();
+        for (start, line) in lines.iter().enumerate() {
+            let Some(name) = line.strip_prefix("pub async fn ") else {
+                continue;
+            };
+            let name = name.split(['(', '<']).next().unwrap_or(name);
+            // rustfmt closes a top-level function with a `}` alone at column 0.
+            let length = lines[start..]
+                .iter()
+                .position(|l| *l == "}")
+                .map_or(lines.len() - start, |end| end + 1);
+            if length >= MAX_HANDLER_LINES {
+                let _ = writeln!(report, "  {path}:{} {name}: {length} lines", start + 1);
+            }
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "\nHandlers of {MAX_HANDLER_LINES} lines or more (move input types, checks and SQL out \
+         of them):\n{report}"
+    );
+}
+
 fn display(module: &[String]) -> String {
     if module.is_empty() {
         "crate".into()

@@ -74,10 +74,6 @@ impl Db {
         Self { pool }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Runs `work` with a pooled connection on the blocking pool.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
     where
