@@ -115,15 +115,19 @@ pub enum Rule {
     FirstPlacementHvb,
     /// The `Idempotency-Key` was already used for a different request.
     IdempotencyKeyReused,
+    /// A protected identity is made less protective only as a decision of its own, with a
+    /// reason and a decision reference (`POST /api/v1/children/{id}/protection`), not in an edit.
+    ProtectionDecisionRequired,
 }
 
 impl Rule {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::General,
         Self::AgeRule,
         Self::SpecialReasonsRequired,
         Self::FirstPlacementHvb,
         Self::IdempotencyKeyReused,
+        Self::ProtectionDecisionRequired,
     ];
 
     pub fn code(self) -> &'static str {
@@ -133,6 +137,7 @@ impl Rule {
             Self::SpecialReasonsRequired => "special-reasons-required",
             Self::FirstPlacementHvb => "first-placement-hvb",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::ProtectionDecisionRequired => "protection-decision-required",
         }
     }
 }

@@ -19,6 +19,8 @@ crate::text_enum! {
         PasswordChange = "password_change",
         MfaEnrol = "mfa_enrol",
         EmergencyAccess = "emergency_access",
+        /// A child's protected identity made less protective: a decision of its own.
+        LowerProtection = "lower_protection",
         Verify = "verify",
         Checkpoint = "checkpoint",
     }

@@ -3,6 +3,7 @@
 
 pub mod duplicates;
 pub mod input;
+pub mod protection;
 pub mod record;
 pub mod routes;
 pub mod store;

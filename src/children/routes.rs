@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::duplicates::{candidates, refuse_numbers_in_use, Candidate};
 use super::input::ChildInput;
+use super::protection::{self, LowerProtection};
 use super::record::{as_input, changed_fields, changed_fields_of_new, merge, row_from};
 use super::store::{self, ChildRow, EmergencyGrant};
 use super::view::{child_view, ChildView, ViewContext};
@@ -198,6 +199,9 @@ fn patched(conn: &mut PgConnection, work: &ChildWork, patch: &Value) -> Result<C
             return Err(AppError::rule("responsible_unit_id", "is not an active unit").into());
         }
     }
+    if input.protection_level < child.protection_level {
+        return Err(protection::decision_required().into());
+    }
     let valid = input
         .validate(work.at.today, work.rules())
         .map_err(AppError::unprocessable)?;
@@ -249,7 +253,13 @@ pub async fn update(
             if !store::update(conn, &row)? {
                 return Err(AppError::stale_version().into());
             }
-            let (event, version) = (event.about(&row), row.version);
+            // Marked with the protection the child had as well as the one she has now: an
+            // auditor reviewing protected identities sees a change to either side of it.
+            let protected =
+                work.child.protection_level.is_protected() || row.protection_level.is_protected();
+            let event = event.about(&row);
+            let event = event.about_child(row.id, Some(row.responsible_unit_id), protected);
+            let version = row.version;
             work.child = row;
             let view = view_of(conn, work)?;
             audit::append(conn, &[event])?;
@@ -369,4 +379,32 @@ pub async fn emergency_access(
         child_id: id,
         expires_at,
     }))
+}
+
+/// Lowers (or lifts) a child's protected identity: the unit manager's decision, with a reason
+/// and a decision reference. The answer is the child as she is now shown.
+pub async fn lower_protection(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<LowerProtection>,
+) -> AppResult<HttpResponse> {
+    let (purpose, audit_action) = (ChildAction::LowerProtection, AuditAction::LowerProtection);
+    let (view, version) = on_child(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, mut work| {
+            let (row, event) = protection::lower(conn, &work, &input)?;
+            let version = row.version;
+            work.child = row;
+            let view = view_of(conn, work)?;
+            audit::append(conn, &[event])?;
+            Ok((view, version))
+        },
+    )
+    .await?;
+    Ok(tagged(StatusCode::OK, view.id, version, &view))
 }

@@ -235,6 +235,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    protection_changes (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        from_level -> Text,
+        to_level -> Text,
+        reason -> Text,
+        decision_reference -> Text,
+        decided_by -> Uuid,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
 diesel::joinable!(facilities -> units (unit_id));
 diesel::joinable!(facility_staff -> facilities (facility_id));
 diesel::joinable!(facility_staff -> users (user_id));
@@ -246,6 +260,7 @@ diesel::joinable!(placements -> facilities (facility_id));
 diesel::joinable!(placement_reviews -> placements (placement_id));
 diesel::joinable!(emergency_accesses -> children (child_id));
 diesel::joinable!(emergency_accesses -> users (user_id));
+diesel::joinable!(protection_changes -> children (child_id));
 
 diesel::table! {
     idempotency_keys (owner, key) {
@@ -282,4 +297,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     placements,
     placement_reviews,
     emergency_accesses,
+    protection_changes,
 );

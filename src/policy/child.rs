@@ -34,6 +34,8 @@ pub enum ChildAction {
     AssignSecretaries,
     ManagePlacements,
     RecordReview,
+    /// Make a protected identity less protective (or lift it): the unit manager's decision.
+    LowerProtection,
 }
 
 impl ChildAction {
@@ -119,7 +121,10 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
         Principal::User { profession, .. } => match profession {
             // The unit manager decides who carries the case, not the secretaries themselves.
             Profession::SocialSecretary if relations.assigned_secretary => {
-                if action == ChildAction::AssignSecretaries {
+                if matches!(
+                    action,
+                    ChildAction::AssignSecretaries | ChildAction::LowerProtection
+                ) {
                     Decision::Forbidden
                 } else {
                     Decision::Allow(Audience::Case)

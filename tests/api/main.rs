@@ -18,6 +18,7 @@ mod openapi;
 mod placement_rules;
 mod placements;
 mod problem_codes;
+mod protection;
 mod query_counts;
 mod reports;
 mod service_accounts;

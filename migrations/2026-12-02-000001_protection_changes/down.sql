@@ -1,0 +1,1 @@
+DROP TABLE protection_changes;

@@ -1,0 +1,138 @@
+//! Lowering a protected identity (skyddad identitet): a decision of its own, never an edit. It
+//! names the level before and after, why, and the decision behind it, and its audit event is
+//! marked with the protection the child had until then, so the auditor's view of protected
+//! identities shows exactly this change.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ProtectionLevel;
+use crate::access::work::ChildWork;
+use crate::audit::{AuditAction, AuditEvent, EntityType};
+use crate::db::children::ChildRow;
+use crate::db::schema::{children, protection_changes};
+use crate::db::Stop;
+use crate::error::{AppError, FieldError, Rule};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowerProtection {
+    pub protection_level: ProtectionLevel,
+    pub reason: String,
+    pub decision_reference: String,
+}
+
+/// The refusal of an edit that would lower the protection: that is this decision's to make.
+pub fn decision_required() -> AppError {
+    AppError::unprocessable(vec![FieldError::new(
+        "protection_level",
+        "a protected identity is lowered only as a decision of its own: POST /api/v1/children/{id}/protection with a reason and a decision reference",
+    )
+    .because(Rule::ProtectionDecisionRequired)])
+}
+
+fn checked(
+    input: &LowerProtection,
+    current: ProtectionLevel,
+) -> Result<(String, String), AppError> {
+    let mut errors = Vec::new();
+    if input.protection_level >= current {
+        let message = format!("must be lower than the child's present level ({current})");
+        errors.push(FieldError::new("protection_level", message));
+    }
+    let reason = input.reason.trim();
+    if !(10..=1000).contains(&reason.chars().count()) {
+        errors.push(FieldError::new(
+            "reason",
+            "say why, in 10 to 1000 characters",
+        ));
+    }
+    let reference = input.decision_reference.trim();
+    if !(1..=100).contains(&reference.chars().count()) {
+        errors.push(FieldError::new("decision_reference", "1 to 100 characters"));
+    }
+    if errors.is_empty() {
+        Ok((reason.to_owned(), reference.to_owned()))
+    } else {
+        Err(AppError::unprocessable(errors))
+    }
+}
+
+/// Lowers the opened child's protection and records the decision. Returns the changed row and
+/// the event, which still carries the protection she had: the auditor sees it among the
+/// accesses to protected identities.
+pub fn lower(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    input: &LowerProtection,
+) -> Result<(ChildRow, AuditEvent), Stop> {
+    let child = &work.child;
+    let (reason, decision_reference) = checked(input, child.protection_level)?;
+    let decided_by = work
+        .actor
+        .user_id()
+        .ok_or_else(|| AppError::forbidden("people only"))?;
+    let event = work
+        .event(
+            AuditAction::LowerProtection,
+            EntityType::Child,
+            Some(child.id),
+        )
+        .changed(["protection_level"])
+        .purpose(format!("{reason} (decision {decision_reference})"));
+    record(
+        conn,
+        child,
+        input.protection_level,
+        &reason,
+        &decision_reference,
+        decided_by,
+        work.at.now,
+        event.id,
+    )?;
+    let row = diesel::update(
+        children::table
+            .find(child.id)
+            .filter(children::version.eq(child.version)),
+    )
+    .set((
+        children::protection_level.eq(input.protection_level),
+        children::updated_at.eq(work.at.now),
+        children::version.eq(children::version + 1),
+        children::last_audit_event_id.eq(event.id),
+    ))
+    .returning(ChildRow::as_returning())
+    .get_result(conn)
+    .optional()?
+    .ok_or_else(|| Stop::from(AppError::stale_version()))?;
+    Ok((row, event))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut PgConnection,
+    child: &ChildRow,
+    to: ProtectionLevel,
+    reason: &str,
+    decision_reference: &str,
+    decided_by: Uuid,
+    now: DateTime<Utc>,
+    event_id: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(protection_changes::table)
+        .values((
+            protection_changes::id.eq(Uuid::now_v7()),
+            protection_changes::child_id.eq(child.id),
+            protection_changes::from_level.eq(child.protection_level),
+            protection_changes::to_level.eq(to),
+            protection_changes::reason.eq(reason),
+            protection_changes::decision_reference.eq(decision_reference),
+            protection_changes::decided_by.eq(decided_by),
+            protection_changes::created_at.eq(now),
+            protection_changes::last_audit_event_id.eq(event_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
