@@ -115,13 +115,16 @@ pub enum Rule {
     FirstPlacementHvb,
     /// The `Idempotency-Key` was already used for a different request.
     IdempotencyKeyReused,
+    /// A string holds a character no text may hold (NUL, which PostgreSQL cannot store).
+    InvalidCharacter,
     /// A protected identity is made less protective only as a decision of its own, with a
     /// reason and a decision reference (`POST /api/v1/children/{id}/protection`), not in an edit.
     ProtectionDecisionRequired,
 }
 
 impl Rule {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
+        Self::InvalidCharacter,
         Self::General,
         Self::AgeRule,
         Self::SpecialReasonsRequired,
@@ -138,6 +141,7 @@ impl Rule {
             Self::FirstPlacementHvb => "first-placement-hvb",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::ProtectionDecisionRequired => "protection-decision-required",
+            Self::InvalidCharacter => "invalid-character",
         }
     }
 }

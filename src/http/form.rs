@@ -5,7 +5,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::json::{body_limit, is_json_media_type, media_type, parse_json, read_body};
+use super::json::{body_limit, is_json_media_type, media_type, parse_json_text, read_body};
 use crate::error::{AppError, FieldError};
 
 pub struct FormOrJson<T>(pub T);
@@ -29,7 +29,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
             if form {
                 parse_form(&body).map(FormOrJson)
             } else {
-                parse_json(&body).map(FormOrJson)
+                parse_json_text(&body).map(FormOrJson)
             }
         })
     }

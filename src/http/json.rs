@@ -86,8 +86,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
-/// Parses JSON, naming the field at fault when the shape is wrong.
+/// Parses JSON, naming the field at fault when the shape is wrong or a string holds a NUL
+/// character (which PostgreSQL cannot store).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    let value = parse_json_text(body)?;
+    super::text::refuse_nul(body)?;
+    Ok(value)
+}
+
+/// Parses JSON without refusing NUL characters: for the token endpoint, whose login names are
+/// checked (and their failures throttled) by `auth::login`.
+pub fn parse_json_text<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
     deserializer.end().map_err(|error| {

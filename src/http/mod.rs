@@ -7,6 +7,7 @@ pub mod json;
 pub mod pagination;
 pub mod request_context;
 pub mod routes;
+pub mod text;
 
 pub use json::ApiJson;
 pub use request_context::RequestId;

@@ -39,8 +39,19 @@ pub async fn request_context(
     let span = tracing::info_span!("request", request_id = %request_id, %method);
     let started = Instant::now();
 
-    let response = next.call(req).instrument(span.clone()).await?;
-    let mut response = problem_for_bare_errors(response.map_into_boxed_body());
+    let response = match query_parameter_with_nul(req.query_string()) {
+        // Refused before any handler can pass it to PostgreSQL, which cannot store it.
+        Some(field) => req.error_response(AppError::invalid_field(
+            field,
+            "holds a NUL character, which no text may hold",
+        )),
+        None => next
+            .call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body(),
+    };
+    let mut response = problem_for_bare_errors(response);
 
     // The route pattern (`/api/v1/children/{id}`), never the concrete path: paths and queries
     // may carry identifiers that are personal data.
@@ -72,6 +83,18 @@ pub async fn request_context(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
+}
+
+/// The first query parameter whose name or decoded value holds a NUL character.
+fn query_parameter_with_nul(query: &str) -> Option<String> {
+    if !query.contains("%00") {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        .map(|(name, _)| name.replace('\0', "\\u0000"))
 }
 
 fn is_problem(response: &ServiceResponse<BoxBody>) -> bool {

@@ -13,6 +13,7 @@ mod concurrency;
 mod errors;
 mod facilities;
 mod health;
+mod hostile_input;
 mod idempotency;
 mod openapi;
 mod placement_rules;

@@ -1,0 +1,163 @@
+//! Stories about input an attacker sends (issue 9, defect 2): a NUL character in any text field
+//! is refused at the boundary with the field named, never passed to PostgreSQL (which refuses it
+//! with an error the client would see as 500), and nothing is written.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use trygg::db::schema::{children, facilities, units, users};
+
+use crate::children::{child_body, office, register};
+use crate::helpers::{problem, spawn_app};
+
+/// The fields named in a 422 `invalid-character` answer.
+async fn refused_fields(response: reqwest::Response) -> Vec<String> {
+    let body = problem(response, 422).await;
+    assert_eq!(
+        body["type"], "urn:trygg:problem:invalid-character",
+        "{body}"
+    );
+    let mut fields: Vec<String> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    fields.sort();
+    fields
+}
+
+#[actix_web::test]
+async fn a_nul_in_a_childs_text_fields_is_refused_with_each_field_named() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let mut body = child_body(north.unit, "A\u{0}li", "2010-05-20");
+    body["languages"] = json!(["dari", "pa\u{0}shto"]);
+    body["guardian"]["name"] = json!("Gunnel\u{0}");
+    let response = app
+        .as_user(&north.secretary_session)
+        .post("/api/v1/children", body)
+        .await;
+    assert_eq!(
+        refused_fields(response).await,
+        ["given_name", "guardian.name", "languages[1]"]
+    );
+    let stored: i64 = children::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // In an edit too, and in a placement's reasons.
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let tag = app
+        .as_user(&north.secretary_session)
+        .get(&format!("/api/v1/children/{child}"))
+        .await
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/children/{child}")))
+        .bearer_auth(&north.secretary_session.access_token)
+        .header("if-match", tag)
+        .json(&json!({"family_name": "\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused_fields(response).await, ["family_name"]);
+    let path = format!("/api/v1/children/{child}/placements");
+    let placement = json!({
+        "facility_id": uuid::Uuid::now_v7(),
+        "start_date": "2026-03-01",
+        "legal_basis": "SoL2025-insats",
+        "decision_reference": "SN\u{0}1",
+    });
+    let response = app
+        .as_user(&north.secretary_session)
+        .post(&path, placement)
+        .await;
+    assert_eq!(refused_fields(response).await, ["decision_reference"]);
+}
+
+#[actix_web::test]
+async fn a_nul_in_units_facilities_users_and_systems_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let admin = app.system_admin_session().await;
+    let as_admin = app.as_user(&admin);
+    let units_before: i64 = units::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    let response = as_admin
+        .post("/api/v1/units", json!({"name": "Nor\u{0}th"}))
+        .await;
+    assert_eq!(refused_fields(response).await, ["name"]);
+    let units_after: i64 = units::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(units_after, units_before);
+
+    let user = json!({
+        "username": "an\u{0}na",
+        "display_name": "Anna",
+        "profession": "auditor",
+        "password": "a long and fine passphrase 1",
+    });
+    let users_before: i64 = users::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(
+        refused_fields(as_admin.post("/api/v1/users", user).await).await,
+        ["username"]
+    );
+    let users_after: i64 = users::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(users_after, users_before);
+
+    let client =
+        json!({"client_id": "ekonomi", "name": "Ekonomi\u{0}", "scopes": ["capacity:read"]});
+    assert_eq!(
+        refused_fields(as_admin.post("/api/v1/service-accounts", client).await).await,
+        ["name"]
+    );
+
+    let north = office(&app, "North").await;
+    let facility = json!({
+        "kind": "hvb", "name": "Björk\u{0}gården", "unit_id": north.unit,
+        "address": "Storgatan\u{0} 1", "capacity": 4,
+    });
+    let response = app
+        .as_user(&north.manager_session)
+        .post("/api/v1/facilities", facility)
+        .await;
+    assert_eq!(refused_fields(response).await, ["address", "name"]);
+    let stored: i64 = facilities::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[actix_web::test]
+async fn a_nul_in_a_query_parameter_is_a_malformed_request_naming_it() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let response = app
+        .as_user(&north.secretary_session)
+        .get("/api/v1/children?cursor=ab%00cd")
+        .await;
+    let body: Value = problem(response, 400).await;
+    assert_eq!(body["type"], "urn:trygg:problem:malformed-request");
+    assert_eq!(body["errors"][0]["field"], "cursor");
+}
