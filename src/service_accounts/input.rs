@@ -3,7 +3,6 @@
 
 use serde::Deserialize;
 
-use super::store::{NewServiceAccount, ServiceAccountRow};
 use crate::domain::username::validate_username;
 use crate::error::{AppError, FieldError};
 use crate::policy::Scope;
@@ -31,6 +30,13 @@ pub fn validate_scopes(mut scopes: Vec<Scope>) -> Result<Vec<Scope>, FieldError>
     } else {
         Ok(scopes)
     }
+}
+
+/// A validated request to register a client system.
+pub struct NewServiceAccount {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
 }
 
 #[derive(Deserialize)]
@@ -117,10 +123,10 @@ pub struct AccountFields {
 }
 
 impl AccountChange {
-    pub fn applied_to(self, current: &ServiceAccountRow) -> AccountFields {
+    pub fn applied_to(self, current: &AccountFields) -> AccountFields {
         AccountFields {
             name: self.name.unwrap_or_else(|| current.name.clone()),
-            scopes: self.scopes.unwrap_or_else(|| current.granted()),
+            scopes: self.scopes.unwrap_or_else(|| current.scopes.clone()),
             active: self.active.unwrap_or(current.active),
         }
     }
@@ -128,10 +134,10 @@ impl AccountChange {
 
 impl AccountFields {
     /// The fields that differ from `current`, for the audit event.
-    pub fn changed_from(&self, current: &ServiceAccountRow) -> Vec<&'static str> {
+    pub fn changed_from(&self, current: &AccountFields) -> Vec<&'static str> {
         [
             ("name", self.name != current.name),
-            ("scopes", self.scopes != current.granted()),
+            ("scopes", self.scopes != current.scopes),
             ("active", self.active != current.active),
         ]
         .into_iter()
@@ -142,8 +148,8 @@ impl AccountFields {
     /// Why the account's live sessions end, if they do. Sessions read the scopes on every
     /// request, but a token's `scope` would still promise the old ones: a system that lost a
     /// scope, or was switched off, starts over.
-    pub fn ends_sessions(&self, current: &ServiceAccountRow) -> Option<&'static str> {
-        let narrowed = current.granted().iter().any(|s| !self.scopes.contains(s));
+    pub fn ends_sessions(&self, current: &AccountFields) -> Option<&'static str> {
+        let narrowed = current.scopes.iter().any(|s| !self.scopes.contains(s));
         if !self.active {
             Some("deactivated")
         } else if narrowed {

@@ -148,14 +148,15 @@ pub async fn update(
         if current.version != expected_version {
             return Err(AppError::stale_version().into());
         }
-        let next = change.applied_to(&current);
+        let was = current.fields();
+        let next = change.applied_to(&was);
         let event = work
             .event(AuditAction::Update, EntityType::ServiceAccount, Some(id))
-            .changed(next.changed_from(&current));
+            .changed(next.changed_from(&was));
         let row = store::update(conn, id, current.version, &next, event.id, work.at.now)?
             .ok_or_else(AppError::stale_version)?;
         let mut events = vec![event];
-        if let Some(why) = next.ends_sessions(&current) {
+        if let Some(why) = next.ends_sessions(&was) {
             events.extend(end_sessions(conn, &work, id, why)?);
         }
         audit::append(conn, &events)?;

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use uuid::Uuid;
 
-use super::input::AccountFields;
+use super::input::{AccountFields, NewServiceAccount};
 use crate::db::schema::service_accounts;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
@@ -37,13 +37,15 @@ impl ServiceAccountRow {
     pub fn granted(&self) -> Vec<Scope> {
         self.scopes.iter().filter_map(|s| Scope::parse(s)).collect()
     }
-}
 
-/// A validated request to register a client system.
-pub struct NewServiceAccount {
-    pub client_id: String,
-    pub name: String,
-    pub scopes: Vec<Scope>,
+    /// Its editable fields as they are.
+    pub fn fields(&self) -> AccountFields {
+        AccountFields {
+            name: self.name.clone(),
+            scopes: self.granted(),
+            active: self.active,
+        }
+    }
 }
 
 /// A fresh client secret: `cs_` and 32 random bytes from the operating system, base64url.

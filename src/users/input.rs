@@ -4,7 +4,6 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::store::{NewUser, UserRow};
 use crate::auth::password::validate_new_password;
 use crate::auth::session::RevokeReason;
 pub use crate::domain::username::validate_username;
@@ -29,6 +28,14 @@ pub fn check_unit_rule(profession: Profession, unit_id: Option<Uuid>) -> Result<
         )),
         _ => Ok(()),
     }
+}
+
+/// A validated request to create a user.
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub profession: Profession,
+    pub unit_id: Option<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +137,7 @@ pub struct UserFields {
 
 impl UserChange {
     /// `current` with this change applied; the unit rule checked on the result (422).
-    pub fn applied_to(self, current: &UserRow) -> Result<UserFields, AppError> {
+    pub fn applied_to(self, current: &UserFields) -> Result<UserFields, AppError> {
         let next = UserFields {
             display_name: self
                 .display_name
@@ -147,7 +154,7 @@ impl UserChange {
 
 impl UserFields {
     /// The fields that differ from `current`, for the audit event.
-    pub fn changed_from(&self, current: &UserRow) -> Vec<&'static str> {
+    pub fn changed_from(&self, current: &UserFields) -> Vec<&'static str> {
         [
             ("display_name", self.display_name != current.display_name),
             ("profession", self.profession != current.profession),
@@ -160,12 +167,12 @@ impl UserFields {
     }
 
     /// A new profession or unit: access follows them, so what was given for the old ones ends.
-    pub fn moves(&self, current: &UserRow) -> bool {
+    pub fn moves(&self, current: &UserFields) -> bool {
         self.profession != current.profession || self.unit_id != current.unit_id
     }
 
     /// A change of profession or unit ends her sessions at once, as does deactivation.
-    pub fn ends_sessions(&self, current: &UserRow) -> Option<RevokeReason> {
+    pub fn ends_sessions(&self, current: &UserFields) -> Option<RevokeReason> {
         if !self.active {
             Some(RevokeReason::Deactivated)
         } else if self.moves(current) {

@@ -143,12 +143,13 @@ pub async fn update(
         if current.version != expected_version {
             return Err(AppError::stale_version().into());
         }
-        let next = change.applied_to(&current)?;
-        if let Some(unit_id) = next.unit_id.filter(|u| Some(*u) != current.unit_id) {
+        let was = current.fields();
+        let next = change.applied_to(&was)?;
+        if let Some(unit_id) = next.unit_id.filter(|u| Some(*u) != was.unit_id) {
             require_open_unit(conn, unit_id)?;
         }
-        let mut changed = next.changed_from(&current);
-        if next.moves(&current) && store::end_assignments(conn, id)? > 0 {
+        let mut changed = next.changed_from(&was);
+        if next.moves(&was) && store::end_assignments(conn, id)? > 0 {
             changed.push("assignments");
         }
         let event = work
@@ -156,7 +157,7 @@ pub async fn update(
             .changed(changed);
         let row = store::update(conn, id, current.version, &next, event.id, work.at.now)?
             .ok_or_else(AppError::stale_version)?;
-        if let Some(reason) = next.ends_sessions(&current) {
+        if let Some(reason) = next.ends_sessions(&was) {
             revoke_all_of_user(conn, id, reason, None, work.at.now)?;
         }
         audit::append(conn, &[event])?;

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+// The `create-user` command and the demo build accounts with these.
 use super::input::UserFields;
-// The `create-user` command checks its arguments with these.
-pub use super::input::{check_unit_rule, validate_display_name, validate_username};
+pub use super::input::{check_unit_rule, validate_display_name, validate_username, NewUser};
 use crate::auth::actor::SessionStage;
 use crate::db::schema::{child_secretaries, facility_staff, recovery_codes, sessions, users};
 use crate::error::{AppError, AppResult};
@@ -28,12 +28,16 @@ pub struct UserRow {
     pub version: i32,
 }
 
-/// A validated request to create a user.
-pub struct NewUser {
-    pub username: String,
-    pub display_name: String,
-    pub profession: Profession,
-    pub unit_id: Option<Uuid>,
+impl UserRow {
+    /// Her editable fields as they are.
+    pub fn fields(&self) -> UserFields {
+        UserFields {
+            display_name: self.display_name.clone(),
+            profession: self.profession,
+            unit_id: self.unit_id,
+            active: self.active,
+        }
+    }
 }
 
 pub fn insert(
