@@ -16,6 +16,7 @@ use crate::auth::login::{
 };
 use crate::auth::password::{hash_password, verify_password};
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::totp;
 use crate::clock::Moment;
 use crate::db::Stop;
@@ -75,8 +76,37 @@ pub async fn profile(state: web::Data<AppState>, actor: Actor) -> AppResult<Http
     Ok(HttpResponse::Ok().json(UserView::from(row)))
 }
 
-/// Changes the caller's password and ends all her other sessions. Checking the current
-/// password counts as a login attempt: a wrong one is recorded (`denied`) and throttled.
+/// Checks the current password: a login in all but name, so a stolen session is no
+/// unthrottled way to guess it. A failure is a login outcome (`denied`), committed with its
+/// throttle counter; success clears the counter.
+fn reauthenticate(
+    conn: &mut PgConnection,
+    work: &Work,
+    id: Uuid,
+    throttle: &ThrottlePolicy,
+    password: &str,
+) -> Result<(), Stop> {
+    let now = work.at.now;
+    let (username, stored) = store::credentials(conn, id)?;
+    let failed = |conn: &mut PgConnection, error| -> Result<Stop, AppError> {
+        let event = work.event(AuditAction::PasswordChange, EntityType::User, Some(id));
+        audit::append(conn, &[event.outcome(Outcome::Denied)])?;
+        Ok(Stop::Refuse(error))
+    };
+    if let Some(refusal) = guard_reauthentication(conn, throttle, &username, now)? {
+        return Err(failed(conn, refusal)?);
+    }
+    if !verify_password(password, Some(&stored)) {
+        count_reauthentication_failure(conn, throttle, &username, now)?;
+        return Err(failed(
+            conn,
+            AppError::rule("current_password", "is wrong"),
+        )?);
+    }
+    Ok(reset_reauthentication(conn, &username)?)
+}
+
+/// Changes the caller's password and ends all her other sessions.
 pub async fn change_password(
     state: web::Data<AppState>,
     actor: Actor,
@@ -90,24 +120,7 @@ pub async fn change_password(
         move |conn, id, work| {
             body.validate()?;
             let now = work.at.now;
-            let (username, stored) = store::credentials(conn, id)?;
-            // A failed check is a login outcome: recorded, and committed with its throttle counter.
-            let failed = |conn: &mut PgConnection, error| -> Result<Stop, AppError> {
-                let event = work.event(AuditAction::PasswordChange, EntityType::User, Some(id));
-                audit::append(conn, &[event.outcome(Outcome::Denied)])?;
-                Ok(Stop::Refuse(error))
-            };
-            if let Some(refusal) = guard_reauthentication(conn, &throttle, &username, now)? {
-                return Err(failed(conn, refusal)?);
-            }
-            if !verify_password(&body.current_password, Some(&stored)) {
-                count_reauthentication_failure(conn, &throttle, &username, now)?;
-                return Err(failed(
-                    conn,
-                    AppError::rule("current_password", "is wrong"),
-                )?);
-            }
-            reset_reauthentication(conn, &username)?;
+            reauthenticate(conn, &work, id, &throttle, &body.current_password)?;
             let hash = hash_password(&body.new_password).map_err(AppError::internal)?;
             let event = work
                 .event(AuditAction::PasswordChange, EntityType::User, Some(id))
