@@ -57,6 +57,18 @@ pub struct Work {
     pub settings: Arc<Settings>,
 }
 
+impl Work {
+    /// An event by the caller, at the moment of the work.
+    pub fn event(
+        &self,
+        action: AuditAction,
+        entity_type: EntityType,
+        id: Option<Uuid>,
+    ) -> AuditEvent {
+        self.actor.event(action, entity_type, id, self.at.now)
+    }
+}
+
 /// Opens `child_id` for `action` and runs `work` on her, in one audited transaction.
 pub async fn on_child<T, F>(
     state: &AppState,

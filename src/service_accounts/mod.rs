@@ -3,6 +3,7 @@
 //! Managed by system administrators; a secret is shown once, when it is made, and stored only
 //! as an argon2 hash.
 
+pub mod input;
 pub mod routes;
 pub mod store;
 pub mod view;

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use rand::RngCore;
 use uuid::Uuid;
 
+use super::input::{AccountFields, NewServiceAccount};
 use crate::db::schema::service_accounts;
-use crate::domain::username::validate_username;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
 use crate::policy::Scope;
 
@@ -37,37 +37,14 @@ impl ServiceAccountRow {
     pub fn granted(&self) -> Vec<Scope> {
         self.scopes.iter().filter_map(|s| Scope::parse(s)).collect()
     }
-}
 
-/// A validated request to register a client system.
-pub struct NewServiceAccount {
-    pub client_id: String,
-    pub name: String,
-    pub scopes: Vec<Scope>,
-}
-
-/// Client ids follow the rule for usernames (and the table's CHECK): lowercased and trimmed.
-pub fn validate_client_id(client_id: &str) -> Result<String, FieldError> {
-    validate_username(client_id).map_err(|e| FieldError::new("client_id", e.message))
-}
-
-pub fn validate_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if (1..=200).contains(&name.chars().count()) {
-        Ok(name.to_owned())
-    } else {
-        Err(FieldError::new("name", "1 to 200 characters"))
-    }
-}
-
-/// At least one scope; duplicates collapse, and the order is fixed so changes compare simply.
-pub fn validate_scopes(mut scopes: Vec<Scope>) -> Result<Vec<Scope>, FieldError> {
-    scopes.sort();
-    scopes.dedup();
-    if scopes.is_empty() {
-        Err(FieldError::new("scopes", "grant at least one scope"))
-    } else {
-        Ok(scopes)
+    /// Its editable fields as they are.
+    pub fn fields(&self) -> AccountFields {
+        AccountFields {
+            name: self.name.clone(),
+            scopes: self.granted(),
+            active: self.active,
+        }
     }
 }
 
@@ -118,6 +95,17 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<ServiceAccoun
 }
 
 /// One page, in id (creation) order; `page.limit + 1` rows, so the caller sees if more follow.
+/// The account, locked against other writers, so a change is worked out from the row it
+/// replaces (sessions that refer to the account may still be opened meanwhile).
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<ServiceAccountRow>> {
+    Ok(service_accounts::table
+        .find(id)
+        .select(ServiceAccountRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()?)
+}
+
 pub fn list(conn: &mut PgConnection, page: Page) -> AppResult<Vec<ServiceAccountRow>> {
     let mut query = service_accounts::table
         .select(ServiceAccountRow::as_select())
@@ -130,20 +118,13 @@ pub fn list(conn: &mut PgConnection, page: Page) -> AppResult<Vec<ServiceAccount
     Ok(query.load(conn)?)
 }
 
-/// What an update sets; the caller has merged the request into the current row.
-pub struct Changes<'a> {
-    pub name: &'a str,
-    pub scopes: &'a [Scope],
-    pub active: bool,
-}
-
-/// Writes `changes` if the row is still at `expected_version`; `None` when someone else got
+/// Writes `fields` if the row is still at `expected_version`; `None` when someone else got
 /// there first.
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     expected_version: i32,
-    changes: Changes<'_>,
+    fields: &AccountFields,
     audit_event_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<Option<ServiceAccountRow>> {
@@ -153,9 +134,9 @@ pub fn update(
             .filter(service_accounts::version.eq(expected_version)),
     )
     .set((
-        service_accounts::name.eq(changes.name),
-        service_accounts::scopes.eq(scope_names(changes.scopes)),
-        service_accounts::active.eq(changes.active),
+        service_accounts::name.eq(&fields.name),
+        service_accounts::scopes.eq(scope_names(&fields.scopes)),
+        service_accounts::active.eq(fields.active),
         service_accounts::updated_at.eq(now),
         service_accounts::version.eq(service_accounts::version + 1),
         service_accounts::last_audit_event_id.eq(audit_event_id),
@@ -198,31 +179,5 @@ mod tests {
             .expect("base64url without padding");
         assert_eq!(bytes.len(), SECRET_BYTES);
         assert_ne!(secret, new_client_secret());
-    }
-
-    #[test]
-    fn client_ids_follow_the_username_rule_and_name_their_field() {
-        assert_eq!(
-            validate_client_id(" Ekonomi-System ").unwrap(),
-            "ekonomi-system"
-        );
-        let error = validate_client_id("x").unwrap_err();
-        assert_eq!(error.field, "client_id");
-        assert!(validate_client_id("-leading").is_err());
-        assert!(validate_client_id("has space").is_err());
-    }
-
-    #[test]
-    fn scopes_must_be_granted_and_collapse_duplicates() {
-        assert_eq!(validate_scopes(vec![]).unwrap_err().field, "scopes");
-        assert_eq!(
-            validate_scopes(vec![
-                Scope::VisitsWrite,
-                Scope::CapacityRead,
-                Scope::VisitsWrite
-            ])
-            .unwrap(),
-            [Scope::CapacityRead, Scope::VisitsWrite]
-        );
     }
 }

@@ -1,11 +1,14 @@
 //! How a service account is shown. Never the row's secret hash; the secret itself only in the
 //! one answer that creates it.
 
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::store::ServiceAccountRow;
+use crate::http::etag::{created, tagged};
 use crate::policy::Scope;
 
 #[derive(Debug, Serialize)]
@@ -39,4 +42,45 @@ pub struct WithSecretView {
     #[serde(flatten)]
     pub account: ServiceAccountView,
     pub client_secret: String,
+}
+
+/// 200 with the account, tagged with its version.
+pub fn shown(row: ServiceAccountRow) -> HttpResponse {
+    let (id, version) = (row.id, row.version);
+    tagged(StatusCode::OK, id, version, &ServiceAccountView::from(row))
+}
+
+/// 201 for a registered account, with its secret.
+pub fn registered(row: ServiceAccountRow, secret: String) -> HttpResponse {
+    let (id, location) = (row.id, format!("/api/v1/service-accounts/{}", row.id));
+    not_stored(created(location, id, &WithSecretView::of(row, secret)))
+}
+
+/// 200 for an account with a new secret, shown this once.
+pub fn rotated(row: ServiceAccountRow, secret: String) -> HttpResponse {
+    let (id, version) = (row.id, row.version);
+    not_stored(tagged(
+        StatusCode::OK,
+        id,
+        version,
+        &WithSecretView::of(row, secret),
+    ))
+}
+
+impl WithSecretView {
+    fn of(row: ServiceAccountRow, client_secret: String) -> Self {
+        Self {
+            account: ServiceAccountView::from(row),
+            client_secret,
+        }
+    }
+}
+
+/// An answer carrying a secret must not be kept by any cache on the way.
+fn not_stored(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
 }

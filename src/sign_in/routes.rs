@@ -2,51 +2,18 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 
+use super::input::{Grant, TokenRequest};
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{EnrollingActor, RequestOrigin};
-use crate::auth::login::{self, ClientGrant, GrantOutcome, LoginContext, PasswordGrant};
+use crate::auth::login::{self, GrantOutcome, LoginContext};
 use crate::auth::session::{self, RevokeReason};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::AppResult;
 use crate::http::form::FormOrJson;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    grant_type: String,
-    username: Option<String>,
-    password: Option<String>,
-    totp_code: Option<String>,
-    recovery_code: Option<String>,
-    refresh_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scope: Option<String>,
-}
-
-fn required(value: Option<String>, field: &str, missing: &mut Vec<FieldError>) -> String {
-    match value {
-        Some(value) if !value.is_empty() => value,
-        _ => {
-            missing.push(FieldError::new(field, "is required for this grant_type"));
-            String::new()
-        }
-    }
-}
-
-fn no_missing(missing: Vec<FieldError>) -> AppResult<()> {
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest {
-            detail: "required fields are missing".into(),
-            errors: missing,
-        })
-    }
-}
-
+/// Issues tokens for one grant (RFC 6749 shapes). A refusal is answered after its audit
+/// events and throttle counters have committed.
 pub async fn token(
     state: web::Data<AppState>,
     origin: RequestOrigin,
@@ -60,48 +27,15 @@ pub async fn token(
         origin,
         now: state.clock.now(),
     };
-    let mut missing = Vec::new();
-    let outcome = match request.grant_type.as_str() {
-        "password" => {
-            let grant = PasswordGrant {
-                username: required(request.username, "username", &mut missing),
-                password: required(request.password, "password", &mut missing),
-                totp_code: request.totp_code,
-                recovery_code: request.recovery_code,
-            };
-            no_missing(missing)?;
-            state
-                .db
-                .transaction(move |conn| login::password_grant(conn, &ctx, grant))
-                .await?
-        }
-        "refresh_token" => {
-            let token = required(request.refresh_token, "refresh_token", &mut missing);
-            no_missing(missing)?;
-            state
-                .db
-                .transaction(move |conn| login::refresh_grant(conn, &ctx, &token))
-                .await?
-        }
-        "client_credentials" => {
-            let grant = ClientGrant {
-                client_id: required(request.client_id, "client_id", &mut missing),
-                client_secret: required(request.client_secret, "client_secret", &mut missing),
-                scope: request.scope,
-            };
-            no_missing(missing)?;
-            state
-                .db
-                .transaction(move |conn| login::client_credentials_grant(conn, &ctx, grant))
-                .await?
-        }
-        _ => {
-            return Err(AppError::invalid_field(
-                "grant_type",
-                "must be password, refresh_token or client_credentials",
-            ))
-        }
-    };
+    let grant = request.grant()?;
+    let outcome = state
+        .db
+        .transaction(move |conn| match grant {
+            Grant::Password(grant) => login::password_grant(conn, &ctx, grant),
+            Grant::RefreshToken(token) => login::refresh_grant(conn, &ctx, &token),
+            Grant::ClientCredentials(grant) => login::client_credentials_grant(conn, &ctx, grant),
+        })
+        .await?;
     match outcome {
         GrantOutcome::Issued(tokens) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

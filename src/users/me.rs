@@ -1,65 +1,109 @@
 //! `me`: the caller's own profile, password and second factor.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use diesel::pg::PgConnection;
+use uuid::Uuid;
 
+use super::input::{ChangePassword, ConfirmTotp};
 use super::store;
-use super::view::UserView;
+use super::view::{not_stored, Enrolment, RecoveryCodes, UserView};
+use crate::access::refuse;
+use crate::access::work::Work;
 use crate::audit::{self, AuditAction, EntityType, Outcome};
-use crate::auth::actor::{Actor, EnrollingActor, SessionStage};
+use crate::auth::actor::{Actor, EnrollingActor};
 use crate::auth::login::{
     count_reauthentication_failure, guard_reauthentication, reset_reauthentication,
 };
-use crate::auth::password::{hash_password, validate_new_password, verify_password};
+use crate::auth::password::{hash_password, verify_password};
 use crate::auth::session::{revoke_all_of_user, RevokeReason};
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::totp;
-use crate::db::schema::{recovery_codes, sessions, users};
+use crate::clock::Moment;
+use crate::db::Stop;
 use crate::error::{AppError, AppResult, ConflictKind};
 use crate::http::ApiJson;
 use crate::state::AppState;
 
 const RECOVERY_CODES: usize = 10;
 
-/// The caller's own user id. Systems have no profile: refused, and the refusal recorded.
-async fn own_id(state: &AppState, actor: &Actor, action: AuditAction) -> AppResult<uuid::Uuid> {
-    if let Some(id) = actor.user_id() {
-        return Ok(id);
-    }
-    let event = actor
-        .event(action, EntityType::User, None, state.clock.now())
-        .outcome(Outcome::Denied);
+/// Runs `work` on the caller's own account, in one audited transaction. Systems have no
+/// profile: refused, and the refusal recorded.
+async fn own<T, F>(state: &AppState, actor: Actor, action: AuditAction, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut PgConnection, Uuid, Work) -> Result<T, Stop> + Send + 'static,
+    T: Send + 'static,
+{
+    let at = Moment::of(state.clock.as_ref());
+    let settings = state.settings.clone();
     state
         .db
-        .transaction(move |conn| audit::append(conn, &[event]))
-        .await?;
-    Err(AppError::forbidden(
-        "only people have a profile; systems have scopes",
-    ))
+        .audited(move |conn| {
+            let Some(id) = actor.user_id() else {
+                let event = actor.event(action, EntityType::User, None, at.now);
+                let message = "only people have a profile; systems have scopes";
+                return Err(refuse(conn, event, AppError::forbidden(message)));
+            };
+            work(
+                conn,
+                id,
+                Work {
+                    actor,
+                    at,
+                    settings,
+                },
+            )
+        })
+        .await
+}
+
+fn already_enrolled() -> AppError {
+    AppError::conflict(
+        ConflictKind::SecondFactorEnrolled,
+        "a second factor is already enrolled",
+    )
 }
 
 pub async fn profile(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    let id = own_id(&state, &actor, AuditAction::Read).await?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-            audit::append(
-                conn,
-                &[actor.event(AuditAction::Read, EntityType::User, Some(id), now)],
-            )?;
-            Ok(row)
-        })
-        .await?;
+    let row = own(&state, actor, AuditAction::Read, |conn, id, work| {
+        let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+        audit::append(
+            conn,
+            &[work.event(AuditAction::Read, EntityType::User, Some(id))],
+        )?;
+        Ok(row)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(UserView::from(row)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePassword {
-    current_password: String,
-    new_password: String,
+/// Checks the current password: a login in all but name, so a stolen session is no
+/// unthrottled way to guess it. A failure is a login outcome (`denied`), committed with its
+/// throttle counter; success clears the counter.
+fn reauthenticate(
+    conn: &mut PgConnection,
+    work: &Work,
+    id: Uuid,
+    throttle: &ThrottlePolicy,
+    password: &str,
+) -> Result<(), Stop> {
+    let now = work.at.now;
+    let (username, stored) = store::credentials(conn, id)?;
+    let failed = |conn: &mut PgConnection, error| -> Result<Stop, AppError> {
+        let event = work.event(AuditAction::PasswordChange, EntityType::User, Some(id));
+        audit::append(conn, &[event.outcome(Outcome::Denied)])?;
+        Ok(Stop::Refuse(error))
+    };
+    if let Some(refusal) = guard_reauthentication(conn, throttle, &username, now)? {
+        return Err(failed(conn, refusal)?);
+    }
+    if !verify_password(password, Some(&stored)) {
+        count_reauthentication_failure(conn, throttle, &username, now)?;
+        return Err(failed(
+            conn,
+            AppError::rule("current_password", "is wrong"),
+        )?);
+    }
+    Ok(reset_reauthentication(conn, &username)?)
 }
 
 /// Changes the caller's password and ends all her other sessions.
@@ -68,68 +112,27 @@ pub async fn change_password(
     actor: Actor,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&state, &actor, AuditAction::PasswordChange).await?;
-    validate_new_password(&body.new_password).map_err(|m| AppError::rule("new_password", m))?;
-    if body.new_password == body.current_password {
-        return Err(AppError::rule(
-            "new_password",
-            "must differ from the current password",
-        ));
-    }
-    let now = state.clock.now();
     let throttle = state.settings.throttle;
-    state
-        .db
-        .transaction(move |conn| {
-            let (username, stored): (String, String) = users::table
-                .find(id)
-                .select((users::username, users::password_hash))
-                .first(conn)?;
-            let denied = || {
-                actor
-                    .event(AuditAction::PasswordChange, EntityType::User, Some(id), now)
-                    .outcome(audit::Outcome::Denied)
-            };
-            if let Some(refusal) = guard_reauthentication(conn, &throttle, &username, now)? {
-                audit::append(conn, &[denied()])?;
-                return Ok(Err(refusal));
-            }
-            if !verify_password(&body.current_password, Some(&stored)) {
-                count_reauthentication_failure(conn, &throttle, &username, now)?;
-                audit::append(conn, &[denied()])?;
-                return Ok(Err(AppError::rule("current_password", "is wrong")));
-            }
-            reset_reauthentication(conn, &username)?;
+    own(
+        &state,
+        actor,
+        AuditAction::PasswordChange,
+        move |conn, id, work| {
+            body.validate()?;
+            let now = work.at.now;
+            reauthenticate(conn, &work, id, &throttle, &body.current_password)?;
             let hash = hash_password(&body.new_password).map_err(AppError::internal)?;
-            let event = actor
-                .event(AuditAction::PasswordChange, EntityType::User, Some(id), now)
+            let event = work
+                .event(AuditAction::PasswordChange, EntityType::User, Some(id))
                 .changed(["password"]);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::password_hash.eq(hash),
-                    users::password_changed_at.eq(now),
-                    users::updated_at.eq(now),
-                    users::last_audit_event_id.eq(event.id),
-                ))
-                .execute(conn)?;
-            revoke_all_of_user(
-                conn,
-                id,
-                RevokeReason::PasswordChanged,
-                Some(actor.session_id),
-                now,
-            )?;
-            audit::append(conn, &[event])?;
-            Ok(Ok(()))
-        })
-        .await??;
+            store::set_password(conn, id, &hash, event.id, now)?;
+            let keep = Some(work.actor.session_id);
+            revoke_all_of_user(conn, id, RevokeReason::PasswordChanged, keep, now)?;
+            Ok(audit::append(conn, &[event])?)
+        },
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Serialize)]
-pub struct Enrolment {
-    secret: String,
-    otpauth_uri: String,
 }
 
 /// Starts enrolment of a second factor: a new secret, confirmed by the next call.
@@ -137,56 +140,32 @@ pub async fn start_totp(
     state: web::Data<AppState>,
     EnrollingActor(actor): EnrollingActor,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
     let data_key = state.settings.data_key.clone();
-    let now = state.clock.now();
-    let enrolment = state
-        .db
-        .transaction(move |conn| {
-            let (username, confirmed): (String, Option<chrono::DateTime<chrono::Utc>>) =
-                users::table
-                    .find(id)
-                    .select((users::username, users::totp_confirmed_at))
-                    .first(conn)?;
+    let enrolment = own(
+        &state,
+        actor,
+        AuditAction::MfaEnrol,
+        move |conn, id, work| {
+            let (username, confirmed) = store::enrolment(conn, id)?;
             if confirmed.is_some() {
-                return Err(AppError::conflict(
-                    ConflictKind::SecondFactorEnrolled,
-                    "a second factor is already enrolled",
-                ));
+                return Err(already_enrolled().into());
             }
             let secret = totp::generate_secret();
             let otpauth_uri =
                 totp::provisioning_uri(&secret, &username, "Trygg").map_err(AppError::internal)?;
-            let event = actor
-                .event(AuditAction::MfaEnrol, EntityType::User, Some(id), now)
+            let event = work
+                .event(AuditAction::MfaEnrol, EntityType::User, Some(id))
                 .changed(["totp_secret"]);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::totp_secret.eq(data_key.seal(id.as_bytes(), &secret)),
-                    users::last_audit_event_id.eq(event.id),
-                ))
-                .execute(conn)?;
+            store::set_totp_secret(conn, id, &data_key.seal(id.as_bytes(), &secret), event.id)?;
             audit::append(conn, &[event])?;
             Ok(Enrolment {
                 secret,
                 otpauth_uri,
             })
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(enrolment))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmTotp {
-    code: String,
-}
-
-#[derive(Serialize)]
-pub struct RecoveryCodes {
-    recovery_codes: Vec<String>,
+        },
+    )
+    .await?;
+    Ok(not_stored(&enrolment))
 }
 
 /// Confirms the pending secret with a code; answers the one-time recovery codes, and lifts the
@@ -196,72 +175,41 @@ pub async fn confirm_totp(
     EnrollingActor(actor): EnrollingActor,
     ApiJson(body): ApiJson<ConfirmTotp>,
 ) -> AppResult<HttpResponse> {
-    let id = own_id(&state, &actor, AuditAction::MfaEnrol).await?;
     let data_key = state.settings.data_key.clone();
-    let now = state.clock.now();
-    let codes = state
-        .db
-        .transaction(move |conn| {
-            let (secret, confirmed): (Option<String>, Option<chrono::DateTime<chrono::Utc>>) =
-                users::table
-                    .find(id)
-                    .select((users::totp_secret, users::totp_confirmed_at))
-                    .first(conn)?;
+    let codes = own(
+        &state,
+        actor,
+        AuditAction::MfaEnrol,
+        move |conn, id, work| {
+            let (sealed, confirmed) = store::pending_totp(conn, id)?;
             if confirmed.is_some() {
-                return Err(AppError::conflict(
-                    ConflictKind::SecondFactorEnrolled,
-                    "a second factor is already enrolled",
-                ));
+                return Err(already_enrolled().into());
             }
-            let secret = secret
-                .and_then(|sealed| data_key.open(id.as_bytes(), &sealed))
-                .ok_or_else(|| {
-                    AppError::conflict(
-                        ConflictKind::EnrolmentNotStarted,
-                        "start enrolment first (POST /api/v1/me/totp)",
-                    )
-                })?;
-            let Some(step) = totp::verify_code(&secret, &body.code, now.timestamp(), None) else {
-                return Err(AppError::rule(
-                    "code",
-                    "does not match; check the device's clock",
-                ));
+            let not_started = || {
+                let message = "start enrolment first (POST /api/v1/me/totp)";
+                AppError::conflict(ConflictKind::EnrolmentNotStarted, message)
             };
-            let event = actor
-                .event(AuditAction::MfaEnrol, EntityType::User, Some(id), now)
+            let secret = sealed
+                .and_then(|sealed| data_key.open(id.as_bytes(), &sealed))
+                .ok_or_else(not_started)?;
+            let now = work.at.now;
+            let Some(step) = totp::verify_code(&secret, &body.code, now.timestamp(), None) else {
+                let message = "does not match; check the device's clock";
+                return Err(AppError::rule("code", message).into());
+            };
+            let event = work
+                .event(AuditAction::MfaEnrol, EntityType::User, Some(id))
                 .changed(["totp_confirmed_at", "recovery_codes"]);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::totp_confirmed_at.eq(now),
-                    users::totp_last_step.eq(step),
-                    users::last_audit_event_id.eq(event.id),
-                ))
-                .execute(conn)?;
             let codes = totp::generate_recovery_codes(RECOVERY_CODES);
-            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id)))
-                .execute(conn)?;
-            let rows: Vec<_> = codes
-                .iter()
-                .map(|code| {
-                    (
-                        recovery_codes::user_id.eq(id),
-                        recovery_codes::code_hash.eq(totp::hash_recovery_code(code)),
-                    )
-                })
-                .collect();
-            diesel::insert_into(recovery_codes::table)
-                .values(rows)
-                .execute(conn)?;
-            diesel::update(sessions::table.find(actor.session_id))
-                .set(sessions::stage.eq(SessionStage::Full))
-                .execute(conn)?;
+            let hashes = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+            let session = work.actor.session_id;
+            store::confirm_totp(conn, id, step, hashes, session, event.id, now)?;
             audit::append(conn, &[event])?;
             Ok(codes)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(RecoveryCodes {
-            recovery_codes: codes,
-        }))
+        },
+    )
+    .await?;
+    Ok(not_stored(&RecoveryCodes {
+        recovery_codes: codes,
+    }))
 }

@@ -1,10 +1,12 @@
 //! How a user account is shown. Never the row itself: no hashes, no second-factor secrets.
 
+use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::store::UserRow;
+use crate::http::etag::tagged;
 use crate::policy::Profession;
 
 #[derive(Debug, Serialize)]
@@ -34,4 +36,30 @@ impl From<UserRow> for UserView {
             updated_at: row.updated_at,
         }
     }
+}
+
+/// A second factor being enrolled: the secret, shown this once.
+#[derive(Serialize)]
+pub struct Enrolment {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// The one-time recovery codes, shown this once.
+#[derive(Serialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// 200 with a secret that no cache on the way may keep.
+pub fn not_stored<T: Serialize>(body: &T) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+/// 200 with the account, tagged with its version.
+pub fn shown(row: UserRow) -> actix_web::HttpResponse {
+    let (id, version) = (row.id, row.version);
+    tagged(StatusCode::OK, id, version, &UserView::from(row))
 }
