@@ -2,14 +2,12 @@
 //! a rule below says so. Handlers ask; they never decide themselves.
 
 pub mod child;
-pub mod enforce;
 pub mod facility;
 pub mod report;
 
 pub use crate::auth::profession::{Profession, Scope};
 
 use crate::auth::actor::{Actor, Principal};
-use crate::error::AppError;
 
 /// Actions that need no relation to a child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,16 +72,5 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             scopes.contains(&Scope::CapacityRead)
         }
         (Principal::Service { .. }, _) => false,
-    }
-}
-
-/// `Ok` when allowed, else 403 (these actions concern no child, so existence is no secret).
-pub fn require(actor: &Actor, action: Action) -> Result<(), AppError> {
-    if allows(actor, action) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "your profession or scope does not allow this",
-        ))
     }
 }
