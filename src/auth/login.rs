@@ -19,6 +19,7 @@ use crate::audit::{
 use crate::db::schema::{
     login_throttle, recovery_codes, refresh_tokens, service_accounts, sessions, users,
 };
+use crate::domain::username::MAX_USERNAME_BYTES;
 use crate::error::{AppError, AppResult};
 
 /// What a grant needs besides the request.
@@ -105,6 +106,9 @@ pub fn password_grant(
     grant: PasswordGrant,
 ) -> AppResult<GrantOutcome> {
     let username = grant.username.trim().to_lowercase();
+    if impossible_name(&username) {
+        return refuse_impossible_name(conn, ctx, "username", EntityType::Session);
+    }
     let account_key = format!("account:{username}");
     let keys = throttle_keys(&account_key, &ctx.origin);
     if let Some(refusal) = throttled(conn, ctx, &keys)? {
@@ -235,11 +239,49 @@ fn second_factor(
     Ok(SecondFactor::Missing)
 }
 
+/// A login name no account can have (longer than any name allowed, or holding a control
+/// character such as NUL): refused before anything is looked up or stored under it.
+fn impossible_name(name: &str) -> bool {
+    name.len() > MAX_USERNAME_BYTES || name.chars().any(char::is_control)
+}
+
+/// The answer to an impossible login name: 422 naming the field, counted as a failure of the
+/// caller's address (never stored as an account's key), and audited as a failed login.
+fn refuse_impossible_name(
+    conn: &mut PgConnection,
+    ctx: &LoginContext,
+    field: &str,
+    entity: EntityType,
+) -> AppResult<GrantOutcome> {
+    let keys: Vec<String> = address_key(&ctx.origin).into_iter().collect();
+    if let Some(refusal) = throttled(conn, ctx, &keys)? {
+        let failed = event(
+            ctx,
+            AuditActor::anonymous(),
+            AuditAction::LoginFailed,
+            entity,
+            None,
+        );
+        audit::append(conn, &[failed.outcome(Outcome::Denied)])?;
+        return Ok(GrantOutcome::Refused(refusal));
+    }
+    record_failure(conn, ctx, &keys, AuditActor::anonymous(), None)?;
+    Ok(GrantOutcome::Refused(AppError::rule(
+        field,
+        format!("no account has such a name: at most {MAX_USERNAME_BYTES} characters, none a control character"),
+    )))
+}
+
+fn address_key(origin: &RequestOrigin) -> Option<String> {
+    origin
+        .client_addr
+        .as_ref()
+        .map(|addr| format!("address:{addr}"))
+}
+
 fn throttle_keys(account_key: &str, origin: &RequestOrigin) -> Vec<String> {
     let mut keys = vec![account_key.to_owned()];
-    if let Some(addr) = &origin.client_addr {
-        keys.push(format!("address:{addr}"));
-    }
+    keys.extend(address_key(origin));
     keys.sort();
     keys
 }
@@ -551,6 +593,9 @@ pub fn client_credentials_grant(
     grant: ClientGrant,
 ) -> AppResult<GrantOutcome> {
     let client_id = grant.client_id.trim().to_lowercase();
+    if impossible_name(&client_id) {
+        return refuse_impossible_name(conn, ctx, "client_id", EntityType::ServiceAccount);
+    }
     let account_key = format!("account:{}", client_key(&client_id));
     let keys = throttle_keys(&account_key, &ctx.origin);
     if let Some(refusal) = throttled(conn, ctx, &keys)? {

@@ -2,9 +2,12 @@
 
 use crate::error::FieldError;
 
+/// The longest login name (of a person or a client system), in bytes.
+pub const MAX_USERNAME_BYTES: usize = 64;
+
 pub fn validate_username(username: &str) -> Result<String, FieldError> {
     let username = username.trim().to_lowercase();
-    let valid = (3..=64).contains(&username.len())
+    let valid = (3..=MAX_USERNAME_BYTES).contains(&username.len())
         && username
             .chars()
             .next()

@@ -161,3 +161,67 @@ async fn a_nul_in_a_query_parameter_is_a_malformed_request_naming_it() {
     assert_eq!(body["type"], "urn:trygg:problem:malformed-request");
     assert_eq!(body["errors"][0]["field"], "cursor");
 }
+
+fn throttle_keys(app: &crate::helpers::TestApp) -> Vec<(String, i32)> {
+    use trygg::db::schema::login_throttle::dsl as t;
+    t::login_throttle
+        .select((t::key, t::failures))
+        .order(t::key)
+        .load(&mut app.db.superuser())
+        .unwrap()
+}
+
+fn failed_logins(app: &crate::helpers::TestApp) -> i64 {
+    use trygg::db::schema::audit_events::dsl as a;
+    a::audit_events
+        .filter(a::action.eq("login_failed"))
+        .filter(a::outcome.eq("denied"))
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn an_impossible_login_name_is_refused_counted_against_the_address_and_never_stored() {
+    let app = spawn_app().await;
+    let long = "a".repeat(8_000);
+    let attempts = [
+        json!({"grant_type": "password", "username": "an\u{0}na", "password": "x"}),
+        json!({"grant_type": "password", "username": long, "password": "x"}),
+        json!({"grant_type": "client_credentials", "client_id": "ekonomi\u{0}", "client_secret": "x"}),
+        json!({"grant_type": "client_credentials", "client_id": "b".repeat(60_000), "client_secret": "x"}),
+    ];
+    for (tried, attempt) in attempts.into_iter().enumerate() {
+        let field = if attempt["grant_type"] == "password" {
+            "username"
+        } else {
+            "client_id"
+        };
+        let body = problem(app.token_request(attempt).await, 422).await;
+        assert_eq!(body["errors"][0]["field"], field);
+        assert_eq!(
+            failed_logins(&app),
+            tried as i64 + 1,
+            "each attempt is audited"
+        );
+    }
+    // Form-encoded too, as OAuth clients send it.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "x\u{0}y"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 422).await;
+    assert_eq!(body["errors"][0]["field"], "username");
+    // Only the address holds a count; no name is stored as a key.
+    assert_eq!(throttle_keys(&app), [("address:127.0.0.1".to_owned(), 5)]);
+    // From the fifth failure in a row, the address waits.
+    let next = json!({"grant_type": "password", "username": "z\u{0}", "password": "x"});
+    problem(app.token_request(next).await, 429).await;
+}
