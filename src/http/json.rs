@@ -94,18 +94,36 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     Ok(value)
 }
 
+/// JSON Schema counts `641.0` as the integer 641; so does Trygg. Numbers with no fraction
+/// become integers before a body is read into its type, so an integer field accepts them.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64() {
+                let whole = float.fract() == 0.0 && float.abs() < 9.0e15;
+                if whole {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
 /// Parses JSON without refusing NUL characters: for the token endpoint, whose login names are
 /// checked (and their failures throttled) by `auth::login`.
 pub fn parse_json_text<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer.end().map_err(|error| {
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
         AppError::bad_request(format!(
             "the body is not valid JSON: {}",
             without_location(&error.to_string())
         ))
     })?;
-    Ok(value)
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(json_error)
 }
 
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> AppError {

@@ -225,3 +225,27 @@ async fn an_impossible_login_name_is_refused_counted_against_the_address_and_nev
     let next = json!({"grant_type": "password", "username": "z\u{0}", "password": "x"});
     problem(app.token_request(next).await, 429).await;
 }
+
+#[actix_web::test]
+async fn an_integer_written_with_a_zero_fraction_counts_as_that_integer() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let facility = |capacity: f64| json!({"kind": "hvb", "name": format!("Hem {capacity}"), "unit_id": north.unit, "capacity": capacity});
+    let as_manager = app.as_user(&north.manager_session);
+    let created: Value = as_manager
+        .post("/api/v1/facilities", facility(6.0))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        created["capacity"], 6,
+        "JSON Schema counts 6.0 as the integer 6: {created}"
+    );
+    let body = problem(
+        as_manager.post("/api/v1/facilities", facility(6.5)).await,
+        400,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "capacity");
+}
