@@ -4,7 +4,7 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT};
+use crate::config::{RateLimitSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -111,6 +111,12 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "TRYGG_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Requests a minute one bearer token may make (with a burst of as many).
+    #[arg(long, env = "TRYGG_RATE_PER_TOKEN", default_value_t = RateLimitSettings::default().per_token_per_minute)]
+    pub rate_per_token: u32,
+    /// Requests a minute one client address may make (with a burst of as many).
+    #[arg(long, env = "TRYGG_RATE_PER_ADDRESS", default_value_t = RateLimitSettings::default().per_address_per_minute)]
+    pub rate_per_address: u32,
     /// Database connections in the pool.
     #[arg(long, env = "TRYGG_DB_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,

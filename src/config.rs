@@ -24,6 +24,8 @@ pub struct Settings {
     pub data_key: crate::auth::secret_box::DataKey,
     /// Ages, intervals and legal bases with the dates they take effect.
     pub rules: std::sync::Arc<crate::rules::Rules>,
+    /// Requests a minute per bearer token and per client address.
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +35,25 @@ pub struct AuditSettings {
     /// Where signed checkpoints are appended, outside the database.
     pub checkpoint_file: std::path::PathBuf,
     pub checkpoint_interval: Duration,
+}
+
+/// Requests a minute (each with a burst of the same size) per bearer token and per client
+/// address; see `http::rate_limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub per_token_per_minute: u32,
+    pub per_address_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        // A person clicks far below this; a client system syncing pages stays under it. One
+        // office behind a NAT shares an address, so an address may do more than a token.
+        Self {
+            per_token_per_minute: 1_200,
+            per_address_per_minute: 6_000,
+        }
+    }
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";

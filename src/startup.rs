@@ -103,6 +103,9 @@ impl Application {
         let pool = build_pool(&settings.database_url, &settings.database);
         sync_rules(&pool, &settings).await?;
         let body_limit = settings.body_limit;
+        let rate_limits = web::Data::from(crate::http::rate_limit::RateLimits::new(
+            settings.rate_limits,
+        ));
         let state = web::Data::new(AppState {
             db: Db::new(pool),
             clock,
@@ -121,6 +124,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(rate_limits.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::QueryConfig::default().error_handler(|error, _| {
@@ -134,6 +138,7 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))
                 .wrap(from_fn(crate::http::idempotency::idempotency))
+                .wrap(from_fn(crate::http::rate_limit::rate_limit))
                 .wrap(from_fn(request_context))
         })
         .workers(options.workers)

@@ -6,7 +6,7 @@ use crate::auth::secret_box::DataKey;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::cli::ServeArgs;
 use crate::clock::SystemClock;
-use crate::config::{AuditSettings, DatabaseSettings, Settings, SigningKey};
+use crate::config::{AuditSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey};
 use crate::startup::{Application, ServerOptions};
 
 /// Settings from the command line and environment; secrets only from the environment.
@@ -44,6 +44,10 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             checkpoint_interval: Duration::from_secs(args.checkpoints.checkpoint_secs),
         },
         rules: Arc::new(crate::rules::Rules::load().map_err(|e| e.to_string())?),
+        rate_limits: RateLimitSettings {
+            per_token_per_minute: args.rate_per_token,
+            per_address_per_minute: args.rate_per_address,
+        },
     })
 }
 

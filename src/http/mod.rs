@@ -5,6 +5,7 @@ pub mod form;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_context;
 pub mod routes;
 pub mod text;

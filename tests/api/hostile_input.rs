@@ -249,3 +249,68 @@ async fn an_integer_written_with_a_zero_fraction_counts_as_that_integer() {
     .await;
     assert_eq!(body["errors"][0]["field"], "capacity");
 }
+
+#[actix_web::test]
+async fn a_token_over_its_request_rate_waits_and_others_are_served() {
+    use crate::helpers::{spawn_app_with, AppOptions};
+    let app = spawn_app_with(AppOptions {
+        rate_limits: Some(trygg::config::RateLimitSettings {
+            per_token_per_minute: 3,
+            per_address_per_minute: 1_000,
+        }),
+        ..AppOptions::default()
+    })
+    .await;
+    let north = office(&app, "North").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.as_user(&north.secretary_session)
+                .get("/api/v1/me")
+                .await
+                .status(),
+            200
+        );
+    }
+    let refused = app
+        .as_user(&north.secretary_session)
+        .get("/api/v1/me")
+        .await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let body = problem(refused, 429).await;
+    assert_eq!(body["type"], "urn:trygg:problem:too-many-requests");
+    // Another person's token has its own allowance.
+    assert_eq!(
+        app.as_user(&north.manager_session)
+            .get("/api/v1/me")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn every_answer_forbids_framing_and_other_origins() {
+    let app = spawn_app().await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/children"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    for response in [preflight, app.get("/health/live").await] {
+        let headers = response.headers();
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+}

@@ -34,6 +34,7 @@ pub struct AppOptions {
     pub database_url_override: Option<String>,
     pub body_limit: Option<usize>,
     pub throttle: Option<ThrottlePolicy>,
+    pub rate_limits: Option<trygg::config::RateLimitSettings>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -65,6 +66,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_interval: Duration::from_secs(60),
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
+        rate_limits: options.rate_limits.unwrap_or_default(),
         data_key: trygg::auth::secret_box::DataKey::generate(),
     };
     let settings = Arc::new(settings);
