@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit;
+mod audit_triggers;
 mod auth;
 mod authorization_matrix;
 mod children;
