@@ -91,12 +91,28 @@ fn transaction(conn: &mut PgConnection, statements: &[String]) -> Ended {
 }
 
 /// An audit event as the service would write it (the chain's hashes do not matter here).
-fn event(id: Uuid, entity_type: &str, entity_id: Option<Uuid>, child_id: Option<Uuid>) -> String {
+pub fn event(
+    id: Uuid,
+    entity_type: &str,
+    entity_id: Option<Uuid>,
+    child_id: Option<Uuid>,
+) -> String {
+    event_numbered(1, id, entity_type, entity_id, child_id)
+}
+
+/// As `event`, numbered `nth` after the last committed one.
+pub fn event_numbered(
+    nth: i64,
+    id: Uuid,
+    entity_type: &str,
+    entity_id: Option<Uuid>,
+    child_id: Option<Uuid>,
+) -> String {
     let sql_uuid = |id: Option<Uuid>| id.map_or("NULL".to_owned(), |id| format!("'{id}'"));
     format!(
         "INSERT INTO audit_events (seq, id, occurred_at, actor_type, action, outcome, entity_type, \
          entity_id, child_id, content_digest, prev_hash, hash) \
-         SELECT coalesce(max(seq), 0) + 1, '{id}', now(), 'system', 'update', 'success', \
+         SELECT coalesce(max(seq), 0) + {nth}, '{id}', now(), 'system', 'update', 'success', \
          '{entity_type}', {}, {}, sha256('{id}c'::bytea), sha256('{id}p'::bytea), \
          sha256('{id}h'::bytea) FROM audit_events",
         sql_uuid(entity_id),

@@ -18,6 +18,7 @@ mod idempotency;
 mod openapi;
 mod placement_rules;
 mod placements;
+mod races;
 mod reports;
 mod service_accounts;
 mod units;
