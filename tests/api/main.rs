@@ -20,5 +20,6 @@ mod placement_rules;
 mod placements;
 mod races;
 mod reports;
+mod scoping;
 mod service_accounts;
 mod units;
