@@ -19,6 +19,7 @@ mod openapi;
 mod placement_rules;
 mod placements;
 mod races;
+mod relations;
 mod reports;
 mod scoping;
 mod service_accounts;
