@@ -327,7 +327,10 @@ async fn a_mistaken_placement_is_cancelled_and_stays_in_the_history() {
     // Not even the service's own database role can delete a placement.
     use diesel::prelude::*;
     let deleted = diesel::sql_query("DELETE FROM placements").execute(&mut app.db.service_role());
-    assert!(deleted.is_err());
+    assert_eq!(
+        deleted.unwrap_err().to_string(),
+        "permission denied for table placements"
+    );
 }
 
 #[actix_web::test]
