@@ -276,6 +276,9 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
+/// What is tried, the statements, and whether the way it ended is the refusal wanted.
+type Try<'a> = (&'a str, Vec<String>, Box<dyn Fn(&Ended) -> bool + 'a>);
+
 fn own_words(table: &str) -> String {
     format!("write to {table} without an audit event in the same transaction")
 }
@@ -343,7 +346,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
                 matches!(ended, Ended::RefusedAt(m) if m.contains("null value in column \"last_audit_event_id\""))
             }
         };
-        let tries: Vec<(&str, Vec<String>, Box<dyn Fn(&Ended) -> bool>)> = vec![
+        let tries: Vec<Try> = vec![
             (
                 "INSERT naming an event no one wrote",
                 vec![insert_recipe(table, &w, &format!("'{never_written}'")).unwrap()],
