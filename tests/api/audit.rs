@@ -19,7 +19,7 @@ use trygg::policy::Profession;
 use uuid::Uuid;
 
 use crate::helpers::users::{Session, TestUser};
-use crate::helpers::{problem, spawn_app, TestApp};
+use crate::helpers::{problem, spawn_app, spawn_app_with, AppOptions, TestApp};
 
 /// What the tests look at in a stored event.
 #[derive(Debug, Clone, Queryable)]
@@ -579,7 +579,7 @@ async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it()
 
 #[actix_web::test]
 async fn a_hundred_concurrent_audited_changes_leave_one_unbroken_chain() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(AppOptions::concurrent(100)).await;
     let admin_user = app.create_user(Profession::SystemAdmin, None);
     let admin = app.login(&admin_user).await;
     let unit = app.create_unit("North");

@@ -3,9 +3,12 @@
 //! Every served route has exactly one row, and every cell of every row is called: a social
 //! secretary assigned to a child, a colleague in her unit who is not, people of another unit,
 //! a child with a protected identity, administrators, auditors, system administrators, and other
-//! systems with and without the scope a route needs. Allowed is a 2xx answer; refused is a 403
-//! or 404 problem that changes nothing but a `denied` audit event, and, to someone who may not
-//! see the child, is the same answer as for a child that does not exist.
+//! systems with and without the scope a route needs. Allowed is a 2xx answer with its `success`
+//! audit event (the route's action and entity type, about what the path names or the call
+//! created, carrying the child with her protected flag and unit, or no child at all); an allowed
+//! list holds exactly what the caller may reach, each item audited. Refused is a 403 or 404
+//! problem that changes nothing but a `denied` audit event just as specific, and, to someone who
+//! may not see the child, is the same answer as for a child that does not exist.
 //!
 //! Each feature area runs in an app of its own (in parallel); within an app one scenario is
 //! shared by the cells that only read, and a cell that would change something gets objects of
@@ -880,7 +883,21 @@ fn recipe(route: &str) -> Option<Recipe> {
 
 /// The path with `{id}` filled in by what the path names.
 fn fill(path: &str, t: &Target) -> String {
-    let id = [
+    match path_id(path, t) {
+        Some(id) => path.replace("{id}", &id.to_string()),
+        None => {
+            assert!(!path.contains('{'), "no id to fill in {path}");
+            path.to_owned()
+        }
+    }
+}
+
+/// The id a path names, if it names one.
+fn path_id(path: &str, t: &Target) -> Option<Uuid> {
+    if !path.contains("{id}") {
+        return None;
+    }
+    [
         ("/api/v1/children/", t.child),
         ("/api/v1/placements/", t.placement),
         ("/api/v1/facilities/", t.facility),
@@ -891,13 +908,320 @@ fn fill(path: &str, t: &Target) -> String {
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))
-    .map(|(_, id)| id);
-    match id {
-        Some(id) => path.replace("{id}", &id.to_string()),
-        None => {
-            assert!(!path.contains('{'), "no id to fill in {path}");
-            path.to_owned()
+    .map(|(_, id)| id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// What each call leaves in the audit log
+// ---------------------------------------------------------------------------------------------
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    /// What the path names.
+    Path,
+    /// The child the path names (refusals on a placement path are about its child).
+    Child,
+    /// What the call created (the answer's `id`).
+    Created,
+    /// The caller's own account.
+    Caller,
+    /// No one thing (a list, a report, a refused creation).
+    Nothing,
+    /// Each item of the answer, one event per item.
+    Listed,
+    /// Not checked (a session's id is nowhere in the answer).
+    Any,
+}
+
+/// The action, entity type and subject of the event a call must leave.
+type Expected = (&'static str, &'static str, Subject);
+
+/// What an allowed call and a refused one leave in the log, by route.
+fn expected_events(route: &str) -> (Expected, Expected) {
+    use Subject::*;
+    let (method, path) = route.split_once(' ').unwrap_or_default();
+    let entity = [
+        ("/api/v1/users", "user"),
+        ("/api/v1/service-accounts", "service_account"),
+        ("/api/v1/units", "unit"),
+        ("/api/v1/facilities", "facility"),
+        ("/api/v1/audit-events", "audit_log"),
+        ("/api/v1/reports", "report"),
+        ("/api/v1/children", "child"),
+        ("/api/v1/placements", "placement"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| path.starts_with(prefix))
+    .map(|(_, e)| e)
+    .unwrap_or("user");
+    let same = |e: Expected| (e, e);
+    let about_child = |ok: Expected, refused: &'static str| (ok, (refused, "child", Child));
+    match route {
+        "POST /api/v1/auth/revoke" => same(("revoke", "session", Any)),
+        "GET /api/v1/me" => (("read", "user", Caller), ("read", "user", Nothing)),
+        "POST /api/v1/me/password" => (
+            ("password_change", "user", Caller),
+            ("password_change", "user", Nothing),
+        ),
+        "POST /api/v1/me/totp" | "POST /api/v1/me/totp/confirm" => (
+            ("mfa_enrol", "user", Caller),
+            ("mfa_enrol", "user", Nothing),
+        ),
+        "GET /api/v1/users" | "GET /api/v1/service-accounts" | "GET /api/v1/children" => {
+            (("read", entity, Listed), ("list", entity, Nothing))
         }
+        "GET /api/v1/units" | "GET /api/v1/facilities" => same(("list", entity, Nothing)),
+        "GET /api/v1/reports/capacity" => same(("read", "report", Nothing)),
+        "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
+        "POST /api/v1/audit-events/checkpoints" => same(("checkpoint", "audit_log", Nothing)),
+        "GET /api/v1/audit-events/{id}" => same(("read", "audit_log", Path)),
+        _ if path.starts_with("/api/v1/audit-events") => same(("list", "audit_log", Nothing)),
+        "POST /api/v1/users/{id}/unlock" => same(("unlock", "user", Path)),
+        "POST /api/v1/service-accounts/{id}/secret" => same(("update", entity, Path)),
+        "GET /api/v1/facilities/{id}/staff" => same(("read", entity, Path)),
+        "PUT /api/v1/facilities/{id}/staff" => same(("update", entity, Path)),
+        "POST /api/v1/children" => (("create", "child", Created), ("create", "child", Nothing)),
+        "GET /api/v1/children/{id}" => about_child(("read", "child", Path), "read"),
+        "PATCH /api/v1/children/{id}" => about_child(("update", "child", Path), "update"),
+        "PUT /api/v1/children/{id}/secretaries" => about_child(("update", "child", Path), "update"),
+        "POST /api/v1/children/{id}/emergency-access" => {
+            about_child(("emergency_access", "child", Path), "emergency_access")
+        }
+        "GET /api/v1/children/{id}/placements" => {
+            about_child(("read", "placement", Listed), "read")
+        }
+        "POST /api/v1/children/{id}/placements" => {
+            about_child(("create", "placement", Created), "create")
+        }
+        "POST /api/v1/children/{id}/moves" => {
+            about_child(("create", "placement", Created), "update")
+        }
+        "GET /api/v1/placements/{id}" => about_child(("read", "placement", Path), "read"),
+        "PATCH /api/v1/placements/{id}" | "POST /api/v1/placements/{id}/end" => {
+            about_child(("update", "placement", Path), "update")
+        }
+        "POST /api/v1/placements/{id}/cancel" => {
+            about_child(("cancel", "placement", Path), "cancel")
+        }
+        // A decision about the placement, recorded as an event about the placement.
+        "POST /api/v1/placements/{id}/reviews" => {
+            about_child(("create", "placement", Path), "create")
+        }
+        _ => match method {
+            "GET" => same(("read", entity, Path)),
+            "POST" => (("create", entity, Created), ("create", entity, Nothing)),
+            _ => same(("update", entity, Path)),
+        },
+    }
+}
+
+/// Refusals whose `denied` event is known to be incomplete, each with the defect that says so.
+/// A gap that closes fails the test until it is taken off this list.
+const KNOWN_GAPS: [(&str, &str); 1] = [(
+    "POST /api/v1/children/{id}/emergency-access",
+    "issue 9, defect 7: the denied event names the child as entity only (child_id NULL)",
+)];
+
+/// Whether `events` hold one with `outcome` that matches `want` and carries the child's context:
+/// for a call about a child, the child with its protected flag and unit as they are now; for
+/// anything else, no child at all.
+fn audited(
+    world: &World,
+    row: &Row,
+    target: &Target,
+    body: &Value,
+    events: &[EventRow],
+    outcome: &str,
+    want: Expected,
+) -> Option<String> {
+    let (action, entity, subject) = want;
+    let route = row.route();
+    let created = body["id"]
+        .as_str()
+        .or(body["child"]["id"].as_str())
+        .and_then(|id| id.parse::<Uuid>().ok());
+    let about = |e: &EventRow| match subject {
+        Subject::Path => e.entity_id.is_some() && e.entity_id == path_id(&row.path, target),
+        Subject::Child => e.entity_id == Some(target.child),
+        Subject::Created => created.is_some() && e.entity_id == created,
+        Subject::Caller => e.entity_id.is_some() && e.entity_id == e.actor_id,
+        Subject::Nothing => e.entity_id.is_none(),
+        Subject::Listed | Subject::Any => true,
+    };
+    let context = |e: &EventRow| {
+        if row.about == About::Child {
+            e.child_id == Some(target.child)
+                && e.child_protected == target.child_kind.protected
+                && e.child_unit_id == Some(world.unit_a)
+        } else if route == "GET /api/v1/children" && outcome == "success" {
+            !child_context_fault(world, e)
+        } else if route == "POST /api/v1/children" && outcome == "success" {
+            e.child_id == created && e.child_unit_id == Some(world.unit_a) && !e.child_protected
+        } else if route == "GET /api/v1/audit-events/{id}" {
+            // A look at one event names the child that event is about.
+            true
+        } else {
+            e.child_id.is_none() && e.child_unit_id.is_none() && !e.child_protected
+        }
+    };
+    let matching =
+        |e: &&EventRow| e.outcome == outcome && e.action == action && e.entity_type == entity;
+    if events
+        .iter()
+        .filter(matching)
+        .any(|e| about(e) && context(e))
+    {
+        return None;
+    }
+    let near: Vec<String> = events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} entity {:?} child {:?} unit {:?} protected {}",
+                e.outcome,
+                e.action,
+                e.entity_type,
+                e.entity_id,
+                e.child_id,
+                e.child_unit_id,
+                e.child_protected
+            )
+        })
+        .collect();
+    Some(format!(
+        "no `{outcome}` event `{action}` of a {entity} about {subject:?} with the child's context; the call left {near:?}"
+    ))
+}
+
+/// An allowed list holds exactly what the caller may reach, and each item was audited.
+#[allow(clippy::too_many_arguments)]
+fn listed_exactly(
+    world: &mut World,
+    matrix: &Matrix,
+    row: &Row,
+    case: &Case,
+    target: &Target,
+    body: &Value,
+    events: &[EventRow],
+    want: Expected,
+) -> Vec<String> {
+    let (action, entity, _) = want;
+    let mut faults = Vec::new();
+    if !body["next_cursor"].is_null() {
+        faults.push("the list does not fit one page; compare fewer items".to_owned());
+    }
+    let listed: BTreeSet<Uuid> = body["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["id"].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let audited: BTreeSet<Uuid> = events
+        .iter()
+        .filter(|e| e.outcome == "success" && e.action == action && e.entity_type == entity)
+        .filter_map(|e| e.entity_id)
+        .collect();
+    if listed != audited {
+        faults.push(format!(
+            "listed {listed:?} but audited reads of {audited:?}"
+        ));
+    }
+    for e in events
+        .iter()
+        .filter(|e| e.outcome == "success" && e.action == action)
+    {
+        if audited_context_fault(world, row, target, e) {
+            faults.push(format!(
+                "the read of {:?} lacks the child's context",
+                e.entity_id
+            ));
+        }
+    }
+    let wanted: Option<BTreeSet<Uuid>> = match row.route().as_str() {
+        "GET /api/v1/children" => {
+            let scenario: BTreeSet<Uuid> = world.known_children().map(|(_, id)| id).collect();
+            let seen: BTreeSet<Uuid> = listed.intersection(&scenario).copied().collect();
+            let reach: BTreeSet<Uuid> = world
+                .known_children()
+                .filter(|(kind, _)| sees_in_list(matrix, case, *kind))
+                .map(|(_, id)| id)
+                .collect();
+            if seen != reach {
+                faults.push(format!(
+                    "of the scenario's children, listed {seen:?}, may reach {reach:?}"
+                ));
+            }
+            None
+        }
+        "GET /api/v1/children/{id}/placements" => Some([target.placement].into()),
+        "GET /api/v1/users" => Some(world.ids_of("users")),
+        "GET /api/v1/service-accounts" => Some(world.ids_of("service_accounts")),
+        _ => None,
+    };
+    if let Some(wanted) = wanted {
+        if listed != wanted {
+            faults.push(format!("listed {listed:?}, wanted {wanted:?}"));
+        }
+    }
+    faults
+}
+
+fn audited_context_fault(world: &World, row: &Row, target: &Target, e: &EventRow) -> bool {
+    if row.about == About::Child {
+        e.child_id != Some(target.child)
+            || e.child_protected != target.child_kind.protected
+            || e.child_unit_id != Some(world.unit_a)
+    } else if e.entity_type == "child" {
+        child_context_fault(world, e)
+    } else {
+        e.child_id.is_some()
+    }
+}
+
+/// An event about one child of unit A that does not carry her, her unit and (for the
+/// scenario's children, whose kind is known) her protected flag.
+fn child_context_fault(world: &World, e: &EventRow) -> bool {
+    let protected = world
+        .known_children()
+        .find(|(_, id)| Some(*id) == e.child_id)
+        .map(|(kind, _)| kind.protected);
+    e.child_id.is_none()
+        || e.child_id != e.entity_id
+        || e.child_unit_id != Some(world.unit_a)
+        || protected.is_some_and(|p| p != e.child_protected)
+}
+
+/// Whether the caller of a list cell may reach a scenario child of `kind`, by the matrix's row
+/// for reading one child.
+fn sees_in_list(matrix: &Matrix, case: &Case, kind: ChildKind) -> bool {
+    match &case.who {
+        Who::Person { profession, slot } => {
+            let row = matrix
+                .row(READ_CHILD)
+                .expect("the matrix has a row for reading a child");
+            let works_elsewhere = match profession {
+                Profession::HvbStaff => kind.housing,
+                Profession::HousingStaff => !kind.housing,
+                _ => false,
+            };
+            let relation = match slot {
+                Slot::Direct if works_elsewhere => Relation::SameUnit,
+                Slot::Direct if kind.protected => Relation::ProtectedIdentity,
+                Slot::Direct => Relation::Assigned,
+                Slot::SameUnit => Relation::SameUnit,
+                Slot::OtherUnit => Relation::OtherUnit,
+                Slot::NoUnit => return false,
+            };
+            row.person(*profession).at(relation) == Some(Outcome::Allow)
+        }
+        Who::System(_) => matrix.may_read_child(&Case {
+            child: kind,
+            ..case.clone()
+        }),
     }
 }
 
@@ -929,7 +1253,7 @@ struct VersionRow {
     version: i32,
 }
 
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Debug)]
 struct EventRow {
     #[diesel(sql_type = Text)]
     outcome: String,
@@ -937,6 +1261,16 @@ struct EventRow {
     action: String,
     #[diesel(sql_type = Text)]
     entity_type: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    actor_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    entity_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    child_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    child_unit_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    child_protected: bool,
 }
 
 /// What the database holds, to tell that a refusal changed nothing.
@@ -1058,6 +1392,28 @@ impl World {
             .first(&mut world.conn)
             .expect("the scenario left audit events");
         world
+    }
+
+    /// The scenario's children, one of each kind.
+    fn known_children(&self) -> impl Iterator<Item = (ChildKind, Uuid)> + '_ {
+        self.children
+            .iter()
+            .map(|(kind, (child, _))| (*kind, *child))
+    }
+
+    /// Every id in `table`.
+    fn ids_of(&mut self, table: &str) -> BTreeSet<Uuid> {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        sql_query(format!("SELECT id FROM {table}"))
+            .load::<Id>(&mut self.conn)
+            .expect("read ids")
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
     }
 
     fn session(&self, profession: Profession, slot: Slot) -> Session {
@@ -1256,7 +1612,8 @@ impl World {
 
     fn events_since(&mut self, seq: i64) -> Vec<EventRow> {
         sql_query(
-            "SELECT outcome, action, entity_type FROM audit_events WHERE seq > $1 ORDER BY seq",
+            "SELECT outcome, action, entity_type, actor_id, entity_id, child_id, child_unit_id, child_protected \
+             FROM audit_events WHERE seq > $1 ORDER BY seq",
         )
         .bind::<BigInt, _>(seq)
         .load(&mut self.conn)
@@ -1345,14 +1702,26 @@ async fn check(
         read(send(app, row, &recipe, Some(&session.access_token), &target).await).await;
     let wanted = match case.expected {
         Outcome::Allow => {
-            return if (200..300).contains(&status) {
-                Ok(())
-            } else {
-                Err(format!(
+            if !(200..300).contains(&status) {
+                return Err(format!(
                     "{label}: expected {}, got {status}: {}",
                     case.expected.word(),
                     short(&body)
-                ))
+                ));
+            }
+            let events = world.events_since(before.last_event);
+            let mut faults = Vec::new();
+            let (ok, _) = expected_events(&route);
+            faults.extend(audited(world, row, &target, &body, &events, "success", ok));
+            if ok.2 == Subject::Listed {
+                faults.extend(listed_exactly(
+                    world, matrix, row, case, &target, &body, &events, ok,
+                ));
+            }
+            return if faults.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{label}: {}", faults.join("; ")))
             };
         }
         Outcome::Forbidden => 403,
@@ -1415,6 +1784,19 @@ async fn check(
     }
     if !events.iter().any(|e| e.outcome == "denied") {
         faults.push("the refusal left no `denied` audit event".to_owned());
+    } else {
+        let (_, denied) = expected_events(&route);
+        let known = KNOWN_GAPS.iter().find(|(r, _)| *r == route);
+        match (
+            audited(world, row, &target, &body, &events, "denied", denied),
+            known,
+        ) {
+            (Some(fault), None) => faults.push(fault),
+            (None, Some((_, gap))) => faults.push(format!(
+                "the denied event is right now: remove `{gap}` from KNOWN_GAPS"
+            )),
+            _ => {}
+        }
     }
     if faults.is_empty() {
         Ok(())

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit;
+mod audit_triggers;
 mod auth;
 mod authorization_matrix;
 mod children;
@@ -21,6 +22,9 @@ mod placements;
 mod problem_codes;
 mod protection;
 mod query_counts;
+mod races;
+mod relations;
 mod reports;
+mod scoping;
 mod service_accounts;
 mod units;

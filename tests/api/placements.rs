@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::children::{child_body, office, register, Office};
 use crate::helpers::users::Session;
-use crate::helpers::{problem, spawn_app, TestApp};
+use crate::helpers::{problem, spawn_app, spawn_app_with, AppOptions, TestApp};
 
 fn placement(facility: Uuid, start: &str) -> Value {
     json!({"facility_id": facility, "start_date": start, "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-17"})
@@ -327,7 +327,10 @@ async fn a_mistaken_placement_is_cancelled_and_stays_in_the_history() {
     // Not even the service's own database role can delete a placement.
     use diesel::prelude::*;
     let deleted = diesel::sql_query("DELETE FROM placements").execute(&mut app.db.service_role());
-    assert!(deleted.is_err());
+    assert_eq!(
+        deleted.unwrap_err().to_string(),
+        "permission denied for table placements"
+    );
 }
 
 #[actix_web::test]
@@ -404,7 +407,7 @@ async fn staff_and_strangers_cannot_place_a_child() {
 /// overbooked, and the audit chain is unbroken.
 #[actix_web::test]
 async fn fifty_simultaneous_placements_into_three_free_places() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(AppOptions::concurrent(50)).await;
     let north = office(&app, "North").await;
     let home = app.arrange_facility(north.unit, "hvb", 5, &[]);
     let earlier = [

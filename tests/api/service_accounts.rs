@@ -601,6 +601,8 @@ async fn every_read_and_write_of_a_service_account_is_in_the_audit_log() {
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
         action: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        outcome: String,
     }
     let app = spawn_app().await;
     let admin = app.system_admin_session().await;
@@ -608,20 +610,28 @@ async fn every_read_and_write_of_a_service_account_is_in_the_audit_log() {
         .register_client(&admin, "loggad", &["visits:read"])
         .await;
     let path = format!("/api/v1/service-accounts/{}", client.id);
-    let session = app.client_login(&client).await;
-    app.as_user(&admin).get(&path).await;
-    app.as_user(&admin).get("/api/v1/service-accounts").await;
+    // Logged in, so that switching it off has a session to end.
+    app.client_login(&client).await;
+    assert_eq!(app.as_user(&admin).get(&path).await.status(), 200);
+    assert_eq!(
+        app.as_user(&admin)
+            .get("/api/v1/service-accounts")
+            .await
+            .status(),
+        200
+    );
     let patched = app
         .patch_if_match(&admin, &path, Some(&client.etag), json!({"active": false}))
         .await;
     assert_eq!(patched.status(), 200);
-    app.as_user(&admin)
+    let rotated = app
+        .as_user(&admin)
         .post(&format!("{path}/secret"), json!({}))
         .await;
-    drop(session);
+    assert_eq!(rotated.status(), 200);
 
-    let actions: Vec<String> = sql_query(
-        "SELECT action FROM audit_events \
+    let logged: Vec<(String, String)> = sql_query(
+        "SELECT action, outcome FROM audit_events \
          WHERE entity_type = 'service_account' AND entity_id = $1 AND actor_type = 'user' \
          ORDER BY seq",
     )
@@ -629,11 +639,19 @@ async fn every_read_and_write_of_a_service_account_is_in_the_audit_log() {
     .load::<Row>(&mut app.db.superuser())
     .unwrap()
     .into_iter()
-    .map(|r| r.action)
+    .map(|r| (r.action, r.outcome))
     .collect();
+    let success = |action: &str| (action.to_owned(), "success".to_owned());
     assert_eq!(
-        actions,
-        ["create", "read", "read", "update", "revoke", "update"],
+        logged,
+        [
+            success("create"),
+            success("read"),
+            success("read"),
+            success("update"),
+            success("revoke"),
+            success("update")
+        ],
         "create, get, list, deactivate (ending its session), rotate"
     );
 }

@@ -1,5 +1,10 @@
 //! One database per test, cloned from a template that is migrated once per set of migrations.
 //! Test processes may run side by side, so the template is built under an advisory lock.
+//!
+//! Names carry a key of this checkout (several checkouts may share one PostgreSQL), and a test
+//! database the id of the process that made it: a run sweeps what an earlier, killed run of the
+//! same checkout left behind (its own prefix only, never a database whose process still lives
+//! or that someone is connected to), and replaces only its own checkout's older templates.
 
 use std::sync::OnceLock;
 
@@ -31,11 +36,28 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn create() -> Self {
         let template = template();
-        let name = format!("trygg_test_{}", uuid::Uuid::now_v7().simple());
+        let name = format!(
+            "{}{}_{}",
+            test_prefix(),
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
         let mut admin = admin_connection();
-        sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .execute(&mut admin)
-            .expect("create the test database");
+        let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        if let Err(error) = sql_query(&create).execute(&mut admin) {
+            // Another checkout's harness of an older kind may have dropped our template.
+            if database_exists(&mut admin, template) {
+                panic!("create the test database: {error}");
+            }
+            lock(&mut admin, "SELECT pg_advisory_lock($1)");
+            if !database_exists(&mut admin, template) {
+                build_template(&mut admin, template);
+            }
+            lock(&mut admin, "SELECT pg_advisory_unlock($1)");
+            sql_query(&create)
+                .execute(&mut admin)
+                .expect("create the test database");
+        }
         Self { name }
     }
 
@@ -87,19 +109,69 @@ fn admin_connection() -> PgConnection {
     })
 }
 
+/// A short key of this checkout, so checkouts sharing a server keep to their own databases.
+fn checkout_key() -> String {
+    hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..4])
+}
+
+/// What every test database of this checkout is called before its process id.
+fn test_prefix() -> String {
+    format!("trygg_test_{}_", checkout_key())
+}
+
 /// The template for the current migrations, built once across all test processes.
 fn template() -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let name = format!("trygg_tpl_{}", migrations_digest());
+        let name = format!("trygg_tpl_{}_{}", checkout_key(), migrations_digest());
         let mut admin = admin_connection();
         lock(&mut admin, "SELECT pg_advisory_lock($1)");
         if !database_exists(&mut admin, &name) {
             build_template(&mut admin, &name);
         }
+        sweep_abandoned(&mut admin);
         lock(&mut admin, "SELECT pg_advisory_unlock($1)");
         name
     })
+}
+
+fn names_like(admin: &mut PgConnection, pattern: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
+    sql_query("SELECT datname::text AS datname FROM pg_database WHERE datname LIKE $1")
+        .bind::<Text, _>(pattern)
+        .load::<Name>(admin)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.datname)
+        .collect()
+}
+
+/// Test databases of this checkout whose process is gone: a run that was killed before it could
+/// drop them. A database someone is connected to (a kept one being inspected) stays, as do all
+/// when `TRYGG_TEST_KEEP_DB` asks to keep databases.
+fn sweep_abandoned(admin: &mut PgConnection) {
+    if std::env::var_os("TRYGG_TEST_KEEP_DB").is_some() {
+        return;
+    }
+    let prefix = test_prefix();
+    for name in names_like(admin, &format!("{}%", prefix.replace('_', "\\_"))) {
+        let Some(pid) = name[prefix.len()..]
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if pid != std::process::id() && !alive {
+            // Without FORCE: refused while anyone is connected.
+            let _ = sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(admin);
+        }
+    }
 }
 
 fn build_template(admin: &mut PgConnection, name: &str) {
@@ -121,20 +193,14 @@ fn build_template(admin: &mut PgConnection, name: &str) {
         .expect("mark the template");
 }
 
-/// Templates of earlier migrations are no longer needed.
+/// This checkout's templates of earlier migrations are no longer needed; other checkouts'
+/// templates are theirs.
 fn drop_stale_templates(admin: &mut PgConnection, current: &str) {
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        datname: String,
-    }
-    let stale: Vec<Name> = sql_query(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'trygg\\_tpl\\_%' AND datname <> $1",
-    )
-    .bind::<Text, _>(current)
-    .load(admin)
-    .unwrap_or_default();
-    for Name { datname } in stale {
+    let own = format!("trygg\\_tpl\\_{}\\_%", checkout_key());
+    for datname in names_like(admin, &own) {
+        if datname == current {
+            continue;
+        }
         let _ =
             sql_query(format!("ALTER DATABASE {datname} WITH IS_TEMPLATE false")).execute(admin);
         let _ = sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).execute(admin);

@@ -35,6 +35,24 @@ pub struct AppOptions {
     pub body_limit: Option<usize>,
     pub throttle: Option<ThrottlePolicy>,
     pub rate_limits: Option<trygg::config::RateLimitSettings>,
+    /// Connections in the app's pool (default 4): at least as many as the test's requests that
+    /// hold one at the same time, such as requests it keeps waiting on a lock.
+    pub pool_size: Option<u32>,
+    /// How long a request waits for a pooled connection before a 503 (default 1 s, so a test
+    /// of an unreachable database is quick).
+    pub acquire_timeout: Option<Duration>,
+}
+
+impl AppOptions {
+    /// For a test that sends `requests` at once: a connection for each that may hold one, and
+    /// time for the others to wait their turn rather than fail under a loaded machine.
+    pub fn concurrent(requests: u32) -> Self {
+        AppOptions {
+            pool_size: Some(requests.clamp(4, 10)),
+            acquire_timeout: Some(Duration::from_secs(30)),
+            ..AppOptions::default()
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -53,8 +71,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         dev_mode: false,
         signing_key: SigningKey::generate(),
         database: DatabaseSettings {
-            pool_size: 4,
-            acquire_timeout: Duration::from_secs(1),
+            pool_size: options.pool_size.unwrap_or(4),
+            acquire_timeout: options.acquire_timeout.unwrap_or(Duration::from_secs(1)),
             ..DatabaseSettings::default()
         },
         body_limit: options.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
