@@ -58,7 +58,7 @@ crate::route_table! {
     "/api/v1/children/{id}" => { GET Bearer => children::get, PATCH Bearer => children::update },
     "/api/v1/children/{id}/secretaries" => { PUT Bearer => children::assign_secretaries },
     "/api/v1/children/{id}/emergency-access" => { POST Bearer => children::emergency_access },
-    "/api/v1/children/{id}/protection" => { POST Bearer => children::lower_protection },
+    "/api/v1/children/{id}/protection" => { POST Bearer => children::decide_protection },
     "/api/v1/children/{id}/placements" => {
         GET Bearer => placements::list,
         POST Bearer => placements::create,

@@ -19,4 +19,3 @@ CREATE INDEX protection_changes_child_idx ON protection_changes (child_id, creat
 CREATE CONSTRAINT TRIGGER protection_changes_require_audit_event
     AFTER INSERT OR UPDATE ON protection_changes DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION require_audit_event();
-REVOKE UPDATE ON protection_changes FROM trygg_app;

@@ -19,8 +19,8 @@ crate::text_enum! {
         PasswordChange = "password_change",
         MfaEnrol = "mfa_enrol",
         EmergencyAccess = "emergency_access",
-        /// A child's protected identity made less protective: a decision of its own.
-        LowerProtection = "lower_protection",
+        /// A decision on a child's protected identity (above all lowering it): never an edit.
+        ChangeProtection = "change_protection",
         Verify = "verify",
         Checkpoint = "checkpoint",
     }

@@ -1,7 +1,7 @@
-//! Lowering a protected identity (skyddad identitet): a decision of its own, never an edit. It
-//! names the level before and after, why, and the decision behind it, and its audit event is
-//! marked with the protection the child had until then, so the auditor's view of protected
-//! identities shows exactly this change.
+//! A decision on a child's protected identity (skyddad identitet), above all lowering it: never
+//! an edit. It names the level before and after, why, and the decision behind it, and its
+//! audit event is marked with the protection the child had until then, so the auditor's view of
+//! protected identities shows every lowering.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -18,7 +18,7 @@ use crate::error::{AppError, FieldError, Rule};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LowerProtection {
+pub struct ProtectionDecision {
     pub protection_level: ProtectionLevel,
     pub reason: String,
     pub decision_reference: String,
@@ -34,12 +34,12 @@ pub fn decision_required() -> AppError {
 }
 
 fn checked(
-    input: &LowerProtection,
+    input: &ProtectionDecision,
     current: ProtectionLevel,
 ) -> Result<(String, String), AppError> {
     let mut errors = Vec::new();
-    if input.protection_level >= current {
-        let message = format!("must be lower than the child's present level ({current})");
+    if input.protection_level == current {
+        let message = format!("is the child's present level ({current})");
         errors.push(FieldError::new("protection_level", message));
     }
     let reason = input.reason.trim();
@@ -60,13 +60,13 @@ fn checked(
     }
 }
 
-/// Lowers the opened child's protection and records the decision. Returns the changed row and
-/// the event, which still carries the protection she had: the auditor sees it among the
+/// Sets the opened child's protection and records the decision. Returns the changed row and
+/// the event, marked with the protection she had: the auditor sees every lowering among the
 /// accesses to protected identities.
-pub fn lower(
+pub fn decide(
     conn: &mut PgConnection,
     work: &ChildWork,
-    input: &LowerProtection,
+    input: &ProtectionDecision,
 ) -> Result<(ChildRow, AuditEvent), Stop> {
     let child = &work.child;
     let (reason, decision_reference) = checked(input, child.protection_level)?;
@@ -74,31 +74,33 @@ pub fn lower(
         .actor
         .user_id()
         .ok_or_else(|| AppError::forbidden("people only"))?;
+    let (from, to) = (child.protection_level, input.protection_level);
+    let protected = from.is_protected();
     let event = work
         .event(
-            AuditAction::LowerProtection,
+            AuditAction::ChangeProtection,
             EntityType::Child,
             Some(child.id),
         )
+        .about_child(child.id, Some(child.responsible_unit_id), protected)
         .changed(["protection_level"])
-        .purpose(format!("{reason} (decision {decision_reference})"));
-    record(
-        conn,
-        child,
-        input.protection_level,
-        &reason,
-        &decision_reference,
+        .purpose(format!(
+            "{from} to {to}: {reason} (decision {decision_reference})"
+        ));
+    let decision = Decision {
+        to,
+        reason: &reason,
+        decision_reference: &decision_reference,
         decided_by,
-        work.at.now,
-        event.id,
-    )?;
+    };
+    record(conn, child, decision, work.at.now, event.id)?;
     let row = diesel::update(
         children::table
             .find(child.id)
             .filter(children::version.eq(child.version)),
     )
     .set((
-        children::protection_level.eq(input.protection_level),
+        children::protection_level.eq(to),
         children::updated_at.eq(work.at.now),
         children::version.eq(children::version + 1),
         children::last_audit_event_id.eq(event.id),
@@ -110,14 +112,17 @@ pub fn lower(
     Ok((row, event))
 }
 
-#[allow(clippy::too_many_arguments)]
+struct Decision<'a> {
+    to: ProtectionLevel,
+    reason: &'a str,
+    decision_reference: &'a str,
+    decided_by: Uuid,
+}
+
 fn record(
     conn: &mut PgConnection,
     child: &ChildRow,
-    to: ProtectionLevel,
-    reason: &str,
-    decision_reference: &str,
-    decided_by: Uuid,
+    decision: Decision<'_>,
     now: DateTime<Utc>,
     event_id: Uuid,
 ) -> QueryResult<()> {
@@ -126,10 +131,10 @@ fn record(
             protection_changes::id.eq(Uuid::now_v7()),
             protection_changes::child_id.eq(child.id),
             protection_changes::from_level.eq(child.protection_level),
-            protection_changes::to_level.eq(to),
-            protection_changes::reason.eq(reason),
-            protection_changes::decision_reference.eq(decision_reference),
-            protection_changes::decided_by.eq(decided_by),
+            protection_changes::to_level.eq(decision.to),
+            protection_changes::reason.eq(decision.reason),
+            protection_changes::decision_reference.eq(decision.decision_reference),
+            protection_changes::decided_by.eq(decision.decided_by),
             protection_changes::created_at.eq(now),
             protection_changes::last_audit_event_id.eq(event_id),
         ))

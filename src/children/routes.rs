@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::duplicates::{candidates, refuse_numbers_in_use, Candidate};
 use super::input::ChildInput;
-use super::protection::{self, LowerProtection};
+use super::protection::{self, ProtectionDecision};
 use super::record::{as_input, changed_fields, changed_fields_of_new, merge, row_from};
 use super::store::{self, ChildRow, EmergencyGrant};
 use super::view::{child_view, ChildView, ViewContext};
@@ -97,6 +97,9 @@ pub async fn create(
                 let event = actor.event(AuditAction::Create, EntityType::Child, None, at.now);
                 let message = "only a social secretary or unit manager of the responsible unit may register a child there";
                 return Err(refuse(conn, event, AppError::forbidden(message)));
+            }
+            if !crate::db::units::is_open(conn, input.responsible_unit_id)? {
+                return Err(AppError::rule("responsible_unit_id", "is not an active unit").into());
             }
             let valid = input.validate(at.today, rules.on(at.today)).map_err(AppError::unprocessable)?;
             refuse_numbers_in_use(conn, &actor, AuditAction::Create, &valid, None, at)?;
@@ -253,10 +256,9 @@ pub async fn update(
             if !store::update(conn, &row)? {
                 return Err(AppError::stale_version().into());
             }
-            // Marked with the protection the child had as well as the one she has now: an
-            // auditor reviewing protected identities sees a change to either side of it.
-            let protected =
-                work.child.protection_level.is_protected() || row.protection_level.is_protected();
+            // Marked with the protection the child had until this change: lifting it (never
+            // done here, see `protection`) must not take the change out of the auditor's view.
+            let protected = work.child.protection_level.is_protected();
             let event = event.about(&row);
             let event = event.about_child(row.id, Some(row.responsible_unit_id), protected);
             let version = row.version;
@@ -381,15 +383,15 @@ pub async fn emergency_access(
     }))
 }
 
-/// Lowers (or lifts) a child's protected identity: the unit manager's decision, with a reason
-/// and a decision reference. The answer is the child as she is now shown.
-pub async fn lower_protection(
+/// Decides a child's protected identity (lowers, lifts or raises it): the unit manager's
+/// decision, with a reason and a decision reference. The answer is the child as now shown.
+pub async fn decide_protection(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<Uuid>,
-    ApiJson(input): ApiJson<LowerProtection>,
+    ApiJson(input): ApiJson<ProtectionDecision>,
 ) -> AppResult<HttpResponse> {
-    let (purpose, audit_action) = (ChildAction::LowerProtection, AuditAction::LowerProtection);
+    let (purpose, audit_action) = (ChildAction::DecideProtection, AuditAction::ChangeProtection);
     let (view, version) = on_child(
         &state,
         actor,
@@ -397,7 +399,7 @@ pub async fn lower_protection(
         purpose,
         audit_action,
         move |conn, mut work| {
-            let (row, event) = protection::lower(conn, &work, &input)?;
+            let (row, event) = protection::decide(conn, &work, &input)?;
             let version = row.version;
             work.child = row;
             let view = view_of(conn, work)?;

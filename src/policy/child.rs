@@ -34,8 +34,8 @@ pub enum ChildAction {
     AssignSecretaries,
     ManagePlacements,
     RecordReview,
-    /// Make a protected identity less protective (or lift it): the unit manager's decision.
-    LowerProtection,
+    /// Decide the child's protected identity (lower, lift or raise it): the unit manager's.
+    DecideProtection,
 }
 
 impl ChildAction {
@@ -123,7 +123,7 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
             Profession::SocialSecretary if relations.assigned_secretary => {
                 if matches!(
                     action,
-                    ChildAction::AssignSecretaries | ChildAction::LowerProtection
+                    ChildAction::AssignSecretaries | ChildAction::DecideProtection
                 ) {
                     Decision::Forbidden
                 } else {

@@ -193,6 +193,13 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              'Found alone at night', now(), now() + interval '1 hour', {event})",
             w.colleague, w.unplaced
         ),
+        "protection_changes" => format!(
+            "INSERT INTO protection_changes (id, child_id, from_level, to_level, reason, \
+             decision_reference, decided_by, created_at, last_audit_event_id) VALUES ('{fresh}', \
+             '{}', 'none', 'confidentiality_marking', 'A decision made today', 'SN-1', '{}', \
+             now(), {event})",
+            w.unplaced, w.colleague
+        ),
         _ => return None,
     })
 }
@@ -251,6 +258,14 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(reviewed.status(), 201);
+    let decided = app
+        .as_user(&north.manager_session)
+        .post(
+            &format!("/api/v1/children/{unplaced}/protection"),
+            json!({"protection_level": "confidentiality_marking", "reason": "A threat was reported today", "decision_reference": "SN-2026-9"}),
+        )
+        .await;
+    assert_eq!(decided.status(), 200);
     let glass = app
         .as_user(&south.secretary_session)
         .post(
@@ -310,6 +325,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "placements",
         "placement_reviews",
         "emergency_accesses",
+        "protection_changes",
     ]
     .map(str::to_owned)
     .into();

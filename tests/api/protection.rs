@@ -93,8 +93,8 @@ async fn lowering_protection_is_a_decision_the_auditor_sees_among_protected_iden
     let events = events_about(&app, child);
     let (_, outcome, protected, purpose) = events
         .iter()
-        .find(|e| e.0 == "lower_protection")
-        .expect("a lower_protection event");
+        .find(|e| e.0 == "change_protection")
+        .expect("a change_protection event");
     assert_eq!(outcome, "success");
     assert!(*protected, "the event carries the protection the child had");
     let purpose = purpose.as_deref().unwrap();
@@ -136,7 +136,7 @@ async fn lowering_protection_is_a_decision_the_auditor_sees_among_protected_iden
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"lower_protection"), "{actions:?}");
+    assert!(actions.contains(&"change_protection"), "{actions:?}");
 }
 
 #[actix_web::test]
@@ -155,14 +155,14 @@ async fn the_assigned_secretary_may_not_lower_protection_and_her_attempt_is_on_r
 
     let refused: Vec<_> = events_about(&app, child)
         .into_iter()
-        .filter(|e| e.0 == "lower_protection")
+        .filter(|e| e.0 == "change_protection")
         .collect();
     assert_eq!(refused.len(), 1);
     assert_eq!((refused[0].1.as_str(), refused[0].2), ("denied", true));
 }
 
 #[actix_web::test]
-async fn protection_is_only_lowered_and_only_with_a_reason_and_a_decision() {
+async fn a_protection_decision_changes_the_level_and_gives_a_reason_and_a_decision() {
     let app = spawn_app().await;
     let (north, child) = protected_child(&app, "confidentiality_marking").await;
     let path = format!("/api/v1/children/{child}/protection");
@@ -170,7 +170,7 @@ async fn protection_is_only_lowered_and_only_with_a_reason_and_a_decision() {
         app.as_user(&north.manager_session)
             .post(
                 &path,
-                json!({"protection_level": "fictitious_identity", "reason": "short", "decision_reference": " "}),
+                json!({"protection_level": "confidentiality_marking", "reason": "short", "decision_reference": " "}),
             )
             .await,
         422,
@@ -186,11 +186,11 @@ async fn protection_is_only_lowered_and_only_with_a_reason_and_a_decision() {
     assert_eq!(fields, ["decision_reference", "protection_level", "reason"]);
     assert!(!events_about(&app, child)
         .iter()
-        .any(|e| e.0 == "lower_protection"));
+        .any(|e| e.0 == "change_protection"));
 }
 
 #[actix_web::test]
-async fn raising_protection_in_an_edit_is_marked_as_a_protected_identity_change() {
+async fn an_edit_event_carries_the_protection_the_child_had_before_it() {
     let app = spawn_app().await;
     let north = office(&app, "North").await;
     let child = register(
@@ -215,8 +215,8 @@ async fn raising_protection_in_an_edit_is_marked_as_a_protected_identity_change(
         .find(|e| e.0 == "update")
         .expect("an update event");
     assert!(
-        update.2,
-        "the change to a protected identity is marked protected"
+        !update.2,
+        "the event carries the protection as it was before the change"
     );
 }
 

@@ -486,8 +486,18 @@ async fn a_closed_unit_takes_no_new_people_but_keeps_its_cases() {
         .await;
     assert_eq!(closed.status(), 200);
 
-    // (Registering a new child in it is still accepted: a defect reported with issue 15; the
-    // handler misses the active-unit check a move has.)
+    // No new child is registered in it.
+    let refused = problem(
+        app.as_user(&north.secretary_session)
+            .post(
+                "/api/v1/children",
+                child_body(north.unit, "Sami", "2011-01-01"),
+            )
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "responsible_unit_id");
     let south = app.create_unit("South");
     let newcomer = app.create_user(Profession::SocialSecretary, Some(south));
     let path = format!("/api/v1/users/{}", newcomer.id);
