@@ -1,6 +1,7 @@
 //! Every route the service serves. The OpenAPI spec is tested against this table.
 
 use crate::audit_review::routes as audit;
+use crate::children::emergency;
 use crate::children::routes as children;
 use crate::facilities::routes as facilities;
 use crate::health;
@@ -57,7 +58,7 @@ crate::route_table! {
     "/api/v1/children" => { GET Bearer => children::list, POST Bearer => children::create },
     "/api/v1/children/{id}" => { GET Bearer => children::get, PATCH Bearer => children::update },
     "/api/v1/children/{id}/secretaries" => { PUT Bearer => children::assign_secretaries },
-    "/api/v1/children/{id}/emergency-access" => { POST Bearer => children::emergency_access },
+    "/api/v1/children/{id}/emergency-access" => { POST Bearer => emergency::request },
     "/api/v1/children/{id}/protection" => { POST Bearer => children::decide_protection },
     "/api/v1/children/{id}/placements" => {
         GET Bearer => placements::list,

@@ -2,6 +2,7 @@
 //! views shaped per audience, assignment of social secretaries, and emergency access.
 
 pub mod duplicates;
+pub mod emergency;
 pub mod input;
 pub mod protection;
 pub mod record;

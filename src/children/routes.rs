@@ -1,9 +1,8 @@
 //! `children`: register, list (the caller's own reach), read, change, assign secretaries, and
-//! emergency access. Each handler: parse → open the child (access layer) → store → view.
+//! decide protection (emergency access is in `emergency`). Each handler: parse → open the child (access layer) → store → view.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -13,7 +12,7 @@ use super::duplicates::{candidates, refuse_numbers_in_use, Candidate};
 use super::input::ChildInput;
 use super::protection::{self, ProtectionDecision};
 use super::record::{as_input, changed_fields, changed_fields_of_new, merge, row_from};
-use super::store::{self, ChildRow, EmergencyGrant};
+use super::store::{self, ChildRow};
 use super::view::{child_view, ChildView, ViewContext};
 use crate::access::child::AboutChild;
 use crate::access::refuse;
@@ -27,8 +26,7 @@ use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
 use crate::policy::child::{
-    list_scope, may_register_child_in, may_request_emergency_access, registrar_audience, Audience,
-    ChildAction,
+    list_scope, may_register_child_in, registrar_audience, Audience, ChildAction,
 };
 use crate::policy::Profession;
 use crate::rules::Rules;
@@ -313,74 +311,6 @@ pub async fn assign_secretaries(
     )
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "user_ids": assigned })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmergencyRequest {
-    reason: String,
-}
-
-#[derive(Serialize)]
-struct EmergencyAccess {
-    child_id: Uuid,
-    expires_at: DateTime<Utc>,
-}
-
-/// "Break the glass": a secretary or manager opens a child outside her reach for a limited
-/// time, giving a reason that the auditor sees.
-pub async fn emergency_access(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<Uuid>,
-    ApiJson(body): ApiJson<EmergencyRequest>,
-) -> AppResult<HttpResponse> {
-    let id = *path;
-    let at = Moment::of(state.clock.as_ref());
-    let minutes = state.settings.rules.on(at.today).emergency_access_minutes;
-    let expires_at = at.now + Duration::minutes(i64::from(minutes));
-    state
-        .db
-        .audited(move |conn| {
-            let child = crate::db::children::find(conn, id)?;
-            let mut event = actor.event(
-                AuditAction::EmergencyAccess,
-                EntityType::Child,
-                Some(id),
-                at.now,
-            );
-            if let Some(child) = &child {
-                // Refusals too name the child, so an auditor filtering by child finds them.
-                event = event.about(child);
-            }
-            let Some(user_id) = actor
-                .user_id()
-                .filter(|_| may_request_emergency_access(&actor))
-            else {
-                let message = "only social secretaries and unit managers may use emergency access";
-                return Err(refuse(conn, event, AppError::forbidden(message)));
-            };
-            let reason = body.reason.trim();
-            if !(10..=2000).contains(&reason.chars().count()) {
-                return Err(AppError::rule("reason", "say why, in 10 to 2000 characters").into());
-            }
-            child.ok_or(AppError::NotFound)?;
-            let event = event.purpose(reason);
-            let grant = EmergencyGrant {
-                user_id,
-                child_id: id,
-                reason,
-                expires_at,
-            };
-            store::grant_emergency_access(conn, grant, at.now, event.id)?;
-            audit::append(conn, &[event])?;
-            Ok(())
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(EmergencyAccess {
-        child_id: id,
-        expires_at,
-    }))
 }
 
 /// Decides a child's protected identity (lowers, lifts or raises it): the unit manager's
