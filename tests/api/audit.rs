@@ -1111,6 +1111,42 @@ async fn bad_filters_are_refused_naming_the_field() {
     }
 }
 
+/// An empty value (`?unit_id=`) is no filter the auditor meant: it would widen the answer to the
+/// whole log, so it is refused naming the parameter, on every review list and the sample.
+#[actix_web::test]
+async fn an_empty_filter_is_refused_naming_it_rather_than_widening_the_answer() {
+    let app = spawn_app().await;
+    let (_, session) = auditor(&app).await;
+    let filters = [
+        "child_id", "actor_id", "unit_id", "action", "outcome", "from", "to", "format",
+    ];
+    let lists = [
+        "/api/v1/audit-events",
+        "/api/v1/audit-events/emergency-accesses",
+        "/api/v1/audit-events/protected-identity-accesses",
+        "/api/v1/audit-events/outside-unit-accesses",
+    ];
+    let mut cases: Vec<(&str, &str)> = Vec::new();
+    for path in lists {
+        for parameter in filters.iter().chain(&["limit", "cursor"]) {
+            cases.push((path, parameter));
+        }
+    }
+    for parameter in filters.iter().chain(&["size"]) {
+        cases.push(("/api/v1/audit-events/sample", parameter));
+    }
+    for (path, parameter) in cases {
+        let response = app
+            .as_user(&session)
+            .get(&format!("{path}?{parameter}="))
+            .await;
+        assert_eq!(response.status(), 400, "{path}?{parameter}=");
+        let body = problem(response, 400).await;
+        assert_eq!(body["type"], "urn:trygg:problem:malformed-request");
+        assert_eq!(body["errors"][0]["field"], parameter, "{path}?{parameter}=");
+    }
+}
+
 #[actix_web::test]
 async fn an_auditor_opens_one_event_and_that_read_is_logged() {
     let app = spawn_app().await;
