@@ -245,7 +245,11 @@ async fn a_retry_after_the_database_went_away_mid_request_is_handled_once_the_cl
     assert_eq!(first.status(), 503);
     chain.batch_execute("COMMIT").unwrap();
     proxy.restore();
-    assert_eq!(children_count(&app), 0, "nothing of the first request committed");
+    assert_eq!(
+        children_count(&app),
+        0,
+        "nothing of the first request committed"
+    );
 
     // The claim it left behind is held for a short lease only: at once, a retry is told the
     // first request may still run...

@@ -34,6 +34,8 @@ pub struct AppOptions {
     pub database_url_override: Option<String>,
     pub body_limit: Option<usize>,
     pub throttle: Option<ThrottlePolicy>,
+    /// Sign a checkpoint after this many events (default: the production default).
+    pub checkpoint_every_events: Option<i64>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -63,6 +65,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_key: CheckpointKey::generate(),
             checkpoint_file: std::env::temp_dir().join(format!("{}-checkpoints.jsonl", db.name())),
             checkpoint_interval: Duration::from_secs(60),
+            checkpoint_every_events: options
+                .checkpoint_every_events
+                .unwrap_or(trygg::config::DEFAULT_CHECKPOINT_EVERY_EVENTS),
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
         data_key: trygg::auth::secret_box::DataKey::generate(),
