@@ -35,6 +35,9 @@ pub struct AuditSettings {
     /// Where signed checkpoints are appended, outside the database.
     pub checkpoint_file: std::path::PathBuf,
     pub checkpoint_interval: Duration,
+    /// A checkpoint is also signed as soon as the chain has grown by this many events since
+    /// the last one (checked every second), so a busy minute leaves a bounded unsigned tail.
+    pub checkpoint_every_events: i64,
 }
 
 /// Requests a minute (each with a burst of the same size) per bearer token and per client
@@ -55,6 +58,9 @@ impl Default for RateLimitSettings {
         }
     }
 }
+
+/// Default of [`AuditSettings::checkpoint_every_events`] (`TRYGG_AUDIT_CHECKPOINT_EVENTS`).
+pub const DEFAULT_CHECKPOINT_EVERY_EVENTS: i64 = 1_000;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

@@ -36,6 +36,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    checkpointer: Checkpointer,
 }
 
 /// Options that differ between production and tests.
@@ -112,14 +113,16 @@ impl Application {
             tokens: Arc::new(TokenKeys::new(&settings.signing_key)),
             settings: Arc::new(settings),
         });
+        let checkpointer = Checkpointer {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            key: state.settings.audit.checkpoint_key.clone(),
+            file: state.settings.audit.checkpoint_file.clone(),
+        };
         crate::audit::checkpoint_task::spawn(
-            Checkpointer {
-                db: state.db.clone(),
-                clock: state.clock.clone(),
-                key: state.settings.audit.checkpoint_key.clone(),
-                file: state.settings.audit.checkpoint_file.clone(),
-            },
+            checkpointer.clone(),
             state.settings.audit.checkpoint_interval,
+            state.settings.audit.checkpoint_every_events,
         );
         let server = HttpServer::new(move || {
             App::new()
@@ -148,17 +151,31 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            checkpointer,
+        })
+    }
+
+    /// Stops the server from elsewhere (a test, or a signal handler of the caller's own).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until stopped (a signal, or [`Application::handle`]), then, once the requests in
+    /// flight have ended, signs a last checkpoint of the audit chain.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        crate::audit::checkpoint_task::on_shutdown(&self.checkpointer).await;
+        served
     }
 
+    /// The bare server, without the last checkpoint at shutdown (tests that never stop).
     pub fn into_server(self) -> Server {
         self.server
     }

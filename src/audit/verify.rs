@@ -1,6 +1,7 @@
-//! Recomputing the chain: the first event whose content, link or position does not match, an
-//! event whose details were removed without the right to remove them, an event that is not the
-//! one a signed checkpoint vouches for, and a tail cut off behind the highest checkpoint.
+//! Recomputing the chain: every event whose content, link or position does not match, every
+//! event whose details were removed without the right to remove them, every event that is not
+//! the one a signed checkpoint vouches for, and a tail cut off behind the highest checkpoint.
+//! The walk does not stop at the first problem: an altered event does not hide a cut tail.
 
 use std::fmt;
 
@@ -16,6 +17,9 @@ use super::writer::chain_tail;
 use crate::db::schema::audit_events;
 
 const BATCH: i64 = 20_000;
+/// At most this many problems are listed (all are counted): a chain rewritten from its start
+/// would otherwise make a report of millions of lines.
+pub const MAX_PROBLEMS: usize = 1_000;
 
 /// How long an event keeps its details: the legal minimum of five years, counted generously
 /// (five years of 365 days and two leap days), so no event loses its details a day early.
@@ -67,7 +71,15 @@ pub struct VerifyReport {
     pub checkpoint: Option<CheckpointSummary>,
     /// How many signed checkpoints the chain was compared with.
     pub checkpoints: usize,
+    /// The first problem (`problems[0]`), where clients have always read it.
     pub problem: Option<Problem>,
+    /// Every problem found, in chain order (the cut tail last), at most [`MAX_PROBLEMS`].
+    pub problems: Vec<Problem>,
+    /// How many problems were found, listed or not.
+    pub problem_count: usize,
+    /// The highest sequence number in the chain as stored (`last_seq` is where the unbroken
+    /// part ends).
+    pub chain_end: i64,
 }
 
 #[derive(Queryable)]
@@ -189,10 +201,13 @@ fn check_removal(row: &Row, removal: &Removal) -> Option<Problem> {
     ))
 }
 
-/// Checks one stored event against its predecessor's hash.
-fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8], removal: &Removal) -> Option<Problem> {
-    if row.seq != expected_seq {
-        return Some(problem(
+/// Checks one stored event against its predecessor's hash. After a gap the link cannot be
+/// checked (the predecessor is gone); the gap is the finding.
+fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8], removal: &Removal) -> Vec<Problem> {
+    let mut found = Vec::new();
+    let gap = row.seq != expected_seq;
+    if gap {
+        found.push(problem(
             Finding::Gap,
             expected_seq,
             None,
@@ -200,27 +215,41 @@ fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8], removal: &Removal) 
         ));
     }
     if row.details_removed {
-        if let Some(found) = check_removal(row, removal) {
-            return Some(found);
-        }
+        found.extend(check_removal(row, removal));
     } else if content_digest(&row.content()).as_slice() != row.content_digest {
-        return Some(problem(
+        found.push(problem(
             Finding::ContentMismatch,
             row.seq,
             Some(row.id),
             "the event's content does not match its digest".into(),
         ));
     }
-    let expected_hash = link_hash(row.seq, prev_hash, &row.content_digest);
-    if row.prev_hash != prev_hash || row.hash != expected_hash {
-        return Some(problem(
+    let expected_hash = link_hash(row.seq, &row.prev_hash, &row.content_digest);
+    if (!gap && row.prev_hash != prev_hash) || row.hash != expected_hash {
+        found.push(problem(
             Finding::ChainBreak,
             row.seq,
             Some(row.id),
             "the event does not link to its predecessor".into(),
         ));
     }
-    None
+    found
+}
+
+/// The problems of one walk: the first [`MAX_PROBLEMS`] kept, all counted.
+#[derive(Default)]
+struct Findings {
+    listed: Vec<Problem>,
+    count: usize,
+}
+
+impl Findings {
+    fn push(&mut self, found: Problem) {
+        self.count += 1;
+        if self.listed.len() < MAX_PROBLEMS {
+            self.listed.push(found);
+        }
+    }
 }
 
 fn checkpoint_mismatch(checkpoint: &Checkpoint, event_id: Option<Uuid>) -> Problem {
@@ -273,17 +302,21 @@ pub fn verify_chain_at<'a>(
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS.to_vec();
     let mut checked = 0i64;
+    let mut findings = Findings::default();
+    // Where the unbroken chain from the first event ends: before the first problem.
+    let mut intact_through: Option<i64> = None;
     // A checkpoint below the first position names no event.
     let mut next = signed.iter().take_while(|c| c.seq < 1).count();
-    let mut found: Option<Problem> = signed.first().filter(|c| c.seq < 1).map(|c| {
-        problem(
+    for c in signed.iter().take(next) {
+        findings.push(problem(
             Finding::CheckpointMismatch,
             c.seq,
             None,
             format!("the checkpoint signed at {} names no event", c.at),
-        )
-    });
-    'batches: while found.is_none() {
+        ));
+        intact_through = Some(0);
+    }
+    loop {
         let rows: Vec<Row> = audit_events::table
             .select((
                 audit_events::seq,
@@ -317,46 +350,57 @@ pub fn verify_chain_at<'a>(
             break;
         }
         for row in &rows {
-            if let Some(p) = check_row(row, expected_seq, &prev_hash, &removal) {
-                found = Some(p);
-                break 'batches;
+            let mut at_row = check_row(row, expected_seq, &prev_hash, &removal);
+            // Checkpoints at positions the chain skipped name events that are gone.
+            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq < row.seq) {
+                at_row.push(checkpoint_mismatch(checkpoint, None));
+                next += 1;
             }
             while let Some(checkpoint) = signed.get(next).filter(|c| c.seq == row.seq) {
                 if checkpoint.hash != hex::encode(&row.hash) {
-                    found = Some(checkpoint_mismatch(checkpoint, Some(row.id)));
-                    break 'batches;
+                    at_row.push(checkpoint_mismatch(checkpoint, Some(row.id)));
                 }
                 next += 1;
             }
+            if !at_row.is_empty() && intact_through.is_none() {
+                intact_through = Some(expected_seq - 1);
+            }
+            at_row.into_iter().for_each(|p| findings.push(p));
             checked += 1;
             expected_seq = row.seq + 1;
+            // Go on from the event as stored, so one altered event is one finding, not a
+            // cascade of broken links behind it.
             prev_hash.clone_from(&row.hash);
         }
     }
-    let last_seq = expected_seq - 1;
+    let chain_end = expected_seq - 1;
     let highest = signed.last().copied();
-    // Every checkpoint at or below `last_seq` was met in the walk; any left lie beyond it.
-    if let Some(highest) = highest.filter(|_| found.is_none() && next < signed.len()) {
-        found = Some(problem(
+    // Every checkpoint at or below the chain's end was met in the walk; any left lie beyond it.
+    if let Some(highest) = highest.filter(|_| next < signed.len()) {
+        intact_through.get_or_insert(chain_end);
+        findings.push(problem(
             Finding::Truncated,
-            last_seq + 1,
+            chain_end + 1,
             None,
             format!(
-                "the chain ends at {last_seq}, but event {} was signed at {}",
+                "the chain ends at {chain_end}, but event {} was signed at {}",
                 highest.seq, highest.at
             ),
         ));
     }
     Ok(VerifyReport {
-        intact: found.is_none(),
+        intact: findings.count == 0,
         events_checked: checked,
-        last_seq,
+        last_seq: intact_through.unwrap_or(chain_end),
         checkpoint: highest.map(|c| CheckpointSummary {
             seq: c.seq,
             at: c.at,
         }),
         checkpoints: signed.len(),
-        problem: found,
+        problem: findings.listed.first().cloned(),
+        problems: findings.listed,
+        problem_count: findings.count,
+        chain_end,
     })
 }
 

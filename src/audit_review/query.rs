@@ -148,7 +148,13 @@ impl Errors {
         value: Option<&str>,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let value = value.filter(|v| !v.is_empty())?;
+        let value = value?;
+        if value.is_empty() {
+            // `?unit_id=` asks for no unit at all; taking it as "no filter" would widen the
+            // answer to the whole log.
+            self.0.push(FieldError::new(field, "must not be empty"));
+            return None;
+        }
         match parse(value) {
             Ok(parsed) => Some(parsed),
             Err(message) => {
@@ -497,6 +503,21 @@ mod tests {
         assert_eq!(
             fields(Sampling::parse("cursor=x", None).unwrap_err()),
             ["cursor"]
+        );
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_rather_than_ignored() {
+        for field in [
+            "child_id", "actor_id", "unit_id", "action", "outcome", "from", "to", "format",
+            "limit", "cursor",
+        ] {
+            let error = Listing::parse(&format!("{field}="), None).unwrap_err();
+            assert_eq!(fields(error), [field]);
+        }
+        assert_eq!(
+            fields(Sampling::parse("size=&unit_id=", None).unwrap_err()),
+            ["unit_id", "size"]
         );
     }
 

@@ -6,7 +6,10 @@ use crate::auth::secret_box::DataKey;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::cli::ServeArgs;
 use crate::clock::SystemClock;
-use crate::config::{AuditSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey};
+use crate::config::{
+    AuditSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey,
+    DEFAULT_CHECKPOINT_EVERY_EVENTS,
+};
 use crate::startup::{Application, ServerOptions};
 
 /// Settings from the command line and environment; secrets only from the environment.
@@ -42,6 +45,7 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             checkpoint_key,
             checkpoint_file: args.checkpoints.checkpoint_file,
             checkpoint_interval: Duration::from_secs(args.checkpoints.checkpoint_secs),
+            checkpoint_every_events: checkpoint_every_events()?,
         },
         rules: Arc::new(crate::rules::Rules::load().map_err(|e| e.to_string())?),
         rate_limits: RateLimitSettings {
@@ -49,6 +53,20 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             per_address_per_minute: args.rate_per_address,
         },
     })
+}
+
+/// `TRYGG_AUDIT_CHECKPOINT_EVENTS`: sign a checkpoint once this many events are unsigned.
+fn checkpoint_every_events() -> Result<i64, String> {
+    match std::env::var("TRYGG_AUDIT_CHECKPOINT_EVENTS") {
+        Err(_) => Ok(DEFAULT_CHECKPOINT_EVERY_EVENTS),
+        Ok(value) => value
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                "TRYGG_AUDIT_CHECKPOINT_EVENTS must be a number from 1 to 1000000".into()
+            }),
+    }
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {

@@ -7,6 +7,15 @@
 //! out or deactivated caller gets nothing from the store. Routes that hand out secrets or tokens
 //! (`/api/v1/auth/*`, `/api/v1/me/*`, `/api/v1/service-accounts*`) never take part.
 //! Reusing a key for a different request is refused (422); a request still running gets 409.
+//!
+//! A claim is a lease, not a lock for a day: the claiming request renews `claimed_until` (by
+//! the app's clock) every few seconds while it runs, so a request that dies with the service,
+//! or whose database went away, stops renewing and its claim lapses within [`LEASE`]. A retry
+//! after that takes the claim over with one conditional UPDATE (of two racing retries exactly
+//! one wins; the other gets 409), under a new claim token: the outcome of the earlier request,
+//! should it still arrive, is stored only under its own token, never over the new claim.
+//! Left open: a request killed after its work committed but before its outcome was stored is
+//! run again by a retry after the lease (its outcome is not in the work's transaction).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -17,6 +26,7 @@ use actix_web::web::BytesMut;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -36,10 +46,15 @@ const KEPT_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 const REPLAYED_HEADERS: [header::HeaderName; 2] = [header::LOCATION, header::ETAG];
 /// Paths whose answers hand out tokens or secrets: a repeat simply runs again.
 const EXCLUDED: [&str; 3] = ["/api/v1/auth", "/api/v1/me", "/api/v1/service-accounts"];
+/// How long a claim holds without being renewed. Longer than any pause between two renewals.
+pub const LEASE: Duration = Duration::seconds(30);
+/// How often a running request renews its claim (real time).
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 enum Claim {
-    /// First use: go ahead, then store the outcome.
-    Fresh,
+    /// First use, or a lapsed claim taken over: go ahead under this token, then store the
+    /// outcome.
+    Fresh(Uuid),
     Replay {
         status: u16,
         headers: serde_json::Value,
@@ -172,11 +187,26 @@ pub async fn idempotency(
             let (http_req, _) = req.into_parts();
             Ok(ServiceResponse::new(http_req, replayed(status, &headers)))
         }
-        Ok(Claim::Fresh) => {
-            let response = next.call(req).await?.map_into_boxed_body();
-            remember(&state, owner, key, response).await
+        Ok(Claim::Fresh(token)) => {
+            let work = Box::pin(next.call(req));
+            let renewing = Box::pin(renew(&state, &owner, &key, token));
+            let response = match futures_util::future::select(work, renewing).await {
+                futures_util::future::Either::Left((response, _)) => response,
+                futures_util::future::Either::Right((never, _)) => match never {},
+            };
+            remember(&state, owner, key, token, response?.map_into_boxed_body()).await
         }
     }
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Text)]
+    fingerprint: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    status: Option<i32>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    headers: Option<serde_json::Value>,
 }
 
 fn claim(
@@ -190,43 +220,93 @@ fn claim(
         idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - Duration::hours(24))),
     )
     .execute(conn)?;
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::owner.eq(owner),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::fingerprint.eq(fingerprint),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+    let token = Uuid::now_v7();
+    let inserted = diesel::sql_query(
+        "INSERT INTO idempotency_keys (owner, key, fingerprint, created_at, claimed_until, claim) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .bind::<Text, _>(fingerprint)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(now + LEASE)
+    .bind::<SqlUuid, _>(token)
+    .execute(conn)?;
     if inserted == 1 {
-        return Ok(Claim::Fresh);
+        return Ok(Claim::Fresh(token));
     }
-    let (stored_fingerprint, status, headers): (String, Option<i32>, Option<serde_json::Value>) =
-        idempotency_keys::table
-            .find((owner, key))
-            .select((
-                idempotency_keys::fingerprint,
-                idempotency_keys::status,
-                idempotency_keys::headers,
-            ))
-            .first(conn)?;
-    Ok(match (stored_fingerprint == fingerprint, status) {
+    // The same request, claimed by one that stopped renewing: take it over. One statement, so
+    // of two retries racing for it the second waits for the first's row lock, then finds the
+    // lease renewed and takes nothing.
+    let taken_over = diesel::sql_query(
+        "UPDATE idempotency_keys SET claimed_until = $4, claim = $5 \
+         WHERE owner = $1 AND key = $2 AND fingerprint = $3 AND status IS NULL \
+         AND (claimed_until IS NULL OR claimed_until <= $6)",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .bind::<Text, _>(fingerprint)
+    .bind::<Timestamptz, _>(now + LEASE)
+    .bind::<SqlUuid, _>(token)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)?;
+    if taken_over == 1 {
+        tracing::info!("idempotency claim taken over after its lease lapsed");
+        return Ok(Claim::Fresh(token));
+    }
+    let stored: Stored = diesel::sql_query(
+        "SELECT fingerprint, status, headers FROM idempotency_keys WHERE owner = $1 AND key = $2",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .get_result(conn)?;
+    Ok(match (stored.fingerprint == fingerprint, stored.status) {
         (false, _) => Claim::Mismatch,
         (true, None) => Claim::InFlight,
         (true, Some(status)) => Claim::Replay {
             status: status as u16,
-            headers: headers.unwrap_or_default(),
+            headers: stored.headers.unwrap_or_default(),
         },
     })
 }
 
+/// Keeps the claim alive while the request runs; never ends (the request's end drops it). A
+/// renewal that fails (the database is away) is simply tried again: if the request cannot
+/// reach the database, its claim lapses, as it should.
+async fn renew(state: &AppState, owner: &str, key: &str, token: Uuid) -> std::convert::Infallible {
+    loop {
+        actix_web::rt::time::sleep(RENEW_EVERY).await;
+        let (owner, key, until) = (owner.to_owned(), key.to_owned(), state.clock.now() + LEASE);
+        let renewed = state
+            .db
+            .run(move |conn| {
+                Ok(diesel::sql_query(
+                    "UPDATE idempotency_keys SET claimed_until = $3 \
+                     WHERE owner = $1 AND key = $2 AND claim = $4 AND status IS NULL",
+                )
+                .bind::<Text, _>(owner)
+                .bind::<Text, _>(key)
+                .bind::<Timestamptz, _>(until)
+                .bind::<SqlUuid, _>(token)
+                .execute(conn)?)
+            })
+            .await;
+        match renewed {
+            Ok(1) => {}
+            Ok(_) => tracing::warn!("idempotency claim lost while its request still runs"),
+            Err(error) => tracing::warn!(%error, "idempotency claim not renewed"),
+        }
+    }
+}
+
 /// Stores the outcome (status and a few headers, never the body); forgets the key after a
-/// server-side failure so the client can retry.
+/// server-side failure so the client can retry. Both only under this request's own claim: if
+/// its lease lapsed and a retry took the key over, the retry's claim is left alone.
 async fn remember(
     state: &AppState,
     owner: String,
     key: String,
+    token: Uuid,
     response: ServiceResponse<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let status = response.status();
@@ -239,17 +319,29 @@ async fn remember(
     let store = state
         .db
         .transaction(move |conn| {
-            let row = idempotency_keys::table.find((owner.as_str(), key.as_str()));
-            if status.is_server_error() {
-                diesel::delete(row).execute(conn)?;
+            let stored = if status.is_server_error() {
+                diesel::sql_query(
+                    "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND claim = $3",
+                )
+                .bind::<Text, _>(owner)
+                .bind::<Text, _>(key)
+                .bind::<SqlUuid, _>(token)
+                .execute(conn)?
             } else {
-                diesel::update(row)
-                    .set((
-                        idempotency_keys::status.eq(i32::from(status.as_u16())),
-                        idempotency_keys::headers.eq(serde_json::Value::Object(kept)),
-                        idempotency_keys::body.eq(None::<Vec<u8>>),
-                    ))
-                    .execute(conn)?;
+                diesel::sql_query(
+                    "UPDATE idempotency_keys \
+                     SET status = $4, headers = $5, body = NULL, claimed_until = NULL \
+                     WHERE owner = $1 AND key = $2 AND claim = $3",
+                )
+                .bind::<Text, _>(owner)
+                .bind::<Text, _>(key)
+                .bind::<SqlUuid, _>(token)
+                .bind::<Integer, _>(i32::from(status.as_u16()))
+                .bind::<Jsonb, _>(serde_json::Value::Object(kept))
+                .execute(conn)?
+            };
+            if stored == 0 {
+                tracing::warn!("idempotency outcome not stored: the claim was taken over");
             }
             Ok(())
         })

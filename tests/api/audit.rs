@@ -1111,6 +1111,42 @@ async fn bad_filters_are_refused_naming_the_field() {
     }
 }
 
+/// An empty value (`?unit_id=`) is no filter the auditor meant: it would widen the answer to the
+/// whole log, so it is refused naming the parameter, on every review list and the sample.
+#[actix_web::test]
+async fn an_empty_filter_is_refused_naming_it_rather_than_widening_the_answer() {
+    let app = spawn_app().await;
+    let (_, session) = auditor(&app).await;
+    let filters = [
+        "child_id", "actor_id", "unit_id", "action", "outcome", "from", "to", "format",
+    ];
+    let lists = [
+        "/api/v1/audit-events",
+        "/api/v1/audit-events/emergency-accesses",
+        "/api/v1/audit-events/protected-identity-accesses",
+        "/api/v1/audit-events/outside-unit-accesses",
+    ];
+    let mut cases: Vec<(&str, &str)> = Vec::new();
+    for path in lists {
+        for parameter in filters.iter().chain(&["limit", "cursor"]) {
+            cases.push((path, parameter));
+        }
+    }
+    for parameter in filters.iter().chain(&["size"]) {
+        cases.push(("/api/v1/audit-events/sample", parameter));
+    }
+    for (path, parameter) in cases {
+        let response = app
+            .as_user(&session)
+            .get(&format!("{path}?{parameter}="))
+            .await;
+        assert_eq!(response.status(), 400, "{path}?{parameter}=");
+        let body = problem(response, 400).await;
+        assert_eq!(body["type"], "urn:trygg:problem:malformed-request");
+        assert_eq!(body["errors"][0]["field"], parameter, "{path}?{parameter}=");
+    }
+}
+
 #[actix_web::test]
 async fn an_auditor_opens_one_event_and_that_read_is_logged() {
     let app = spawn_app().await;
@@ -1176,4 +1212,136 @@ async fn the_service_refuses_to_start_on_a_database_that_does_not_wait_for_commi
     );
     // Development mode only warns.
     assert!(start(true).await.is_ok());
+}
+
+#[actix_web::test]
+async fn verify_names_an_altered_event_and_a_cut_off_tail_together() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    app.login(&anna).await;
+    let (_, karin) = auditor(&app).await;
+    let response = app
+        .as_user(&karin)
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/audit-events/checkpoints",
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let signed = response.json::<Value>().await.unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let altered = 3;
+    assert!(signed - 2 > altered);
+
+    // Someone with full rights rewrites an old event and cuts the newest ones off.
+    tamperer(&app)
+        .batch_execute(&format!(
+            "UPDATE audit_events SET purpose = 'nothing to see' WHERE seq = {altered}; \
+             DELETE FROM audit_events WHERE seq > {}",
+            signed - 2
+        ))
+        .unwrap();
+
+    let findings = |report: &Value| -> Vec<(String, i64)> {
+        report["problems"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no problems list in {report}"))
+            .iter()
+            .map(|p| {
+                (
+                    p["finding"].as_str().unwrap().to_owned(),
+                    p["seq"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let report = serde_json::to_value(verify_now(&app)).unwrap();
+    assert_eq!(report["intact"], false);
+    assert_eq!(
+        findings(&report),
+        [
+            ("content_mismatch".to_owned(), altered),
+            ("truncated".to_owned(), signed - 1)
+        ]
+    );
+    // The first problem is still where clients have always read it.
+    assert_eq!(report["problem"]["finding"], "content_mismatch");
+    assert_eq!(report["last_seq"], altered - 1);
+    assert_eq!(report["chain_end"], signed - 2);
+
+    let report = verify_over_http(&app, &karin).await;
+    let found = findings(&report);
+    assert_eq!(found[0], ("content_mismatch".to_owned(), altered));
+    assert!(
+        found.iter().any(|(finding, _)| finding == "truncated"),
+        "{found:?}"
+    );
+}
+
+fn latest_checkpoint_seq(app: &TestApp) -> i64 {
+    checkpoint_file(app)
+        .latest_valid(&app.settings.audit.checkpoint_key.verifying_key())
+        .unwrap()
+        .map_or(0, |c| c.seq)
+}
+
+#[actix_web::test]
+async fn a_normal_shutdown_signs_the_chain_end_so_no_tail_can_be_cut_unnoticed() {
+    let app = spawn_app().await;
+    // A second instance of the service on the same database, which is then stopped.
+    let settings = trygg::config::Settings {
+        bind: "127.0.0.1:0".into(),
+        ..(*app.settings).clone()
+    };
+    let other = trygg::startup::Application::build(
+        settings,
+        app.clock.clone(),
+        trygg::startup::ServerOptions {
+            workers: 1,
+            run_migrations: false,
+        },
+    )
+    .await
+    .unwrap();
+    let handle = other.handle();
+    let running = actix_web::rt::spawn(other.run_until_stopped());
+
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    app.login(&anna).await;
+    let before = last_seq(&app);
+    assert!(latest_checkpoint_seq(&app) < before);
+
+    handle.stop(true).await;
+    running.await.unwrap().unwrap();
+    assert_eq!(latest_checkpoint_seq(&app), before);
+}
+
+#[actix_web::test]
+async fn a_checkpoint_is_signed_once_the_chain_has_grown_by_the_set_number_of_events() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        checkpoint_every_events: Some(3),
+        ..Default::default()
+    })
+    .await;
+    let unit = app.create_unit("North");
+    for _ in 0..3 {
+        let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+        app.login(&anna).await;
+    }
+    let grown = last_seq(&app);
+    assert!(grown >= 3);
+    // The minute's checkpoint is far off; the count triggers one within a few short ticks.
+    let mut signed = 0;
+    for _ in 0..50 {
+        signed = latest_checkpoint_seq(&app);
+        if signed + 3 > grown {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(signed + 3 > grown, "signed {signed} of {grown}");
 }

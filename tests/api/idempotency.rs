@@ -193,3 +193,145 @@ async fn a_malformed_idempotency_key_is_refused() {
         "Idempotency-Key"
     );
 }
+
+/// Holds the audit chain's lock from a connection of its own, so a request that reaches its
+/// audit append waits there (its work written, not committed) until the guard is dropped.
+fn hold_the_chain(app: &TestApp) -> diesel::PgConnection {
+    use diesel::connection::SimpleConnection;
+    let mut conn = app.db.superuser();
+    conn.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(8390902540767551861);")
+        .unwrap();
+    conn
+}
+
+fn children_count(app: &TestApp) -> i64 {
+    children::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_retry_after_the_database_went_away_mid_request_is_handled_once_the_claim_has_lapsed() {
+    use crate::helpers::db_proxy::DbProxy;
+    use crate::helpers::{spawn_app_with, AppOptions};
+    use diesel::connection::SimpleConnection;
+
+    let proxy = DbProxy::start();
+    let app = spawn_app_with(AppOptions {
+        database_url_override: Some(proxy.url()),
+        ..AppOptions::default()
+    })
+    .await;
+    let north = office(&app, "North").await;
+    let body = child_body(north.unit, "Ali", "2010-05-20");
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/children"))
+            .bearer_auth(&north.secretary_session.access_token)
+            .header("idempotency-key", "retry-1")
+            .json(&body)
+            .send()
+    };
+
+    // The first request claims its key, writes the child and waits for the audit chain; then
+    // the database goes away under it.
+    let mut chain = hold_the_chain(&app);
+    let first = actix_web::rt::spawn(send());
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(stored_keys(&app), 1, "the key is claimed");
+    proxy.cut();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 503);
+    chain.batch_execute("COMMIT").unwrap();
+    proxy.restore();
+    assert_eq!(
+        children_count(&app),
+        0,
+        "nothing of the first request committed"
+    );
+
+    // The claim it left behind is held for a short lease only: at once, a retry is told the
+    // first request may still run...
+    let soon = send().await.unwrap();
+    assert_eq!(
+        problem(soon, 409).await["type"],
+        "urn:trygg:problem:idempotency-in-progress"
+    );
+    // ...and once the lease has passed, the retry is handled, once.
+    app.clock.advance(chrono::Duration::minutes(2));
+    let retry = send().await.unwrap();
+    assert_eq!(retry.status(), 201, "the retry after the lease runs");
+    assert!(retry.headers().get("idempotency-replayed").is_none());
+    let location = retry.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(children_count(&app), 1);
+
+    // From then on the key answers with the retry's outcome.
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.headers()["location"], location.as_str());
+    assert_eq!(children_count(&app), 1);
+}
+
+/// A claim as a request killed with the service leaves it: no outcome, never renewed.
+fn leave_a_dead_claim(app: &TestApp, owner: &str, key: &str, body: &Value) {
+    use sha2::{Digest, Sha256};
+    use trygg::clock::Clock;
+    let mut hasher = Sha256::new();
+    hasher.update("POST");
+    hasher.update("/api/v1/children");
+    hasher.update(serde_json::to_vec(body).unwrap());
+    let fingerprint = hex::encode(hasher.finalize());
+    let now = app.clock.now();
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::owner.eq(owner),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .execute(&mut app.db.superuser())
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn two_retries_of_a_killed_request_take_its_lapsed_claim_over_but_only_one_runs() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let body = child_body(north.unit, "Ali", "2010-05-20");
+    leave_a_dead_claim(
+        &app,
+        &format!("user:{}", north.secretary.id),
+        "retry-1",
+        &body,
+    );
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/children"))
+            .bearer_auth(&north.secretary_session.access_token)
+            .header("idempotency-key", "retry-1")
+            .json(&body)
+            .send()
+    };
+    app.clock.advance(chrono::Duration::minutes(2));
+
+    let (one, two) = (actix_web::rt::spawn(send()), actix_web::rt::spawn(send()));
+    let answers = [one.await.unwrap().unwrap(), two.await.unwrap().unwrap()];
+    let mut statuses = answers
+        .iter()
+        .map(|r| {
+            (
+                r.status().as_u16(),
+                r.headers().contains_key("idempotency-replayed"),
+            )
+        })
+        .collect::<Vec<_>>();
+    statuses.sort();
+    // One runs the work; the other is told it is running, or (if it came later) replayed.
+    assert!(
+        statuses == [(201, false), (409, false)] || statuses == [(201, false), (201, true)],
+        "{statuses:?}"
+    );
+    assert_eq!(children_count(&app), 1);
+}

@@ -41,6 +41,8 @@ pub struct AppOptions {
     /// How long a request waits for a pooled connection before a 503 (default 1 s, so a test
     /// of an unreachable database is quick).
     pub acquire_timeout: Option<Duration>,
+    /// Sign a checkpoint after this many events (default: the production default).
+    pub checkpoint_every_events: Option<i64>,
 }
 
 impl AppOptions {
@@ -82,6 +84,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_key: CheckpointKey::generate(),
             checkpoint_file: std::env::temp_dir().join(format!("{}-checkpoints.jsonl", db.name())),
             checkpoint_interval: Duration::from_secs(60),
+            checkpoint_every_events: options
+                .checkpoint_every_events
+                .unwrap_or(trygg::config::DEFAULT_CHECKPOINT_EVERY_EVENTS),
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
         rate_limits: options.rate_limits.unwrap_or_default(),

@@ -1,0 +1,3 @@
+ALTER TABLE idempotency_keys
+    DROP COLUMN claim,
+    DROP COLUMN claimed_until;
