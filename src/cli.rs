@@ -55,6 +55,10 @@ pub struct AuditArgs {
     /// Development mode: a missing checkpoint key is generated (checkpoints then prove nothing).
     #[arg(long, env = "TRYGG_DEV", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub dev: bool,
+    /// Checkpoints kept by a witness outside the server (JSON lines, as
+    /// GET /api/v1/audit-events/checkpoints/latest gives them): the chain must hold them too.
+    #[arg(long = "witness")]
+    pub witness: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

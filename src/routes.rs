@@ -54,6 +54,9 @@ crate::route_table! {
     "/api/v1/audit-events/sample" => { GET Bearer => audit::sample },
     "/api/v1/audit-events/verify" => { GET Bearer => audit::verify },
     "/api/v1/audit-events/checkpoints" => { POST Bearer => audit::checkpoint },
+    "/api/v1/audit-events/checkpoints/latest" => {
+        GET Bearer => audit::latest_checkpoint_for_witness,
+    },
     "/api/v1/audit-events/{id}" => { GET Bearer => audit::get },
     "/api/v1/children" => { GET Bearer => children::list, POST Bearer => children::create },
     "/api/v1/children/{id}" => { GET Bearer => children::get, PATCH Bearer => children::update },

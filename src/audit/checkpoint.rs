@@ -59,6 +59,12 @@ impl CheckpointKey {
     pub fn verifying_key(&self) -> VerifyingKey {
         self.0.verifying_key()
     }
+
+    /// The seed as `parse` reads it, to hand the key to another process of the operator's
+    /// (the `trygg audit` tools). A secret: never log it.
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.0.to_bytes())
+    }
 }
 
 /// One line of the checkpoint file.

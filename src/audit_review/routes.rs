@@ -5,6 +5,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use base64::Engine;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -251,40 +252,44 @@ fn latest_checkpoint(file: &CheckpointFile, key: &CheckpointKey) -> Result<Check
         .ok_or_else(|| AppError::conflict(ConflictKind::AuditLogEmpty, "the audit log is empty"))
 }
 
+/// Signs the chain's end if it moved since the latest checkpoint; the checkpoint that covers
+/// it now, and whether it is new. Refused (409, the attempt logged with outcome `error`) when
+/// the event at the latest checkpoint is gone or changed: signing would vouch for the cut.
+fn sign_the_end(
+    conn: &mut diesel::PgConnection,
+    work: &Work,
+    key: &CheckpointKey,
+    file: &CheckpointFile,
+) -> Result<(Checkpoint, bool), Stop> {
+    let now = work.at.now;
+    let event = work
+        .actor
+        .event(AuditAction::Checkpoint, EntityType::AuditLog, None, now);
+    // Signed before this request's own event is appended: a checkpoint only ever covers
+    // committed events.
+    let outcome = match write_checkpoint(conn, key, file, now) {
+        Ok(Some(written)) => (written, true),
+        Ok(None) => (latest_checkpoint(file, key)?, false),
+        Err(refused @ CheckpointWriteError::Diverged { .. }) => {
+            audit::append(conn, &[event.outcome(Outcome::Error)])?;
+            let error = AppError::conflict(ConflictKind::CheckpointDiverged, refused.to_string());
+            return Err(Stop::Refuse(error));
+        }
+        Err(error) => return Err(Stop::Abort(AppError::internal(error))),
+    };
+    audit::append(conn, &[event])?;
+    Ok(outcome)
+}
+
 /// Signs the chain's current end now and files it outside the database. 201 with the new
-/// checkpoint, or 200 with the latest one when the chain has not moved since. 409 when the
-/// event at the latest checkpoint is gone or changed: nothing is signed then (that would vouch
-/// for the cut), and the refused attempt is logged with the outcome `error`.
+/// checkpoint, or 200 with the latest one when the chain has not moved since.
 pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     let key = state.settings.audit.checkpoint_key.clone();
     let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
-    let (checkpoint, written) = on_the_log(
-        &state,
-        actor,
-        AuditAction::Checkpoint,
-        None,
-        move |conn, work| {
-            let now = work.at.now;
-            let event = work
-                .actor
-                .event(AuditAction::Checkpoint, EntityType::AuditLog, None, now);
-            // Signed before this request's own event is appended: a checkpoint only ever covers
-            // committed events.
-            let outcome = match write_checkpoint(conn, &key, &file, now) {
-                Ok(Some(written)) => (written, true),
-                Ok(None) => (latest_checkpoint(&file, &key)?, false),
-                Err(refused @ CheckpointWriteError::Diverged { .. }) => {
-                    audit::append(conn, &[event.outcome(Outcome::Error)])?;
-                    let error =
-                        AppError::conflict(ConflictKind::CheckpointDiverged, refused.to_string());
-                    return Err(Stop::Refuse(error));
-                }
-                Err(error) => return Err(Stop::Abort(AppError::internal(error))),
-            };
-            audit::append(conn, &[event])?;
-            Ok(outcome)
-        },
-    )
+    let action = AuditAction::Checkpoint;
+    let (checkpoint, written) = on_the_log(&state, actor, action, None, move |conn, work| {
+        sign_the_end(conn, &work, &key, &file)
+    })
     .await?;
     let status = if written {
         HttpResponse::Created()
@@ -292,4 +297,35 @@ pub async fn checkpoint(state: web::Data<AppState>, actor: Actor) -> AppResult<H
         HttpResponse::Ok()
     };
     Ok(answer(status).json(checkpoint))
+}
+
+/// What a witness keeps: the checkpoint of the chain's end and the key that checks it.
+#[derive(Serialize)]
+struct Witnessed {
+    checkpoint: Checkpoint,
+    /// The Ed25519 public key (base64) that verifies `checkpoint.signature`.
+    public_key: String,
+}
+
+/// The chain's end, signed (now, if it moved since the latest checkpoint), for a witness
+/// outside the server (the auditor's own copy, another host) to keep: `trygg audit verify
+/// --witness FILE` then catches a database rolled back behind it, which the server's own
+/// checkpoint file cannot when both are restored from one backup.
+pub async fn latest_checkpoint_for_witness(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> AppResult<HttpResponse> {
+    let key = state.settings.audit.checkpoint_key.clone();
+    let file = CheckpointFile::new(&state.settings.audit.checkpoint_file);
+    let public_key =
+        base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes());
+    let action = AuditAction::Checkpoint;
+    let (checkpoint, _) = on_the_log(&state, actor, action, None, move |conn, work| {
+        sign_the_end(conn, &work, &key, &file)
+    })
+    .await?;
+    Ok(answer(HttpResponse::Ok()).json(Witnessed {
+        checkpoint,
+        public_key,
+    }))
 }

@@ -21,9 +21,17 @@ fn open(args: &AuditArgs) -> Result<(PgConnection, CheckpointKey, CheckpointFile
 /// Prints the report as JSON; fails (non-zero exit) when the chain is not intact.
 pub fn verify(args: AuditArgs) -> Result<(), String> {
     let (mut conn, key, file) = open(&args)?;
-    let checkpoints = file
+    let mut checkpoints = file
         .all_valid(&key.verifying_key())
         .map_err(|e| e.to_string())?;
+    // A witness's copies are checked like the server's own: a database rolled back behind
+    // one of them shows as a cut tail or a changed event.
+    for path in &args.witness {
+        let kept = CheckpointFile::new(path)
+            .all_valid(&key.verifying_key())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        checkpoints.extend(kept);
+    }
     let report =
         verify_chain_at(&mut conn, &checkpoints, chrono::Utc::now()).map_err(|e| e.to_string())?;
     println!(

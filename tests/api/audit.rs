@@ -239,6 +239,7 @@ async fn an_event_altered_in_the_database_is_named_by_verify() {
             checkpoint_secs: 60,
         },
         dev: true,
+        witness: Vec::new(),
     });
     assert!(cli.unwrap_err().contains("NOT intact"));
 }
@@ -1344,4 +1345,90 @@ async fn a_checkpoint_is_signed_once_the_chain_has_grown_by_the_set_number_of_ev
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(signed + 3 > grown, "signed {signed} of {grown}");
+}
+
+/// `trygg audit verify` against the app's database and checkpoint file, with `extra` flags.
+fn verify_with_the_binary(app: &TestApp, extra: &[&str]) -> (bool, Value) {
+    let key = app.settings.audit.checkpoint_key.to_base64();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_trygg"))
+        .args(["audit", "verify"])
+        .args(extra)
+        .env("DATABASE_URL", app.db.url())
+        .env("TRYGG_CHECKPOINT_KEY", key)
+        .env(
+            "TRYGG_AUDIT_CHECKPOINT_FILE",
+            &app.settings.audit.checkpoint_file,
+        )
+        .env_remove("TRYGG_DEV")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run the trygg binary");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.success(), report)
+}
+
+#[actix_web::test]
+async fn a_witness_catches_a_database_rolled_back_with_the_servers_own_checkpoints() {
+    let app = spawn_app().await;
+    let unit = app.create_unit("North");
+    let anna = app.create_user(Profession::SocialSecretary, Some(unit));
+    app.login(&anna).await;
+    let (_, karin) = auditor(&app).await;
+    // The server's file holds a checkpoint; a backup is taken of the database and the file.
+    let first = app
+        .as_user(&karin)
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/audit-events/checkpoints",
+            None,
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    let backed_up_at = last_seq(&app);
+    let file = app.settings.audit.checkpoint_file.clone();
+    let file_backup = std::fs::read(&file).unwrap();
+
+    // More happens, and the auditor's witness keeps the newest signed end.
+    app.clock.advance(chrono::Duration::seconds(31));
+    app.login(&anna).await;
+    let witnessed: Value = app
+        .as_user(&karin)
+        .get("/api/v1/audit-events/checkpoints/latest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kept = witnessed["checkpoint"].clone();
+    assert!(kept["seq"].as_i64().unwrap() > backed_up_at);
+    assert_eq!(
+        witnessed["public_key"],
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            app.settings.audit.checkpoint_key.verifying_key().as_bytes()
+        )
+    );
+    let witness_file = std::env::temp_dir().join(format!("{}-witness.jsonl", app.db.name()));
+    std::fs::write(&witness_file, format!("{kept}\n")).unwrap();
+
+    // Someone restores the backup: the database and the server's checkpoint file alike.
+    tamperer(&app)
+        .batch_execute(&format!(
+            "DELETE FROM audit_events WHERE seq > {backed_up_at}"
+        ))
+        .unwrap();
+    std::fs::write(&file, file_backup).unwrap();
+
+    let (intact, _) = verify_with_the_binary(&app, &[]);
+    assert!(
+        intact,
+        "the server's own records agree with each other after the restore"
+    );
+    let witness = witness_file.to_string_lossy().to_string();
+    let (intact, report) = verify_with_the_binary(&app, &["--witness", &witness]);
+    assert!(
+        !intact,
+        "the witness's checkpoint is past the restored chain: {report}"
+    );
+    assert_eq!(report["problem"]["finding"], "truncated", "{report}");
+    let _ = std::fs::remove_file(witness_file);
 }

@@ -836,7 +836,8 @@ fn recipe(route: &str) -> Option<Recipe> {
         | "GET /api/v1/audit-events/sample"
         | "GET /api/v1/audit-events/verify"
         | "GET /api/v1/audit-events/{id}"
-        | "POST /api/v1/audit-events/checkpoints" => r(AuditLog),
+        | "POST /api/v1/audit-events/checkpoints"
+        | "GET /api/v1/audit-events/checkpoints/latest" => r(AuditLog),
 
         "GET /api/v1/children" | "GET /api/v1/children/{id}" => r(Children),
         "POST /api/v1/children" => {
@@ -979,7 +980,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         "GET /api/v1/units" | "GET /api/v1/facilities" => same(("list", entity, Nothing)),
         "GET /api/v1/reports/capacity" => same(("read", "report", Nothing)),
         "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
-        "POST /api/v1/audit-events/checkpoints" => same(("checkpoint", "audit_log", Nothing)),
+        "POST /api/v1/audit-events/checkpoints" | "GET /api/v1/audit-events/checkpoints/latest" => {
+            same(("checkpoint", "audit_log", Nothing))
+        }
         "GET /api/v1/audit-events/{id}" => same(("read", "audit_log", Path)),
         _ if path.starts_with("/api/v1/audit-events") => same(("list", "audit_log", Nothing)),
         "POST /api/v1/users/{id}/unlock" => same(("unlock", "user", Path)),
