@@ -12,8 +12,34 @@ use crate::config::{
 };
 use crate::startup::{Application, ServerOptions};
 
+/// Refuses one secret given for two purposes: a leaked token key must not also open the second
+/// factors or forge the audit checkpoints.
+fn distinct_secrets(named: &[(&str, Option<String>)]) -> Result<(), String> {
+    let given: Vec<(&str, &str)> = named
+        .iter()
+        .filter_map(|(name, value)| Some((*name, value.as_deref()?.trim())))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    for (i, (first, value)) in given.iter().enumerate() {
+        if let Some((second, _)) = given[i + 1..].iter().find(|(_, other)| other == value) {
+            return Err(format!(
+                "{first} and {second} hold the same secret; generate one for each"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Settings from the command line and environment; secrets only from the environment.
 pub fn settings(args: ServeArgs) -> Result<Settings, String> {
+    distinct_secrets(&[
+        ("TRYGG_SIGNING_KEY", std::env::var("TRYGG_SIGNING_KEY").ok()),
+        ("TRYGG_DATA_KEY", std::env::var("TRYGG_DATA_KEY").ok()),
+        (
+            "TRYGG_CHECKPOINT_KEY",
+            std::env::var("TRYGG_CHECKPOINT_KEY").ok(),
+        ),
+    ])?;
     let signing_key =
         SigningKey::resolve(std::env::var("TRYGG_SIGNING_KEY").ok().as_deref(), args.dev)
             .map_err(|e| e.to_string())?;
@@ -88,4 +114,28 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_secrets;
+
+    #[test]
+    fn one_secret_for_two_purposes_is_refused() {
+        let key = Some("c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4u".to_owned());
+        let refused = distinct_secrets(&[
+            ("TRYGG_SIGNING_KEY", key.clone()),
+            ("TRYGG_DATA_KEY", Some("another".into())),
+            ("TRYGG_CHECKPOINT_KEY", key),
+        ]);
+        assert!(refused
+            .unwrap_err()
+            .contains("TRYGG_SIGNING_KEY and TRYGG_CHECKPOINT_KEY"));
+        let distinct = distinct_secrets(&[
+            ("TRYGG_SIGNING_KEY", Some("a".into())),
+            ("TRYGG_DATA_KEY", None),
+            ("TRYGG_CHECKPOINT_KEY", Some(" ".into())),
+        ]);
+        assert!(distinct.is_ok());
+    }
 }
