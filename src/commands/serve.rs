@@ -110,7 +110,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         let host = bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
         println!("Trygg is listening on http://{host}:{}", app.port());
         if dev_mode {
-            crate::demo::print_logins(&format!("http://{host}:{}", app.port()));
+            // `./dev demo` hands on the password `seed-demo` made, so the logins are complete.
+            let password = std::env::var("TRYGG_DEMO_PASSWORD").ok();
+            let base_url = format!("http://{host}:{}", app.port());
+            crate::demo::print_logins(&base_url, password.as_deref());
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })

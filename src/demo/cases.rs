@@ -240,6 +240,8 @@ pub fn children_and_placements(
         let preferred = homes
             .iter()
             .position(|h| h.unit == unit && (h.kind == "supported_housing") == wants_housing);
+        // When the unit's own homes are full, the intake home (the last) takes the child.
+        let intake = homes.len() - 1;
         let chosen = preferred
             .filter(|i| occupied[*i] < homes[*i].capacity)
             .or_else(|| {
@@ -247,7 +249,8 @@ pub fn children_and_placements(
                     .iter()
                     .position(|h| h.unit == unit && h.kind == "hvb")
                     .filter(|i| occupied[*i] < homes[*i].capacity)
-            });
+            })
+            .or_else(|| Some(intake).filter(|i| occupied[*i] < homes[*i].capacity));
         let Some(home) = chosen else { continue };
         occupied[home] += 1;
         let housing = homes[home].kind == "supported_housing";

@@ -143,16 +143,18 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
         audit::append(conn, &events)
     })?;
     println!("Demo data is in place. Every demo user's password (new on each run): {password}");
-    print_logins("http://127.0.0.1:8080");
+    print_logins("http://127.0.0.1:8080", Some(&password));
     Ok(())
 }
 
-pub fn print_logins(base_url: &str) {
+/// The demo logins; `password` when the caller knows it (it is new on every `seed-demo`).
+pub fn print_logins(base_url: &str, password: Option<&str>) {
     println!("Demo users (development mode; no second factor required):");
     for (username, display_name, profession, _) in DEMO_USERS {
         println!("  {username:<6} {display_name:<22} {profession}");
     }
+    let password = password.unwrap_or("<the password seed-demo printed>");
     println!(
-        "Log in: curl -s {base_url}/api/v1/auth/token -d grant_type=password -d username=anna -d password=<the demo password>"
+        "Log in: curl -s {base_url}/api/v1/auth/token -d grant_type=password -d username=anna -d password={password}"
     );
 }
