@@ -64,10 +64,13 @@ pub enum ConflictKind {
     AuditLogEmpty,
     /// The audit log no longer extends the last signed checkpoint.
     CheckpointDiverged,
+    /// The visit has been corrected already: correct the latest entry instead.
+    VisitCorrected,
 }
 
 impl ConflictKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
+        Self::VisitCorrected,
         Self::StaleVersion,
         Self::ConcurrentChange,
         Self::FacilityFull,
@@ -98,6 +101,7 @@ impl ConflictKind {
             Self::IdempotencyInProgress => "idempotency-in-progress",
             Self::AuditLogEmpty => "audit-log-empty",
             Self::CheckpointDiverged => "checkpoint-diverged",
+            Self::VisitCorrected => "visit-corrected",
         }
     }
 }
@@ -115,6 +119,8 @@ pub enum Rule {
     FirstPlacementHvb,
     /// The `Idempotency-Key` was already used for a different request.
     IdempotencyKeyReused,
+    /// A visit recorded as having happened later than now.
+    VisitInFuture,
     /// A string holds a character no text may hold (NUL, which PostgreSQL cannot store).
     InvalidCharacter,
     /// A protected identity is made less protective only as a decision of its own, with a
@@ -123,7 +129,8 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
+        Self::VisitInFuture,
         Self::InvalidCharacter,
         Self::General,
         Self::AgeRule,
@@ -142,6 +149,7 @@ impl Rule {
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::ProtectionDecisionRequired => "protection-decision-required",
             Self::InvalidCharacter => "invalid-character",
+            Self::VisitInFuture => "visit-in-future",
         }
     }
 }

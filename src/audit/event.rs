@@ -48,6 +48,7 @@ crate::text_enum! {
     pub enum EntityType {
         AuditLog = "audit_log",
         Child = "child",
+        ContactSchedule = "contact_schedule",
         Facility = "facility",
         Placement = "placement",
         /// A report of counts only (e.g. capacity), about no one.
@@ -58,6 +59,7 @@ crate::text_enum! {
         Session = "session",
         Unit = "unit",
         User = "user",
+        Visit = "visit",
     }
 }
 

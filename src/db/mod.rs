@@ -1,6 +1,7 @@
 //! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
 
 pub mod children;
+pub mod contact_schedules;
 pub mod durability;
 pub mod migrations;
 pub mod occupancy;

@@ -236,6 +236,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    contact_schedules (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        kind -> Text,
+        responsible -> Text,
+        secretary_id -> Nullable<Uuid>,
+        placement_id -> Nullable<Uuid>,
+        recurrence -> Text,
+        tolerance_days -> Int4,
+        private_conversation -> Bool,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        change_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        schedule_id -> Nullable<Uuid>,
+        performed_by -> Uuid,
+        occurred_at -> Timestamptz,
+        mode -> Text,
+        at_placement -> Bool,
+        completed -> Bool,
+        not_completed_reason -> Nullable<Text>,
+        spoke_alone -> Bool,
+        planned -> Bool,
+        interpreter_used -> Bool,
+        notes -> Nullable<Text>,
+        corrects_id -> Nullable<Uuid>,
+        correction_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
     protection_changes (id) {
         id -> Uuid,
         child_id -> Uuid,
@@ -261,6 +304,10 @@ diesel::joinable!(placement_reviews -> placements (placement_id));
 diesel::joinable!(emergency_accesses -> children (child_id));
 diesel::joinable!(emergency_accesses -> users (user_id));
 diesel::joinable!(protection_changes -> children (child_id));
+diesel::joinable!(contact_schedules -> children (child_id));
+diesel::joinable!(contact_schedules -> placements (placement_id));
+diesel::joinable!(visits -> children (child_id));
+diesel::joinable!(visits -> contact_schedules (schedule_id));
 
 diesel::table! {
     idempotency_keys (owner, key) {
@@ -298,4 +345,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     placement_reviews,
     emergency_accesses,
     protection_changes,
+    contact_schedules,
+    visits,
 );

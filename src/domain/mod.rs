@@ -3,7 +3,9 @@
 
 pub mod age;
 pub mod child;
+pub mod contact;
 pub mod dossier_number;
 pub mod facility_kind;
 pub mod personal_identity_number;
+pub mod recurrence;
 pub mod username;

@@ -10,7 +10,7 @@ use super::store::{self, PlacementRow};
 use super::EndReason;
 use crate::access::work::ChildWork;
 use crate::audit::{AuditAction, AuditEvent, EntityType};
-use crate::db::occupancy;
+use crate::db::{contact_schedules, occupancy};
 use crate::db::Stop;
 use crate::error::{AppError, ConflictKind};
 use crate::policy::Profession;
@@ -116,6 +116,25 @@ pub fn place(
     Ok((row, event))
 }
 
+/// Starts the contact schedules the rules give the new placement `row`.
+pub fn start_schedules(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    row: &PlacementRow,
+    event_id: Uuid,
+) -> Result<(), Stop> {
+    let kind = store::facility_kind(conn, row.facility_id)?;
+    let placed = contact_schedules::Placed {
+        child_id: row.child_id,
+        placement_id: row.id,
+        facility_kind: kind,
+        start_date: row.start_date,
+    };
+    let rules = work.settings.rules.on(row.start_date);
+    contact_schedules::start_for_placement(conn, &placed, rules, work.at.now, event_id)?;
+    Ok(())
+}
+
 /// Ends the placement that runs into `next.start_date` the day before and places the child in
 /// the next one: both or neither, since a refused new placement rolls the ending back too.
 /// Returns the new placement and the events of both changes.
@@ -161,6 +180,9 @@ pub fn move_child(
     )?
     .ok_or_else(|| Stop::from(AppError::stale_version()))?;
     let (row, create_event) = place(conn, work, next)?;
+    // The home staff's schedule follows her to the new home; the secretary's stays as it is.
+    contact_schedules::follow_move(conn, current.id, row.id, work.at.now, create_event.id)?;
+    start_schedules(conn, work, &row, create_event.id)?;
     Ok((row, [end_event, create_event]))
 }
 

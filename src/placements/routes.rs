@@ -17,7 +17,7 @@ use super::view::{status, PlacementView, Status};
 use crate::access::work::{on_child, ChildWork};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
-use crate::db::Stop;
+use crate::db::{contact_schedules, Stop};
 use crate::error::{AppError, AppResult, ConflictKind, FieldError, Rule};
 use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
@@ -38,6 +38,7 @@ pub async fn create(
     let (purpose, audit_action) = (ChildAction::ManagePlacements, AuditAction::Create);
     let view = on_child(&state, actor, *path, purpose, audit_action, |conn, work| {
         let (row, event) = placing::place(conn, &work, input)?;
+        placing::start_schedules(conn, &work, &row, event.id)?;
         finish(conn, &work, row, &[event])
     })
     .await?;
@@ -140,6 +141,9 @@ pub async fn end(
             .changed(["end_date", "end_reason"]);
         let ended = store::end(conn, &row, input.end_date, input.end_reason, work.at.now, event.id)?
             .ok_or_else(|| Stop::from(AppError::stale_version()))?;
+        // The home staff's schedule ends with the placement.
+        let last_day = Some(input.end_date);
+        contact_schedules::end_with_placement(conn, row.id, last_day, work.at.now, event.id)?;
         finish(conn, &work, ended, &[event])
     })
     .await?;
@@ -173,6 +177,7 @@ pub async fn cancel(
                 .purpose(reason.clone());
             let cancelled = store::cancel(conn, row.id, &reason, work.at.now, event.id)?
                 .ok_or_else(|| Stop::from(AppError::stale_version()))?;
+            contact_schedules::end_with_placement(conn, row.id, None, work.at.now, event.id)?;
             finish(conn, &work, cancelled, &[event])
         },
     )

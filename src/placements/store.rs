@@ -83,6 +83,14 @@ pub fn lock_facility(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Fa
         .optional()
 }
 
+/// The kind of home `facility_id` is.
+pub fn facility_kind(conn: &mut PgConnection, facility_id: Uuid) -> QueryResult<FacilityKind> {
+    facilities::table
+        .find(facility_id)
+        .select(facilities::kind)
+        .first(conn)
+}
+
 /// Locks the facility rows in id order, so two transactions that need the same two facilities
 /// (crossing moves) take them in the same order and never wait for each other in a circle.
 /// Returns what it found, in id order; ids that name nothing are left out.

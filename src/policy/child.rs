@@ -36,12 +36,21 @@ pub enum ChildAction {
     RecordReview,
     /// Decide the child's protected identity (lower, lift or raise it): the unit manager's.
     DecideProtection,
+    /// Read the child's contact schedules and visits (notes only as `visit_notes` allows).
+    ReadContacts,
+    /// Set up or change the child's contact schedules: the case's secretary or manager.
+    ManageSchedules,
+    /// Record a contact with the child: the case's people and the staff of her home.
+    RecordVisit,
 }
 
 impl ChildAction {
     /// Whether the action changes something: the child's row is then held until commit.
     pub fn writes(self) -> bool {
-        !matches!(self, ChildAction::Read | ChildAction::ReadPlacements)
+        !matches!(
+            self,
+            ChildAction::Read | ChildAction::ReadPlacements | ChildAction::ReadContacts
+        )
     }
 
     /// The scope that lets another system do this; `None` when no system may.
@@ -49,6 +58,7 @@ impl ChildAction {
         match self {
             ChildAction::Read => Some(Scope::ChildrenRead),
             ChildAction::ReadPlacements => Some(Scope::PlacementsRead),
+            ChildAction::ReadContacts => Some(Scope::VisitsRead),
             _ => None,
         }
     }
@@ -141,7 +151,8 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
                 }
             }
             Profession::HvbStaff | Profession::HousingStaff if relations.facility_staff => {
-                if writes {
+                // The home's staff record their own contacts with the child, and change nothing else.
+                if writes && action != ChildAction::RecordVisit {
                     Decision::Forbidden
                 } else {
                     Decision::Allow(Audience::Care)
@@ -204,6 +215,16 @@ pub fn registrar_audience(actor: &Actor) -> Audience {
     match actor.profession() {
         Some(Profession::SocialSecretary) => Audience::Case,
         _ => Audience::Management,
+    }
+}
+
+/// Whether a visit's notes (social documentation) are shown: to the child's secretaries, and
+/// to anyone else only for the visits she made herself. Never to systems.
+pub fn sees_visit_notes(actor: &Actor, audience: Audience, performed_by: uuid::Uuid) -> bool {
+    match actor.user_id() {
+        Some(user) if user == performed_by => true,
+        Some(_) => audience == Audience::Case,
+        None => false,
     }
 }
 

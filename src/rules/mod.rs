@@ -7,6 +7,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::contact::{ContactKind, Responsible};
+use crate::domain::facility_kind::FacilityKind;
+use crate::domain::recurrence::Recurrence;
+
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -30,6 +34,25 @@ pub struct RuleSet {
     pub emergency_access_minutes: u32,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
+    /// The schedules a placement starts with (the law says only "regularly"; these are the
+    /// municipality's practice).
+    #[serde(rename = "contact_schedule", default)]
+    pub contact_schedules: Vec<DefaultSchedule>,
+}
+
+/// A schedule every placement (of `facility_kind`, or of any kind) starts with.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultSchedule {
+    pub kind: ContactKind,
+    pub responsible: Responsible,
+    pub facility_kind: Option<FacilityKind>,
+    pub recurrence: Recurrence,
+    /// Days a contact may come after its due date and still be on time.
+    pub tolerance_days: u32,
+    /// The contact includes talking with the child alone.
+    #[serde(default)]
+    pub private_conversation: bool,
 }
 
 impl RuleSet {

@@ -1,0 +1,3 @@
+DROP TABLE visits;
+DROP FUNCTION visits_are_kept();
+DROP TABLE contact_schedules;
