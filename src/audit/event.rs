@@ -63,6 +63,9 @@ crate::text_enum! {
     }
 }
 
+/// The most characters of an event's purpose (the column's own limit).
+pub const MAX_PURPOSE_CHARS: usize = 1000;
+
 /// Who acted, in which role and unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditActor {
@@ -163,8 +166,18 @@ impl AuditEvent {
         self
     }
 
+    /// The purpose, cut to what the log holds (`MAX_PURPOSE_CHARS`, ending in `…`): the whole
+    /// text stays with the record it explains (the emergency access, the cancelled placement),
+    /// and a long reason must never make the event, and so the work, fail.
     pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
-        self.purpose = Some(purpose.into());
+        let purpose = purpose.into();
+        self.purpose = Some(if purpose.chars().count() > MAX_PURPOSE_CHARS {
+            let mut cut: String = purpose.chars().take(MAX_PURPOSE_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            purpose
+        });
         self
     }
 

@@ -25,7 +25,11 @@ pub struct Schedule {
 
 /// The next contact due: one period after the last that counts for the schedule, or after its
 /// start; `None` once the schedule has ended or while it has not begun.
-pub fn next_due(schedule: &Schedule, last_contact: Option<NaiveDate>, today: NaiveDate) -> Option<Due> {
+pub fn next_due(
+    schedule: &Schedule,
+    last_contact: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<Due> {
     if schedule.end_date.is_some_and(|end| end < today) || schedule.start_date > today {
         return None;
     }
@@ -62,8 +66,15 @@ mod tests {
     #[test]
     fn a_contact_is_due_a_period_after_the_start_and_late_after_the_tolerance() {
         let due = next_due(&quarterly(), None, day("2026-04-20")).unwrap();
-        assert_eq!((due.due_on, due.late_after, due.overdue), (day("2026-04-10"), day("2026-04-24"), false));
-        assert!(next_due(&quarterly(), None, day("2026-04-25")).unwrap().overdue);
+        assert_eq!(
+            (due.due_on, due.late_after, due.overdue),
+            (day("2026-04-10"), day("2026-04-24"), false)
+        );
+        assert!(
+            next_due(&quarterly(), None, day("2026-04-25"))
+                .unwrap()
+                .overdue
+        );
     }
 
     #[test]

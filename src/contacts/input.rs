@@ -92,7 +92,10 @@ pub fn tolerance(value: i64, errors: &mut Vec<FieldError>) -> i32 {
 }
 
 /// The visit's own texts, trimmed; field errors for any out of bounds.
-pub fn visit_texts(visit: &NewVisit, errors: &mut Vec<FieldError>) -> (Option<String>, Option<String>) {
+pub fn visit_texts(
+    visit: &NewVisit,
+    errors: &mut Vec<FieldError>,
+) -> (Option<String>, Option<String>) {
     let not_completed = visit
         .not_completed_reason
         .as_deref()
@@ -104,9 +107,9 @@ pub fn visit_texts(visit: &NewVisit, errors: &mut Vec<FieldError>) -> (Option<St
             "not_completed_reason",
             "an attempt that did not become a contact says why",
         )),
-        (Some(r), false) if !(3..=1000).contains(&r.chars().count()) => {
-            errors.push(FieldError::new("not_completed_reason", "3 to 1000 characters"))
-        }
+        (Some(r), false) if !(3..=1000).contains(&r.chars().count()) => errors.push(
+            FieldError::new("not_completed_reason", "3 to 1000 characters"),
+        ),
         (Some(_), true) => errors.push(FieldError::new(
             "not_completed_reason",
             "only for an attempt that was not completed",

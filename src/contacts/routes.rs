@@ -6,7 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use uuid::Uuid;
 
-use super::input::{reason, tolerance, visit_texts, Correction, NewSchedule, NewVisit, ScheduleChange};
+use super::input::{
+    reason, tolerance, visit_texts, Correction, NewSchedule, NewVisit, ScheduleChange,
+};
 use super::store::{self, ScheduleRow, VisitRow};
 use super::view::{schedule_view, visit_view, ScheduleContext, ScheduleView, VisitView};
 use crate::access::child::{self as child_access, OpenChild};
@@ -43,7 +45,10 @@ fn schedule_views(
         .map(|row| {
             let context = ScheduleContext {
                 last_contact_on: last.get(&row.id).copied(),
-                facility_id: row.placement_id.and_then(|p| homes.get(&p).copied()).filter(|_| show_home),
+                facility_id: row
+                    .placement_id
+                    .and_then(|p| homes.get(&p).copied())
+                    .filter(|_| show_home),
                 show_reason: work.audience != Audience::System,
                 today: work.at.today,
             };
@@ -59,23 +64,34 @@ pub async fn list_schedules(
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let page = query.parse()?;
-    let paged = on_child(&state, actor, *path, ChildAction::ReadContacts, AuditAction::Read, move |conn, work| {
-        let rows = store::schedules_of(conn, work.child.id, page)?;
-        let Paged { items, next_cursor } = Paged::from_rows(rows, page, |r| r.id);
-        let events: Vec<AuditEvent> = items
-            .iter()
-            .map(|r| work.event(AuditAction::Read, EntityType::ContactSchedule, Some(r.id)))
-            .collect();
-        let items = schedule_views(conn, &work, items)?;
-        audit::append(conn, &events)?;
-        Ok(Paged { items, next_cursor })
-    })
+    let paged = on_child(
+        &state,
+        actor,
+        *path,
+        ChildAction::ReadContacts,
+        AuditAction::Read,
+        move |conn, work| {
+            let rows = store::schedules_of(conn, work.child.id, page)?;
+            let Paged { items, next_cursor } = Paged::from_rows(rows, page, |r| r.id);
+            let events: Vec<AuditEvent> = items
+                .iter()
+                .map(|r| work.event(AuditAction::Read, EntityType::ContactSchedule, Some(r.id)))
+                .collect();
+            let items = schedule_views(conn, &work, items)?;
+            audit::append(conn, &events)?;
+            Ok(Paged { items, next_cursor })
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(paged))
 }
 
 /// The placement covering `day` for the child, whose home's staff then keep a schedule.
-fn placement_on(conn: &mut PgConnection, child_id: Uuid, day: chrono::NaiveDate) -> Result<Option<Uuid>, Stop> {
+fn placement_on(
+    conn: &mut PgConnection,
+    child_id: Uuid,
+    day: chrono::NaiveDate,
+) -> Result<Option<Uuid>, Stop> {
     use diesel::prelude::*;
     Ok(placements::table
         .filter(placements::child_id.eq(child_id))
@@ -97,7 +113,12 @@ fn is_secretary_of(conn: &mut PgConnection, child_id: Uuid, user_id: Uuid) -> Re
 }
 
 /// A schedule of this child's own, with its checks: who keeps it, its dates, a reason.
-fn new_schedule(conn: &mut PgConnection, work: &ChildWork, input: NewSchedule, event_id: Uuid) -> Result<ScheduleRow, Stop> {
+fn new_schedule(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    input: NewSchedule,
+    event_id: Uuid,
+) -> Result<ScheduleRow, Stop> {
     let mut errors = Vec::new();
     let change_reason = reason("reason", &input.reason, &mut errors);
     let tolerance_days = tolerance(input.tolerance_days, &mut errors);
@@ -108,14 +129,20 @@ fn new_schedule(conn: &mut PgConnection, work: &ChildWork, input: NewSchedule, e
         Responsible::Secretary => match input.secretary_id {
             Some(id) if is_secretary_of(conn, work.child.id, id)? => (Some(id), None),
             _ => {
-                errors.push(FieldError::new("secretary_id", "must be one of the child's assigned secretaries"));
+                errors.push(FieldError::new(
+                    "secretary_id",
+                    "must be one of the child's assigned secretaries",
+                ));
                 (None, None)
             }
         },
         Responsible::FacilityStaff => match placement_on(conn, work.child.id, input.start_date)? {
             Some(placement) => (None, Some(placement)),
             None => {
-                errors.push(FieldError::new("start_date", "the child lives in no home on this day"));
+                errors.push(FieldError::new(
+                    "start_date",
+                    "the child lives in no home on this day",
+                ));
                 (None, None)
             }
         },
@@ -151,17 +178,32 @@ pub async fn create_schedule(
     ApiJson(input): ApiJson<NewSchedule>,
 ) -> AppResult<HttpResponse> {
     let (purpose, audit_action) = (ChildAction::ManageSchedules, AuditAction::Create);
-    let view = on_child(&state, actor, *path, purpose, audit_action, move |conn, work| {
-        let id_event = work.event(AuditAction::Create, EntityType::ContactSchedule, None);
-        let row = new_schedule(conn, &work, input, id_event.id)?;
-        let event = AuditEvent { entity_id: Some(row.id), ..id_event }.changed(["recurrence", "tolerance_days", "responsible", "start_date"]);
-        store::insert_schedule(conn, &row)?;
-        let view = schedule_views(conn, &work, vec![row])?.remove(0);
-        audit::append(conn, &[event])?;
-        Ok(view)
-    })
+    let view = on_child(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, work| {
+            let id_event = work.event(AuditAction::Create, EntityType::ContactSchedule, None);
+            let row = new_schedule(conn, &work, input, id_event.id)?;
+            let event = AuditEvent {
+                entity_id: Some(row.id),
+                ..id_event
+            }
+            .changed(["recurrence", "tolerance_days", "responsible", "start_date"]);
+            store::insert_schedule(conn, &row)?;
+            let view = schedule_views(conn, &work, vec![row])?.remove(0);
+            audit::append(conn, &[event])?;
+            Ok(view)
+        },
+    )
     .await?;
-    Ok(created(format!("/api/v1/contact-schedules/{}", view.id), view.id, &view))
+    Ok(created(
+        format!("/api/v1/contact-schedules/{}", view.id),
+        view.id,
+        &view,
+    ))
 }
 
 /// Runs `work` on a schedule and its opened child, the schedule read again (locked, for a
@@ -187,12 +229,27 @@ where
             let Some(child_id) = store::find_schedule(conn, id)?.map(|s| s.child_id) else {
                 return child_access::unknown(conn, &actor, action, audit_action, entity, id, at);
             };
-            let OpenChild { child, audience } = child_access::open(conn, &actor, child_id, action, audit_action, at)?;
-            let row = if action.writes() { store::find_schedule_for_update(conn, id)? } else { store::find_schedule(conn, id)? };
+            let OpenChild { child, audience } =
+                child_access::open(conn, &actor, child_id, action, audit_action, at)?;
+            let row = if action.writes() {
+                store::find_schedule_for_update(conn, id)?
+            } else {
+                store::find_schedule(conn, id)?
+            };
             let Some(row) = row else {
                 return child_access::unknown(conn, &actor, action, audit_action, entity, id, at);
             };
-            work(conn, ChildWork { actor, child, audience, at, settings }, row)
+            work(
+                conn,
+                ChildWork {
+                    actor,
+                    child,
+                    audience,
+                    at,
+                    settings,
+                },
+                row,
+            )
         })
         .await
 }
@@ -203,18 +260,30 @@ pub async fn get_schedule(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let (purpose, audit_action) = (ChildAction::ReadContacts, AuditAction::Read);
-    let view = on_schedule(&state, actor, *path, purpose, audit_action, |conn, work, row| {
-        let event = work.event(AuditAction::Read, EntityType::ContactSchedule, Some(row.id));
-        let view = schedule_views(conn, &work, vec![row])?.remove(0);
-        audit::append(conn, &[event])?;
-        Ok(view)
-    })
+    let view = on_schedule(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        |conn, work, row| {
+            let event = work.event(AuditAction::Read, EntityType::ContactSchedule, Some(row.id));
+            let view = schedule_views(conn, &work, vec![row])?.remove(0);
+            audit::append(conn, &[event])?;
+            Ok(view)
+        },
+    )
     .await?;
     Ok(tagged(StatusCode::OK, view.id, view.version, &view))
 }
 
 /// The schedule after `change`, with the fields it changes.
-fn changed(conn: &mut PgConnection, work: &ChildWork, row: &ScheduleRow, change: ScheduleChange) -> Result<(ScheduleRow, Vec<&'static str>), Stop> {
+fn changed(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    row: &ScheduleRow,
+    change: ScheduleChange,
+) -> Result<(ScheduleRow, Vec<&'static str>), Stop> {
     let mut errors = Vec::new();
     let mut next = row.clone();
     next.change_reason = Some(reason("reason", &change.reason, &mut errors));
@@ -224,7 +293,9 @@ fn changed(conn: &mut PgConnection, work: &ChildWork, row: &ScheduleRow, change:
     if let Some(days) = change.tolerance_days {
         next.tolerance_days = tolerance(days, &mut errors);
     }
-    next.private_conversation = change.private_conversation.unwrap_or(row.private_conversation);
+    next.private_conversation = change
+        .private_conversation
+        .unwrap_or(row.private_conversation);
     if let Some(end) = change.end_date {
         next.end_date = end;
     }
@@ -232,8 +303,13 @@ fn changed(conn: &mut PgConnection, work: &ChildWork, row: &ScheduleRow, change:
         errors.push(FieldError::new("end_date", "is before the start date"));
     }
     if let Some(secretary) = change.secretary_id {
-        if row.responsible != Responsible::Secretary || !is_secretary_of(conn, work.child.id, secretary)? {
-            errors.push(FieldError::new("secretary_id", "must be one of the child's assigned secretaries, on a secretary's schedule"));
+        if row.responsible != Responsible::Secretary
+            || !is_secretary_of(conn, work.child.id, secretary)?
+        {
+            errors.push(FieldError::new(
+                "secretary_id",
+                "must be one of the child's assigned secretaries, on a secretary's schedule",
+            ));
         }
         next.secretary_id = Some(secretary);
     }
@@ -243,11 +319,21 @@ fn changed(conn: &mut PgConnection, work: &ChildWork, row: &ScheduleRow, change:
     let differs = [
         (next.recurrence != row.recurrence, "recurrence"),
         (next.tolerance_days != row.tolerance_days, "tolerance_days"),
-        (next.private_conversation != row.private_conversation, "private_conversation"),
+        (
+            next.private_conversation != row.private_conversation,
+            "private_conversation",
+        ),
         (next.end_date != row.end_date, "end_date"),
         (next.secretary_id != row.secretary_id, "secretary_id"),
     ];
-    Ok((next, differs.iter().filter(|(d, _)| *d).map(|(_, f)| *f).collect()))
+    Ok((
+        next,
+        differs
+            .iter()
+            .filter(|(d, _)| *d)
+            .map(|(_, f)| *f)
+            .collect(),
+    ))
 }
 
 /// Changes one child's schedule (If-Match), with a reason.
@@ -260,25 +346,43 @@ pub async fn update_schedule(
 ) -> AppResult<HttpResponse> {
     let expected = required_version(&req, *path)?;
     let (purpose, audit_action) = (ChildAction::ManageSchedules, AuditAction::Update);
-    let view = on_schedule(&state, actor, *path, purpose, audit_action, move |conn, work, row| {
-        if row.version != expected {
-            return Err(AppError::stale_version().into());
-        }
-        let (mut next, fields) = changed(conn, &work, &row, change)?;
-        let event = work.event(AuditAction::Update, EntityType::ContactSchedule, Some(row.id)).changed(fields);
-        (next.version, next.updated_at, next.last_audit_event_id) = (row.version + 1, work.at.now, event.id);
-        if !store::change_schedule(conn, &next)? {
-            return Err(AppError::stale_version().into());
-        }
-        let view = schedule_views(conn, &work, vec![next])?.remove(0);
-        audit::append(conn, &[event])?;
-        Ok(view)
-    })
+    let view = on_schedule(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, work, row| {
+            if row.version != expected {
+                return Err(AppError::stale_version().into());
+            }
+            let (mut next, fields) = changed(conn, &work, &row, change)?;
+            let event = work
+                .event(
+                    AuditAction::Update,
+                    EntityType::ContactSchedule,
+                    Some(row.id),
+                )
+                .changed(fields);
+            (next.version, next.updated_at, next.last_audit_event_id) =
+                (row.version + 1, work.at.now, event.id);
+            if !store::change_schedule(conn, &next)? {
+                return Err(AppError::stale_version().into());
+            }
+            let view = schedule_views(conn, &work, vec![next])?.remove(0);
+            audit::append(conn, &[event])?;
+            Ok(view)
+        },
+    )
     .await?;
     Ok(tagged(StatusCode::OK, view.id, view.version, &view))
 }
 
-fn visit_views(conn: &mut PgConnection, work: &ChildWork, rows: Vec<VisitRow>) -> Result<Vec<VisitView>, Stop> {
+fn visit_views(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    rows: Vec<VisitRow>,
+) -> Result<Vec<VisitView>, Stop> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let corrected = store::corrected(conn, &ids)?;
     let free_text = work.audience != Audience::System;
@@ -300,42 +404,76 @@ pub async fn list_visits(
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let page = query.parse()?;
-    let paged = on_child(&state, actor, *path, ChildAction::ReadContacts, AuditAction::Read, move |conn, work| {
-        let rows = store::visits_of(conn, work.child.id, page)?;
-        let Paged { items, next_cursor } = Paged::from_rows(rows, page, |r| r.id);
-        let events: Vec<AuditEvent> =
-            items.iter().map(|r| work.event(AuditAction::Read, EntityType::Visit, Some(r.id))).collect();
-        let items = visit_views(conn, &work, items)?;
-        audit::append(conn, &events)?;
-        Ok(Paged { items, next_cursor })
-    })
+    let paged = on_child(
+        &state,
+        actor,
+        *path,
+        ChildAction::ReadContacts,
+        AuditAction::Read,
+        move |conn, work| {
+            let rows = store::visits_of(conn, work.child.id, page)?;
+            let Paged { items, next_cursor } = Paged::from_rows(rows, page, |r| r.id);
+            let events: Vec<AuditEvent> = items
+                .iter()
+                .map(|r| work.event(AuditAction::Read, EntityType::Visit, Some(r.id)))
+                .collect();
+            let items = visit_views(conn, &work, items)?;
+            audit::append(conn, &events)?;
+            Ok(Paged { items, next_cursor })
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(paged))
 }
 
 /// A visit of the opened child, checked: never in the future, never before her arrival, for a
 /// schedule of hers.
-fn new_visit(conn: &mut PgConnection, work: &ChildWork, visit: NewVisit, corrects: Option<(Uuid, String)>, event_id: Uuid) -> Result<VisitRow, Stop> {
+fn new_visit(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    visit: NewVisit,
+    corrects: Option<(Uuid, String)>,
+    event_id: Uuid,
+) -> Result<VisitRow, Stop> {
     let mut errors = Vec::new();
     let (not_completed_reason, notes) = visit_texts(&visit, &mut errors);
     if visit.occurred_at > work.at.now {
-        errors.push(FieldError::new("occurred_at", "is in the future").because(Rule::VisitInFuture));
+        errors
+            .push(FieldError::new("occurred_at", "is in the future").because(Rule::VisitInFuture));
     }
-    let local_day = visit.occurred_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
-    if work.child.arrival_date.is_some_and(|arrived| local_day < arrived) {
-        errors.push(FieldError::new("occurred_at", "is before the child arrived"));
+    let local_day = visit
+        .occurred_at
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    if work
+        .child
+        .arrival_date
+        .is_some_and(|arrived| local_day < arrived)
+    {
+        errors.push(FieldError::new(
+            "occurred_at",
+            "is before the child arrived",
+        ));
     }
     if let Some(schedule_id) = visit.schedule_id {
-        let theirs = store::find_schedule(conn, schedule_id)?.is_some_and(|s| s.child_id == work.child.id);
+        let theirs =
+            store::find_schedule(conn, schedule_id)?.is_some_and(|s| s.child_id == work.child.id);
         if !theirs {
-            errors.push(FieldError::new("schedule_id", "is not one of the child's schedules"));
+            errors.push(FieldError::new(
+                "schedule_id",
+                "is not one of the child's schedules",
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(AppError::unprocessable(errors).into());
     }
-    let performed_by = work.actor.user_id().ok_or_else(|| AppError::forbidden("people only"))?;
-    let (corrects_id, correction_reason) = corrects.map_or((None, None), |(id, why)| (Some(id), Some(why)));
+    let performed_by = work
+        .actor
+        .user_id()
+        .ok_or_else(|| AppError::forbidden("people only"))?;
+    let (corrects_id, correction_reason) =
+        corrects.map_or((None, None), |(id, why)| (Some(id), Some(why)));
     Ok(VisitRow {
         id: Uuid::now_v7(),
         child_id: work.child.id,
@@ -358,7 +496,12 @@ fn new_visit(conn: &mut PgConnection, work: &ChildWork, visit: NewVisit, correct
 }
 
 /// Writes `row` as a new visit and shows it.
-fn record(conn: &mut PgConnection, work: &ChildWork, row: VisitRow, mut event: AuditEvent) -> Result<VisitView, Stop> {
+fn record(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    row: VisitRow,
+    mut event: AuditEvent,
+) -> Result<VisitView, Stop> {
     event.entity_id = Some(row.id);
     store::insert_visit(conn, &row)?;
     let view = visit_views(conn, work, vec![row])?.remove(0);
@@ -374,13 +517,26 @@ pub async fn record_visit(
     ApiJson(visit): ApiJson<NewVisit>,
 ) -> AppResult<HttpResponse> {
     let (purpose, audit_action) = (ChildAction::RecordVisit, AuditAction::Create);
-    let view = on_child(&state, actor, *path, purpose, audit_action, move |conn, work| {
-        let event = work.event(AuditAction::Create, EntityType::Visit, None).changed(["occurred_at", "mode", "completed"]);
-        let row = new_visit(conn, &work, visit, None, event.id)?;
-        record(conn, &work, row, event)
-    })
+    let view = on_child(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, work| {
+            let event = work
+                .event(AuditAction::Create, EntityType::Visit, None)
+                .changed(["occurred_at", "mode", "completed"]);
+            let row = new_visit(conn, &work, visit, None, event.id)?;
+            record(conn, &work, row, event)
+        },
+    )
     .await?;
-    Ok(created(format!("/api/v1/visits/{}", view.id), view.id, &view))
+    Ok(created(
+        format!("/api/v1/visits/{}", view.id),
+        view.id,
+        &view,
+    ))
 }
 
 /// Corrects a recorded visit: a new entry that points at it, with a reason. Both stay readable;
@@ -399,34 +555,70 @@ pub async fn correct_visit(
         .db
         .audited(move |conn| {
             let Some(original) = store::find_visit(conn, id)? else {
-                return child_access::unknown(conn, &actor, purpose, audit_action, EntityType::Visit, id, at);
+                return child_access::unknown(
+                    conn,
+                    &actor,
+                    purpose,
+                    audit_action,
+                    EntityType::Visit,
+                    id,
+                    at,
+                );
             };
-            let OpenChild { child, audience } = child_access::open(conn, &actor, original.child_id, purpose, audit_action, at)?;
-            let work = ChildWork { actor, child, audience, at, settings };
+            let OpenChild { child, audience } =
+                child_access::open(conn, &actor, original.child_id, purpose, audit_action, at)?;
+            let work = ChildWork {
+                actor,
+                child,
+                audience,
+                at,
+                settings,
+            };
             refuse_unless_corrector(conn, &work, &original)?;
             if store::corrected(conn, &[id])?.contains(&id) {
-                return Err(AppError::conflict(ConflictKind::VisitCorrected, "this visit was corrected already; correct the latest entry").into());
+                return Err(AppError::conflict(
+                    ConflictKind::VisitCorrected,
+                    "this visit was corrected already; correct the latest entry",
+                )
+                .into());
             }
             let mut errors = Vec::new();
             let why = reason("reason", &correction.reason, &mut errors);
             if !errors.is_empty() {
                 return Err(AppError::unprocessable(errors).into());
             }
-            let event = work.event(AuditAction::Create, EntityType::Visit, None).changed(["corrects_id"]).purpose(why.clone());
+            let event = work
+                .event(AuditAction::Create, EntityType::Visit, None)
+                .changed(["corrects_id"])
+                .purpose(why.clone());
             let row = new_visit(conn, &work, correction.visit, Some((id, why)), event.id)?;
             record(conn, &work, row, event)
         })
         .await?;
-    Ok(created(format!("/api/v1/visits/{}", view.id), view.id, &view))
+    Ok(created(
+        format!("/api/v1/visits/{}", view.id),
+        view.id,
+        &view,
+    ))
 }
 
 /// A visit is corrected by whoever recorded it, or by the child's secretary or unit manager:
 /// staff correct only their own.
-fn refuse_unless_corrector(conn: &mut PgConnection, work: &ChildWork, original: &VisitRow) -> Result<(), Stop> {
+fn refuse_unless_corrector(
+    conn: &mut PgConnection,
+    work: &ChildWork,
+    original: &VisitRow,
+) -> Result<(), Stop> {
     let own = work.actor.user_id() == Some(original.performed_by);
     if own || matches!(work.audience, Audience::Case | Audience::Management) {
         return Ok(());
     }
     let event = work.event(AuditAction::Create, EntityType::Visit, Some(original.id));
-    Err(crate::access::refuse(conn, event, AppError::forbidden("only who recorded a visit, or the child's secretary or manager, corrects it")))
+    Err(crate::access::refuse(
+        conn,
+        event,
+        AppError::forbidden(
+            "only who recorded a visit, or the child's secretary or manager, corrects it",
+        ),
+    ))
 }

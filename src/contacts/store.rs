@@ -36,7 +36,11 @@ pub struct VisitRow {
 }
 
 /// One page of the child's schedules, in id order; `page.limit + 1` rows.
-pub fn schedules_of(conn: &mut PgConnection, child_id: Uuid, page: Page) -> QueryResult<Vec<ScheduleRow>> {
+pub fn schedules_of(
+    conn: &mut PgConnection,
+    child_id: Uuid,
+    page: Page,
+) -> QueryResult<Vec<ScheduleRow>> {
     let mut query = contact_schedules::table
         .filter(contact_schedules::child_id.eq(child_id))
         .order(contact_schedules::id)
@@ -57,7 +61,10 @@ pub fn find_schedule(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Sc
         .optional()
 }
 
-pub fn find_schedule_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ScheduleRow>> {
+pub fn find_schedule_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> QueryResult<Option<ScheduleRow>> {
     contact_schedules::table
         .find(id)
         .select(ScheduleRow::as_select())
@@ -67,7 +74,9 @@ pub fn find_schedule_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResul
 }
 
 pub fn insert_schedule(conn: &mut PgConnection, row: &ScheduleRow) -> QueryResult<()> {
-    diesel::insert_into(contact_schedules::table).values(row).execute(conn)?;
+    diesel::insert_into(contact_schedules::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -124,7 +133,10 @@ pub fn last_contacts(
 }
 
 /// The home of each of `placement_ids`.
-pub fn homes_of(conn: &mut PgConnection, placement_ids: &[Uuid]) -> QueryResult<HashMap<Uuid, Uuid>> {
+pub fn homes_of(
+    conn: &mut PgConnection,
+    placement_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Uuid>> {
     let rows: Vec<(Uuid, Uuid)> = placements::table
         .filter(placements::id.eq_any(placement_ids))
         .select((placements::id, placements::facility_id))
@@ -133,7 +145,11 @@ pub fn homes_of(conn: &mut PgConnection, placement_ids: &[Uuid]) -> QueryResult<
 }
 
 /// One page of the child's visits, in the order they were recorded; `page.limit + 1` rows.
-pub fn visits_of(conn: &mut PgConnection, child_id: Uuid, page: Page) -> QueryResult<Vec<VisitRow>> {
+pub fn visits_of(
+    conn: &mut PgConnection,
+    child_id: Uuid,
+    page: Page,
+) -> QueryResult<Vec<VisitRow>> {
     let mut query = visits::table
         .filter(visits::child_id.eq(child_id))
         .order(visits::id)
@@ -164,6 +180,8 @@ pub fn corrected(conn: &mut PgConnection, visit_ids: &[Uuid]) -> QueryResult<Has
 }
 
 pub fn insert_visit(conn: &mut PgConnection, row: &VisitRow) -> QueryResult<()> {
-    diesel::insert_into(visits::table).values(row).execute(conn)?;
+    diesel::insert_into(visits::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }

@@ -44,15 +44,17 @@ pub struct ScheduleContext {
 }
 
 pub fn schedule_view(row: ScheduleRow, ctx: ScheduleContext) -> ScheduleView {
-    let next = Recurrence::parse(&row.recurrence).ok().and_then(|recurrence| {
-        let schedule = Schedule {
-            recurrence,
-            tolerance_days: row.tolerance_days,
-            start_date: row.start_date,
-            end_date: row.end_date,
-        };
-        next_due(&schedule, ctx.last_contact_on, ctx.today)
-    });
+    let next = Recurrence::parse(&row.recurrence)
+        .ok()
+        .and_then(|recurrence| {
+            let schedule = Schedule {
+                recurrence,
+                tolerance_days: row.tolerance_days,
+                start_date: row.start_date,
+                end_date: row.end_date,
+            };
+            next_due(&schedule, ctx.last_contact_on, ctx.today)
+        });
     ScheduleView {
         id: row.id,
         child_id: row.child_id,

@@ -77,7 +77,10 @@ pub fn start_for_placement(
     .get_result(conn)?;
     let mut rows = Vec::new();
     for default in &rules.contact_schedules {
-        if default.facility_kind.is_some_and(|k| k != placed.facility_kind) {
+        if default
+            .facility_kind
+            .is_some_and(|k| k != placed.facility_kind)
+        {
             continue;
         }
         let (secretary_id, placement_id) = match default.responsible {
@@ -155,9 +158,9 @@ pub fn end_with_placement(
     match last_day {
         Some(day) => diesel::update(running)
             .set((
-                contact_schedules::end_date.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>(
-                    "GREATEST(start_date, ",
-                )
+                contact_schedules::end_date.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Date>,
+                >("GREATEST(start_date, ")
                 .bind::<diesel::sql_types::Date, _>(day)
                 .sql(")")),
                 bookkeeping,

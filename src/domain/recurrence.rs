@@ -68,7 +68,9 @@ impl Recurrence {
         match self {
             Self::EveryDays(n) => days(n),
             Self::Times(n, Period::Week) => days(7 / n),
-            Self::Times(1, Period::Month) => last.checked_add_months(Months::new(1)).unwrap_or(last),
+            Self::Times(1, Period::Month) => {
+                last.checked_add_months(Months::new(1)).unwrap_or(last)
+            }
             Self::Times(n, Period::Month) => days(30 / n),
             Self::Times(1, Period::Quarter) => {
                 last.checked_add_months(Months::new(3)).unwrap_or(last)
@@ -112,17 +114,34 @@ mod tests {
 
     #[test]
     fn each_kind_parses_and_prints_the_same() {
-        for text in ["every 14 days", "2 per week", "3 per month", "1 per quarter"] {
+        for text in [
+            "every 14 days",
+            "2 per week",
+            "3 per month",
+            "1 per quarter",
+        ] {
             assert_eq!(Recurrence::parse(text).unwrap().to_string(), text);
         }
-        assert_eq!(Recurrence::parse(" every  1 day "), Ok(Recurrence::EveryDays(1)));
+        assert_eq!(
+            Recurrence::parse(" every  1 day "),
+            Ok(Recurrence::EveryDays(1))
+        );
     }
 
     #[test]
     fn nonsense_and_impossible_rates_are_refused() {
         for text in [
-            "", "every days", "every 0 days", "every 400 days", "8 per week", "0 per month",
-            "2 per year", "two per week", "+2 per week", "1 per quarter please", "every 1e2 days",
+            "",
+            "every days",
+            "every 0 days",
+            "every 400 days",
+            "8 per week",
+            "0 per month",
+            "2 per year",
+            "two per week",
+            "+2 per week",
+            "1 per quarter please",
+            "every 1e2 days",
         ] {
             assert_eq!(Recurrence::parse(text), Err(RecurrenceError), "{text}");
         }
@@ -131,11 +150,29 @@ mod tests {
     #[test]
     fn the_next_contact_is_due_after_the_period_or_its_share() {
         let last = day("2026-01-31");
-        assert_eq!(Recurrence::EveryDays(14).next_after(last), day("2026-02-14"));
-        assert_eq!(Recurrence::Times(2, Period::Week).next_after(last), day("2026-02-03"));
-        assert_eq!(Recurrence::Times(3, Period::Week).next_after(last), day("2026-02-02"));
-        assert_eq!(Recurrence::Times(1, Period::Month).next_after(last), day("2026-02-28"));
-        assert_eq!(Recurrence::Times(1, Period::Quarter).next_after(day("2026-03-15")), day("2026-06-15"));
-        assert_eq!(Recurrence::Times(2, Period::Quarter).next_after(last), day("2026-03-17"));
+        assert_eq!(
+            Recurrence::EveryDays(14).next_after(last),
+            day("2026-02-14")
+        );
+        assert_eq!(
+            Recurrence::Times(2, Period::Week).next_after(last),
+            day("2026-02-03")
+        );
+        assert_eq!(
+            Recurrence::Times(3, Period::Week).next_after(last),
+            day("2026-02-02")
+        );
+        assert_eq!(
+            Recurrence::Times(1, Period::Month).next_after(last),
+            day("2026-02-28")
+        );
+        assert_eq!(
+            Recurrence::Times(1, Period::Quarter).next_after(day("2026-03-15")),
+            day("2026-06-15")
+        );
+        assert_eq!(
+            Recurrence::Times(2, Period::Quarter).next_after(last),
+            day("2026-03-17")
+        );
     }
 }

@@ -10,8 +10,8 @@ use super::store::{self, PlacementRow};
 use super::EndReason;
 use crate::access::work::ChildWork;
 use crate::audit::{AuditAction, AuditEvent, EntityType};
-use crate::db::{contact_schedules, occupancy};
 use crate::db::Stop;
+use crate::db::{contact_schedules, occupancy};
 use crate::error::{AppError, ConflictKind};
 use crate::policy::Profession;
 

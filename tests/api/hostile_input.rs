@@ -314,3 +314,37 @@ async fn every_answer_forbids_framing_and_other_origins() {
         assert_eq!(headers["x-content-type-options"], "nosniff");
     }
 }
+
+#[actix_web::test]
+async fn a_long_reason_is_kept_whole_and_its_event_still_written() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let south = office(&app, "South").await;
+    let reason = "Akut: ".to_owned() + &"x".repeat(1_994);
+    let path = format!("/api/v1/children/{child}/emergency-access");
+    let response = app
+        .as_user(&south.secretary_session)
+        .post(&path, json!({"reason": reason}))
+        .await;
+    assert_eq!(response.status(), 201);
+    use trygg::db::schema::{audit_events::dsl as a, emergency_accesses::dsl as e};
+    let kept: String = e::emergency_accesses
+        .select(e::reason)
+        .first(&mut app.db.superuser())
+        .unwrap();
+    assert_eq!(kept.chars().count(), 2_000);
+    let purpose: Option<String> = a::audit_events
+        .filter(a::action.eq("emergency_access"))
+        .select(a::purpose)
+        .first(&mut app.db.superuser())
+        .unwrap();
+    let purpose = purpose.unwrap();
+    assert_eq!(purpose.chars().count(), 1_000);
+    assert!(purpose.ends_with('…'));
+}
