@@ -3,6 +3,7 @@
 use crate::audit_review::routes as audit;
 use crate::children::emergency;
 use crate::children::routes as children;
+use crate::contacts::routes as contacts;
 use crate::facilities::routes as facilities;
 use crate::health;
 use crate::placements::routes as placements;
@@ -68,6 +69,19 @@ crate::route_table! {
         POST Bearer => placements::create,
     },
     "/api/v1/children/{id}/moves" => { POST Bearer => placements::move_child },
+    "/api/v1/children/{id}/contact-schedules" => {
+        GET Bearer => contacts::list_schedules,
+        POST Bearer => contacts::create_schedule,
+    },
+    "/api/v1/contact-schedules/{id}" => {
+        GET Bearer => contacts::get_schedule,
+        PATCH Bearer => contacts::update_schedule,
+    },
+    "/api/v1/children/{id}/visits" => {
+        GET Bearer => contacts::list_visits,
+        POST Bearer => contacts::record_visit,
+    },
+    "/api/v1/visits/{id}/corrections" => { POST Bearer => contacts::correct_visit },
     "/api/v1/placements/{id}" => { GET Bearer => placements::get, PATCH Bearer => placements::update },
     "/api/v1/placements/{id}/end" => { POST Bearer => placements::end },
     "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },

@@ -613,7 +613,7 @@ fn refuse_unless_corrector(
     if own || matches!(work.audience, Audience::Case | Audience::Management) {
         return Ok(());
     }
-    let event = work.event(AuditAction::Create, EntityType::Visit, Some(original.id));
+    let event = work.event(AuditAction::Create, EntityType::Child, Some(work.child.id));
     Err(crate::access::refuse(
         conn,
         event,

@@ -120,6 +120,9 @@ pub fn event_numbered(
     )
 }
 
+/// Tables whose rows are never changed: their own trigger refuses any update first.
+const APPEND_ONLY: [&str; 1] = ["visits"];
+
 /// The ids the insert recipes fill in.
 struct World {
     unit: Uuid,
@@ -192,6 +195,20 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              expires_at, last_audit_event_id) VALUES ('{fresh}', '{}', '{}', \
              'Found alone at night', now(), now() + interval '1 hour', {event})",
             w.colleague, w.unplaced
+        ),
+        "contact_schedules" => format!(
+            "INSERT INTO contact_schedules (id, child_id, kind, responsible, secretary_id, \
+             recurrence, tolerance_days, start_date, created_at, updated_at, last_audit_event_id) \
+             VALUES ('{fresh}', '{}', 'secretary_visit', 'secretary', '{}', '1 per quarter', 14, \
+             '2026-03-01', now(), now(), {event})",
+            w.unplaced, w.colleague
+        ),
+        "visits" => format!(
+            "INSERT INTO visits (id, child_id, performed_by, occurred_at, mode, at_placement, \
+             completed, spoke_alone, planned, interpreter_used, created_at, last_audit_event_id) \
+             VALUES ('{fresh}', '{}', '{}', now(), 'phone', false, true, false, true, false, \
+             now(), {event})",
+            w.unplaced, w.colleague
         ),
         "protection_changes" => format!(
             "INSERT INTO protection_changes (id, child_id, from_level, to_level, reason, \
@@ -266,6 +283,13 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(decided.status(), 200);
+    let visited = me
+        .post(
+            &format!("/api/v1/children/{placed}/visits"),
+            json!({"occurred_at": "2026-03-09T10:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true}),
+        )
+        .await;
+    assert_eq!(visited.status(), 201);
     let glass = app
         .as_user(&south.secretary_session)
         .post(
@@ -326,6 +350,8 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "placement_reviews",
         "emergency_accesses",
         "protection_changes",
+        "contact_schedules",
+        "visits",
     ]
     .map(str::to_owned)
     .into();
@@ -403,7 +429,14 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         ];
         for (what, statements, refused) in tries {
             let ended = transaction(&mut conn, &statements);
-            if !refused(&ended) {
+            // What was recorded stays as recorded: an update is refused before anything else.
+            let kept = APPEND_ONLY.contains(&table.as_str()) && what.starts_with("UPDATE");
+            let refused = if kept {
+                matches!(&ended, Ended::RefusedAt(m) if m.contains("never changed"))
+            } else {
+                refused(&ended)
+            };
+            if !refused {
                 faults.push(format!("{table}: {what}: {ended:?}"));
             }
         }
@@ -421,7 +454,11 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
                 statement.unwrap()
             );
             let ended = transaction(&mut conn, &[event(id, "child", None, None), with_event]);
-            if ended != Ended::Committed {
+            if what == "UPDATE" && APPEND_ONLY.contains(&table.as_str()) {
+                if !matches!(&ended, Ended::RefusedAt(m) if m.contains("never changed")) {
+                    faults.push(format!("{table}: UPDATE even with its event: {ended:?}"));
+                }
+            } else if ended != Ended::Committed {
                 faults.push(format!("{table}: {what} with its event: {ended:?}"));
             }
         }

@@ -176,7 +176,14 @@ struct Matrix {
 }
 
 fn is_about_a_child(path: &str) -> bool {
-    path.starts_with("/api/v1/children/{id}") || path.starts_with("/api/v1/placements/{id}")
+    [
+        "/api/v1/children/{id}",
+        "/api/v1/placements/{id}",
+        "/api/v1/contact-schedules/{id}",
+        "/api/v1/visits/{id}",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 fn text<'a>(row: &'a Yaml, key: &str) -> Option<&'a str> {
@@ -690,6 +697,10 @@ struct Target {
     unit: Uuid,
     child: Uuid,
     placement: Uuid,
+    /// The child's first contact schedule (a placement starts them).
+    schedule: Uuid,
+    /// A visit to the child, recorded by her secretary (for routes about one visit).
+    visit: Uuid,
     child_kind: ChildKind,
     /// The child's home, or the facility a path names.
     facility: Uuid,
@@ -860,6 +871,22 @@ fn recipe(route: &str) -> Option<Recipe> {
             .body(|_| json!({"reason": "Police called at night: the child was found alone"})),
 
         "GET /api/v1/children/{id}/placements" | "GET /api/v1/placements/{id}" => r(Placements),
+        "GET /api/v1/children/{id}/contact-schedules"
+        | "GET /api/v1/contact-schedules/{id}"
+        | "GET /api/v1/children/{id}/visits" => r(Placements),
+        "POST /api/v1/children/{id}/contact-schedules" => r(Placements).fresh(Fresh::Child).body(|t| {
+            json!({"kind": "secretary_visit", "responsible": "secretary", "secretary_id": t.secretary, "recurrence": "1 per month", "tolerance_days": 7, "start_date": "2026-03-01", "reason": "Needs closer follow-up"})
+        }),
+        "PATCH /api/v1/contact-schedules/{id}" => r(Placements)
+            .fresh(Fresh::Child)
+            .if_match()
+            .body(|_| json!({"tolerance_days": 10, "reason": "Summer holidays"})),
+        "POST /api/v1/children/{id}/visits" => r(Placements).body(|_| {
+            json!({"occurred_at": "2026-03-09T15:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true})
+        }),
+        "POST /api/v1/visits/{id}/corrections" => r(Placements).body(|_| {
+            json!({"occurred_at": "2026-03-09T11:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true, "reason": "The visit began an hour later"})
+        }),
         "POST /api/v1/children/{id}/placements" => {
             r(Placements).fresh(Fresh::Child).body(|t| {
                 json!({"facility_id": t.facility, "start_date": "2026-05-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-50", "special_reasons": special_reasons(t)})
@@ -906,6 +933,8 @@ fn path_id(path: &str, t: &Target) -> Option<Uuid> {
     [
         ("/api/v1/children/", t.child),
         ("/api/v1/placements/", t.placement),
+        ("/api/v1/contact-schedules/", t.schedule),
+        ("/api/v1/visits/", t.visit),
         ("/api/v1/facilities/", t.facility),
         ("/api/v1/units/", t.unit),
         ("/api/v1/users/", t.user),
@@ -1009,6 +1038,22 @@ fn expected_events(route: &str) -> (Expected, Expected) {
             about_child(("create", "placement", Created), "update")
         }
         "GET /api/v1/placements/{id}" => about_child(("read", "placement", Path), "read"),
+        "GET /api/v1/children/{id}/contact-schedules" => {
+            about_child(("read", "contact_schedule", Listed), "read")
+        }
+        "GET /api/v1/contact-schedules/{id}" => {
+            about_child(("read", "contact_schedule", Path), "read")
+        }
+        "POST /api/v1/children/{id}/contact-schedules" => {
+            about_child(("create", "contact_schedule", Created), "create")
+        }
+        "PATCH /api/v1/contact-schedules/{id}" => {
+            about_child(("update", "contact_schedule", Path), "update")
+        }
+        "GET /api/v1/children/{id}/visits" => about_child(("read", "visit", Listed), "read"),
+        "POST /api/v1/children/{id}/visits" | "POST /api/v1/visits/{id}/corrections" => {
+            about_child(("create", "visit", Created), "create")
+        }
         "PATCH /api/v1/placements/{id}" | "POST /api/v1/placements/{id}/end" => {
             about_child(("update", "placement", Path), "update")
         }
@@ -1519,6 +1564,52 @@ impl World {
             .version
     }
 
+    /// The first contact schedule of `child` (placing her started it).
+    fn first_schedule(&mut self, child: Uuid) -> Uuid {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        sql_query("SELECT id FROM contact_schedules WHERE child_id = $1 ORDER BY id LIMIT 1")
+            .bind::<diesel::sql_types::Uuid, _>(child)
+            .get_result::<Id>(&mut self.conn)
+            .map(|row| row.id)
+            .unwrap_or(Uuid::nil())
+    }
+
+    /// A visit to `child` by her secretary yesterday, recorded in the database with its event.
+    fn arrange_visit(&mut self, child: Uuid, schedule: Uuid) -> Uuid {
+        let id = Uuid::now_v7();
+        let secretary = self.people[&(Profession::SocialSecretary, Slot::Direct)].0;
+        let event = Uuid::now_v7();
+        let statements = format!(
+            "BEGIN; \
+             INSERT INTO visits (id, child_id, schedule_id, performed_by, occurred_at, mode, \
+               at_placement, completed, spoke_alone, planned, interpreter_used, notes, created_at, \
+               last_audit_event_id) VALUES ('{id}', '{child}', '{schedule}', '{secretary}', \
+               '2026-03-09T10:00:00Z', 'home_visit', true, true, true, true, false, \
+               'Talked about school', now(), '{event}');"
+        );
+        use diesel::connection::SimpleConnection;
+        self.conn
+            .batch_execute(&statements)
+            .expect("arrange a visit");
+        let audit_event = trygg::audit::AuditEvent {
+            id: event,
+            ..trygg::audit::AuditEvent::new(
+                trygg::audit::AuditActor::system(),
+                trygg::audit::AuditAction::Create,
+                trygg::audit::EntityType::Visit,
+                Some(id),
+                chrono::Utc::now(),
+            )
+        };
+        trygg::audit::append(&mut self.conn, &[audit_event]).expect("its event");
+        self.conn.batch_execute("COMMIT").expect("commit the visit");
+        id
+    }
+
     /// The ids for `case`, with fresh objects where `recipe` asks for them.
     async fn target(
         &mut self,
@@ -1565,11 +1656,19 @@ impl World {
             }
             _ => self.target_client.id,
         };
+        let schedule = self.first_schedule(child);
+        let visit = if route.contains("/visits") {
+            self.arrange_visit(child, schedule)
+        } else {
+            Uuid::nil()
+        };
         let mut target = Target {
             tag,
             unit,
             child,
             placement,
+            schedule,
+            visit,
             child_kind: kind,
             facility,
             move_to,
@@ -1587,6 +1686,11 @@ impl World {
             let (table, id) = [
                 ("/api/v1/children/", "children", target.child),
                 ("/api/v1/placements/", "placements", target.placement),
+                (
+                    "/api/v1/contact-schedules/",
+                    "contact_schedules",
+                    target.schedule,
+                ),
                 ("/api/v1/facilities/", "facilities", target.facility),
                 ("/api/v1/units/", "units", target.unit),
                 ("/api/v1/users/", "users", target.user),
