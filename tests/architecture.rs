@@ -66,6 +66,7 @@ const LAYERS: &[Layer] = &[
             "facilities",
             "children",
             "placements",
+            "contacts",
             "reports",
             "service_accounts",
             "audit_review",
