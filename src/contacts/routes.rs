@@ -550,37 +550,14 @@ pub async fn correct_visit(
     let id = *path;
     let at = Moment::of(state.clock.as_ref());
     let settings = state.settings.clone();
-    let (purpose, audit_action) = (ChildAction::RecordVisit, AuditAction::Create);
     let view = state
         .db
         .audited(move |conn| {
-            let Some(original) = store::find_visit(conn, id)? else {
-                return child_access::unknown(
-                    conn,
-                    &actor,
-                    purpose,
-                    audit_action,
-                    EntityType::Visit,
-                    id,
-                    at,
-                );
-            };
-            let OpenChild { child, audience } =
-                child_access::open(conn, &actor, original.child_id, purpose, audit_action, at)?;
-            let work = ChildWork {
-                actor,
-                child,
-                audience,
-                at,
-                settings,
-            };
+            let (work, original) = open_visit(conn, actor, id, at, settings)?;
             refuse_unless_corrector(conn, &work, &original)?;
             if store::corrected(conn, &[id])?.contains(&id) {
-                return Err(AppError::conflict(
-                    ConflictKind::VisitCorrected,
-                    "this visit was corrected already; correct the latest entry",
-                )
-                .into());
+                let message = "this visit was corrected already; correct the latest entry";
+                return Err(AppError::conflict(ConflictKind::VisitCorrected, message).into());
             }
             let mut errors = Vec::new();
             let why = reason("reason", &correction.reason, &mut errors);
@@ -600,6 +577,31 @@ pub async fn correct_visit(
         view.id,
         &view,
     ))
+}
+
+/// Opens the child of visit `id` for recording (a correction), and the visit.
+fn open_visit(
+    conn: &mut PgConnection,
+    actor: Actor,
+    id: Uuid,
+    at: Moment,
+    settings: std::sync::Arc<crate::config::Settings>,
+) -> Result<(ChildWork, VisitRow), Stop> {
+    let (purpose, audit_action) = (ChildAction::RecordVisit, AuditAction::Create);
+    let Some(original) = store::find_visit(conn, id)? else {
+        let entity = EntityType::Visit;
+        return child_access::unknown(conn, &actor, purpose, audit_action, entity, id, at);
+    };
+    let OpenChild { child, audience } =
+        child_access::open(conn, &actor, original.child_id, purpose, audit_action, at)?;
+    let work = ChildWork {
+        actor,
+        child,
+        audience,
+        at,
+        settings,
+    };
+    Ok((work, original))
 }
 
 /// A visit is corrected by whoever recorded it, or by the child's secretary or unit manager:
