@@ -11,6 +11,7 @@ mod authorization_matrix;
 mod children;
 mod cli;
 mod concurrency;
+mod contacts;
 mod errors;
 mod facilities;
 mod health;

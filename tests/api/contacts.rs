@@ -1,0 +1,312 @@
+//! Stories about contact schedules and visits: what is due, what happened, what is overdue.
+//! The clock is moved through weeks and months; dates are the municipality's.
+
+use chrono::Duration;
+use serde_json::{json, Value};
+use trygg::policy::Profession;
+use uuid::Uuid;
+
+use crate::children::{child_body, office, register, Office};
+use crate::helpers::users::Session;
+use crate::helpers::{problem, spawn_app, TestApp};
+
+/// A child of North placed today (2026-03-10) in an HVB home whose staff is `erik`.
+struct Case {
+    north: Office,
+    child: Uuid,
+    placement: Uuid,
+    erik: Session,
+}
+
+async fn placed_child(app: &TestApp) -> Case {
+    let north = office(app, "North").await;
+    let erik = app.create_user(Profession::HvbStaff, Some(north.unit));
+    let home = app.arrange_facility(north.unit, "hvb", 4, &[erik.id]);
+    let erik = app.login(&erik).await;
+    let child = register(
+        app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let placed: Value = app
+        .as_user(&north.secretary_session)
+        .post(
+            &format!("/api/v1/children/{child}/placements"),
+            json!({"facility_id": home, "start_date": "2026-03-10", "legal_basis": "SoL2025-insats", "decision_reference": "SN-1"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let placement = placed["id"].as_str().unwrap().parse().unwrap();
+    Case {
+        north,
+        child,
+        placement,
+        erik,
+    }
+}
+
+async fn schedules(app: &TestApp, session: &Session, child: Uuid) -> Vec<Value> {
+    let body: Value = app
+        .as_user(session)
+        .get(&format!("/api/v1/children/{child}/contact-schedules"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["items"].as_array().unwrap().clone()
+}
+
+fn of_kind<'a>(schedules: &'a [Value], kind: &str) -> &'a Value {
+    schedules
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .expect("a schedule of the kind")
+}
+
+fn visit(at: &str, schedule: &Value, spoke_alone: bool) -> Value {
+    json!({"schedule_id": schedule["id"], "occurred_at": at, "mode": "home_visit", "at_placement": true,
+           "completed": true, "spoke_alone": spoke_alone, "planned": true, "notes": "We talked about school."})
+}
+
+#[actix_web::test]
+async fn placing_a_child_starts_the_secretarys_visits_and_the_home_staffs_contact() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let all = schedules(&app, &case.north.secretary_session, case.child).await;
+    assert_eq!(all.len(), 2);
+    let secretary = of_kind(&all, "secretary_visit");
+    assert_eq!(secretary["recurrence"], "1 per quarter");
+    assert_eq!(secretary["private_conversation"], true);
+    assert_eq!(secretary["secretary_id"], json!(case.north.secretary.id));
+    assert_eq!(secretary["next"]["due_on"], "2026-06-10");
+    let staff = of_kind(&all, "staff_contact");
+    assert_eq!(staff["recurrence"], "every 7 days");
+    assert_eq!(staff["next"]["due_on"], "2026-03-17");
+    assert_eq!(staff["next"]["overdue"], false);
+}
+
+#[actix_web::test]
+async fn an_overdue_visit_shows_until_a_counting_visit_is_made() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let secretary_session = &case.north.secretary_session;
+    // Three months and fifteen days on: past the due date and its two weeks' tolerance.
+    app.clock.advance(Duration::days(92 + 15));
+    let session = app.login(&case.north.secretary).await;
+    let all = schedules(&app, &session, case.child).await;
+    let due = of_kind(&all, "secretary_visit");
+    assert_eq!(due["next"]["overdue"], true, "{due}");
+
+    // A visit without the private conversation does not count for this schedule.
+    let path = format!("/api/v1/children/{}/visits", case.child);
+    let at = "2026-06-24T09:00:00Z";
+    assert_eq!(
+        app.as_user(&session)
+            .post(&path, visit(at, due, false))
+            .await
+            .status(),
+        201
+    );
+    let still = schedules(&app, &session, case.child).await;
+    assert_eq!(of_kind(&still, "secretary_visit")["next"]["overdue"], true);
+
+    let at = "2026-06-24T10:00:00Z";
+    assert_eq!(
+        app.as_user(&session)
+            .post(&path, visit(at, due, true))
+            .await
+            .status(),
+        201
+    );
+    let after = schedules(&app, &session, case.child).await;
+    let next = of_kind(&after, "secretary_visit");
+    assert_eq!(next["last_contact_on"], "2026-06-24");
+    assert_eq!(
+        (
+            next["next"]["due_on"].as_str(),
+            next["next"]["overdue"].as_bool()
+        ),
+        (Some("2026-09-24"), Some(false))
+    );
+    let _ = secretary_session;
+}
+
+#[actix_web::test]
+async fn a_completed_visit_in_the_future_is_refused_with_its_own_code() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let all = schedules(&app, &case.north.secretary_session, case.child).await;
+    let path = format!("/api/v1/children/{}/visits", case.child);
+    let tomorrow = visit(
+        "2026-03-11T09:00:00Z",
+        of_kind(&all, "secretary_visit"),
+        true,
+    );
+    let body = problem(
+        app.as_user(&case.north.secretary_session)
+            .post(&path, tomorrow)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(body["type"], "urn:trygg:problem:visit-in-future");
+    assert_eq!(body["errors"][0]["field"], "occurred_at");
+}
+
+#[actix_web::test]
+async fn a_correction_keeps_the_original_and_the_latest_counts() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let session = &case.north.secretary_session;
+    let all = schedules(&app, session, case.child).await;
+    let schedule = of_kind(&all, "secretary_visit");
+    let path = format!("/api/v1/children/{}/visits", case.child);
+    let first: Value = app
+        .as_user(session)
+        .post(&path, visit("2026-03-10T07:00:00Z", schedule, true))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut fix = visit("2026-03-09T07:00:00Z", schedule, true);
+    fix["reason"] = json!("The visit was the day before");
+    let correction = format!(
+        "/api/v1/visits/{}/corrections",
+        first["id"].as_str().unwrap()
+    );
+    let second = app.as_user(session).post(&correction, fix.clone()).await;
+    assert_eq!(second.status(), 201);
+    // Only the latest entry can be corrected.
+    let body = problem(app.as_user(session).post(&correction, fix).await, 409).await;
+    assert_eq!(body["type"], "urn:trygg:problem:visit-corrected");
+
+    let listed: Value = app.as_user(session).get(&path).await.json().await.unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "both entries stay readable");
+    assert_eq!(items[0]["corrected"], true);
+    assert_eq!(items[1]["corrects_id"], first["id"]);
+    let after = schedules(&app, session, case.child).await;
+    assert_eq!(
+        of_kind(&after, "secretary_visit")["last_contact_on"],
+        "2026-03-09"
+    );
+}
+
+#[actix_web::test]
+async fn notes_are_hidden_from_the_staff_who_did_not_write_them() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let all = schedules(&app, &case.erik, case.child).await;
+    let path = format!("/api/v1/children/{}/visits", case.child);
+    let by_secretary = visit(
+        "2026-03-10T07:00:00Z",
+        of_kind(&all, "secretary_visit"),
+        true,
+    );
+    assert_eq!(
+        app.as_user(&case.north.secretary_session)
+            .post(&path, by_secretary)
+            .await
+            .status(),
+        201
+    );
+    let mut by_staff = visit(
+        "2026-03-10T07:30:00Z",
+        of_kind(&all, "staff_contact"),
+        false,
+    );
+    by_staff["notes"] = json!("Cooked dinner together.");
+    assert_eq!(
+        app.as_user(&case.erik).post(&path, by_staff).await.status(),
+        201
+    );
+
+    let seen_by_staff: Value = app
+        .as_user(&case.erik)
+        .get(&path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let notes: Vec<Option<&str>> = seen_by_staff["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["notes"].as_str())
+        .collect();
+    assert_eq!(notes, [None, Some("Cooked dinner together.")]);
+    let seen_by_secretary: Value = app
+        .as_user(&case.north.secretary_session)
+        .get(&path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(seen_by_secretary["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["notes"].is_string()));
+    let seen_by_manager: Value = app
+        .as_user(&case.north.manager_session)
+        .get(&path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(seen_by_manager["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v.get("notes").is_none()));
+}
+
+#[actix_web::test]
+async fn the_staff_schedule_follows_a_moved_child_and_ends_with_her_placement() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let next_home = app.arrange_facility(case.north.unit, "hvb", 4, &[]);
+    let before = schedules(&app, &case.north.secretary_session, case.child).await;
+    let staff_schedule = of_kind(&before, "staff_contact")["id"].clone();
+    let moved = app
+        .as_user(&case.north.secretary_session)
+        .post(
+            &format!("/api/v1/children/{}/moves", case.child),
+            json!({"facility_id": next_home, "move_date": "2026-03-20", "legal_basis": "SoL2025-insats", "decision_reference": "SN-2"}),
+        )
+        .await;
+    assert_eq!(moved.status(), 201);
+    let moved: Value = moved.json().await.unwrap();
+    let after = schedules(&app, &case.north.secretary_session, case.child).await;
+    assert_eq!(
+        after.len(),
+        2,
+        "no second staff schedule: the first one followed her"
+    );
+    let staff = of_kind(&after, "staff_contact");
+    assert_eq!(staff["id"], staff_schedule);
+    assert_eq!(staff["facility_id"], json!(next_home));
+
+    let end = format!("/api/v1/placements/{}/end", moved["id"].as_str().unwrap());
+    app.clock.advance(Duration::days(20));
+    let session = app.login(&case.north.secretary).await;
+    let ended = app
+        .as_user(&session)
+        .post(
+            &end,
+            json!({"end_date": "2026-03-30", "end_reason": "own_housing"}),
+        )
+        .await;
+    assert_eq!(ended.status(), 200);
+    let last = schedules(&app, &session, case.child).await;
+    assert_eq!(of_kind(&last, "staff_contact")["end_date"], "2026-03-30");
+    assert_eq!(
+        of_kind(&last, "secretary_visit")["end_date"],
+        Value::Null,
+        "the secretary's stays"
+    );
+    let _ = case.placement;
+}
