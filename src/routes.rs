@@ -4,6 +4,7 @@ use crate::audit_review::routes as audit;
 use crate::children::emergency;
 use crate::children::routes as children;
 use crate::contacts::routes as contacts;
+use crate::contacts::worklist;
 use crate::facilities::routes as facilities;
 use crate::health;
 use crate::placements::routes as placements;
@@ -22,6 +23,7 @@ crate::route_table! {
     "/api/v1/me/password" => { POST Bearer => me::change_password },
     "/api/v1/me/totp" => { POST Bearer => me::start_totp },
     "/api/v1/me/totp/confirm" => { POST Bearer => me::confirm_totp },
+    "/api/v1/me/worklist" => { GET Bearer => worklist::get },
     "/api/v1/users" => { GET Bearer => users::list, POST Bearer => users::create },
     "/api/v1/users/{id}" => { GET Bearer => users::get, PATCH Bearer => users::update },
     "/api/v1/users/{id}/unlock" => { POST Bearer => users::unlock },

@@ -7,3 +7,4 @@ pub mod input;
 pub mod routes;
 pub mod store;
 pub mod view;
+pub mod worklist;

@@ -780,6 +780,7 @@ fn recipe(route: &str) -> Option<Recipe> {
         }),
         "POST /api/v1/auth/revoke" => r(OwnAccount).fresh(Fresh::Caller),
         "GET /api/v1/me" => r(OwnAccount),
+        "GET /api/v1/me/worklist" => r(OwnAccount),
         "POST /api/v1/me/password" => r(OwnAccount).fresh(Fresh::Caller).body(|_| {
             json!({"current_password": PASSWORD, "new_password": "a quite different passphrase 42"})
         }),
@@ -995,6 +996,7 @@ fn expected_events(route: &str) -> (Expected, Expected) {
     match route {
         "POST /api/v1/auth/revoke" => same(("revoke", "session", Any)),
         "GET /api/v1/me" => (("read", "user", Caller), ("read", "user", Nothing)),
+        "GET /api/v1/me/worklist" => same(("list", "contact_schedule", Nothing)),
         "POST /api/v1/me/password" => (
             ("password_change", "user", Caller),
             ("password_change", "user", Nothing),

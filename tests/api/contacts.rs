@@ -7,7 +7,7 @@ use trygg::policy::Profession;
 use uuid::Uuid;
 
 use crate::children::{child_body, office, register, Office};
-use crate::helpers::users::Session;
+use crate::helpers::users::{Session, TestUser};
 use crate::helpers::{problem, spawn_app, TestApp};
 
 /// A child of North placed today (2026-03-10) in an HVB home whose staff is `erik`.
@@ -16,13 +16,14 @@ struct Case {
     child: Uuid,
     placement: Uuid,
     erik: Session,
+    erik_user: TestUser,
 }
 
 async fn placed_child(app: &TestApp) -> Case {
     let north = office(app, "North").await;
-    let erik = app.create_user(Profession::HvbStaff, Some(north.unit));
-    let home = app.arrange_facility(north.unit, "hvb", 4, &[erik.id]);
-    let erik = app.login(&erik).await;
+    let erik_user = app.create_user(Profession::HvbStaff, Some(north.unit));
+    let home = app.arrange_facility(north.unit, "hvb", 4, &[erik_user.id]);
+    let erik = app.login(&erik_user).await;
     let child = register(
         app,
         &north.secretary_session,
@@ -45,6 +46,7 @@ async fn placed_child(app: &TestApp) -> Case {
         child,
         placement,
         erik,
+        erik_user,
     }
 }
 
@@ -309,4 +311,49 @@ async fn the_staff_schedule_follows_a_moved_child_and_ends_with_her_placement() 
         "the secretary's stays"
     );
     let _ = case.placement;
+}
+
+#[actix_web::test]
+async fn the_worklist_shows_each_persons_overdue_contacts_first() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    // Two weeks on: the home staff's weekly contact is overdue; the secretary's is months away.
+    app.clock.advance(Duration::days(14));
+    let erik = app.login(&case.erik_user).await;
+    let staff: Value = app
+        .as_user(&erik)
+        .get("/api/v1/me/worklist")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = staff["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{staff}");
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["overdue"].as_bool()),
+        (Some("staff_contact"), Some(true))
+    );
+    assert_eq!(items[0]["child_id"], json!(case.child));
+
+    let anna = app.login(&case.north.secretary).await;
+    let later: Value = app
+        .as_user(&anna)
+        .get("/api/v1/me/worklist?until=2026-07-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["items"][0]["kind"], "secretary_visit");
+    assert_eq!(later["items"][0]["due_on"], "2026-06-10");
+    let soon: Value = app
+        .as_user(&anna)
+        .get("/api/v1/me/worklist")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(soon["items"].as_array().unwrap().is_empty());
+
+    let admin = app.system_admin_session().await;
+    problem(app.as_user(&admin).get("/api/v1/me/worklist").await, 403).await;
 }

@@ -1,0 +1,173 @@
+//! `GET /api/v1/me/worklist`: the contacts due and overdue for the caller's children, overdue
+//! first. A secretary sees the schedules she keeps, home staff those of the children living
+//! where they work today, a unit manager every schedule of her unit. A fixed number of queries,
+//! however many children.
+
+use actix_web::{web, HttpResponse};
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::store::{self, ScheduleRow};
+use crate::access::child::AboutChild;
+use crate::access::refuse;
+use crate::audit::{self, AuditAction, EntityType};
+use crate::auth::actor::{Actor, Principal};
+use crate::clock::Moment;
+use crate::db::children;
+use crate::db::placement_days::covers;
+use crate::db::schema::{
+    children as children_table, contact_schedules, facility_staff, placements,
+};
+use crate::domain::contact::ContactKind;
+use crate::domain::recurrence::Recurrence;
+use crate::error::{AppError, AppResult};
+use crate::policy::Profession;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorklistQuery {
+    /// Contacts due up to this day (default: two weeks from today); overdue ones always.
+    until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+struct Item {
+    child_id: Uuid,
+    schedule_id: Uuid,
+    kind: ContactKind,
+    due_on: NaiveDate,
+    late_after: NaiveDate,
+    overdue: bool,
+}
+
+/// The running schedules in the caller's reach; `None` for a profession with no worklist.
+fn schedules_in_reach(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    today: NaiveDate,
+) -> QueryResult<Option<Vec<ScheduleRow>>> {
+    let running = contact_schedules::end_date
+        .is_null()
+        .or(contact_schedules::end_date.ge(today));
+    let query = contact_schedules::table
+        .filter(running)
+        .select(ScheduleRow::as_select())
+        .into_boxed();
+    let rows = match &actor.principal {
+        Principal::User {
+            id,
+            profession: Profession::SocialSecretary,
+            ..
+        } => query
+            .filter(contact_schedules::secretary_id.eq(*id))
+            .load(conn)?,
+        Principal::User {
+            id,
+            profession: Profession::HvbStaff | Profession::HousingStaff,
+            ..
+        } => query
+            .filter(
+                contact_schedules::placement_id.eq_any(
+                    placements::table
+                        .inner_join(
+                            facility_staff::table
+                                .on(facility_staff::facility_id.eq(placements::facility_id)),
+                        )
+                        .filter(facility_staff::user_id.eq(*id))
+                        .filter(covers(today))
+                        .select(placements::id.nullable()),
+                ),
+            )
+            .load(conn)?,
+        Principal::User {
+            profession: Profession::UnitManager,
+            unit_id: Some(unit),
+            ..
+        } => query
+            .filter(
+                contact_schedules::child_id.eq_any(
+                    children_table::table
+                        .filter(children_table::responsible_unit_id.eq(*unit))
+                        .select(children_table::id),
+                ),
+            )
+            .load(conn)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(rows))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<WorklistQuery>,
+) -> AppResult<HttpResponse> {
+    let at = Moment::of(state.clock.as_ref());
+    let until = query.until.unwrap_or(at.today + Duration::days(14));
+    let items = state
+        .db
+        .audited(move |conn| {
+            let Some(rows) = schedules_in_reach(conn, &actor, at.today)? else {
+                let event =
+                    actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
+                let message = "only the people of a case have a worklist";
+                return Err(refuse(conn, event, AppError::forbidden(message)));
+            };
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            let last = store::last_contacts(conn, &ids)?;
+            let child_ids: Vec<Uuid> = rows.iter().map(|r| r.child_id).collect();
+            let kids: std::collections::HashMap<Uuid, children::ChildRow> =
+                children::find_many(conn, &child_ids)?
+                    .into_iter()
+                    .map(|c| (c.id, c))
+                    .collect();
+            let mut items = Vec::new();
+            // The look at the worklist itself, and a read of each schedule it shows.
+            let mut events =
+                vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
+            for row in rows {
+                let Some(due) = due_of(&row, last.get(&row.id).copied(), at.today) else {
+                    continue;
+                };
+                if !due.overdue && due.due_on > until {
+                    continue;
+                }
+                let mut event = actor.event(
+                    AuditAction::Read,
+                    EntityType::ContactSchedule,
+                    Some(row.id),
+                    at.now,
+                );
+                if let Some(child) = kids.get(&row.child_id) {
+                    event = event.about(child);
+                }
+                events.push(event);
+                items.push(Item {
+                    child_id: row.child_id,
+                    schedule_id: row.id,
+                    kind: row.kind,
+                    due_on: due.due_on,
+                    late_after: due.late_after,
+                    overdue: due.overdue,
+                });
+            }
+            items.sort_by_key(|i| (!i.overdue, i.due_on, i.schedule_id));
+            audit::append(conn, &events)?;
+            Ok(items)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+fn due_of(row: &ScheduleRow, last: Option<NaiveDate>, today: NaiveDate) -> Option<super::due::Due> {
+    let schedule = super::due::Schedule {
+        recurrence: Recurrence::parse(&row.recurrence).ok()?,
+        tolerance_days: row.tolerance_days,
+        start_date: row.start_date,
+        end_date: row.end_date,
+    };
+    super::due::next_due(&schedule, last, today)
+}
