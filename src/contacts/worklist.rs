@@ -116,50 +116,62 @@ pub async fn get(
                 let message = "only the people of a case have a worklist";
                 return Err(refuse(conn, event, AppError::forbidden(message)));
             };
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            let last = store::last_contacts(conn, &ids)?;
-            let child_ids: Vec<Uuid> = rows.iter().map(|r| r.child_id).collect();
-            let kids: std::collections::HashMap<Uuid, children::ChildRow> =
-                children::find_many(conn, &child_ids)?
-                    .into_iter()
-                    .map(|c| (c.id, c))
-                    .collect();
-            let mut items = Vec::new();
-            // The look at the worklist itself, and a read of each schedule it shows.
-            let mut events =
-                vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
-            for row in rows {
-                let Some(due) = due_of(&row, last.get(&row.id).copied(), at.today) else {
-                    continue;
-                };
-                if !due.overdue && due.due_on > until {
-                    continue;
-                }
-                let mut event = actor.event(
-                    AuditAction::Read,
-                    EntityType::ContactSchedule,
-                    Some(row.id),
-                    at.now,
-                );
-                if let Some(child) = kids.get(&row.child_id) {
-                    event = event.about(child);
-                }
-                events.push(event);
-                items.push(Item {
-                    child_id: row.child_id,
-                    schedule_id: row.id,
-                    kind: row.kind,
-                    due_on: due.due_on,
-                    late_after: due.late_after,
-                    overdue: due.overdue,
-                });
-            }
+            let (mut items, events) = listed(conn, &actor, rows, until, at)?;
             items.sort_by_key(|i| (!i.overdue, i.due_on, i.schedule_id));
             audit::append(conn, &events)?;
             Ok(items)
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// The items due by `until` (and every overdue one) among `rows`, and the events of the look.
+fn listed(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    rows: Vec<ScheduleRow>,
+    until: NaiveDate,
+    at: Moment,
+) -> QueryResult<(Vec<Item>, Vec<crate::audit::AuditEvent>)> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let last = store::last_contacts(conn, &ids)?;
+    let child_ids: Vec<Uuid> = rows.iter().map(|r| r.child_id).collect();
+    let kids: std::collections::HashMap<Uuid, children::ChildRow> =
+        children::find_many(conn, &child_ids)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let mut items = Vec::new();
+    // The look at the worklist itself, and a read of each schedule it shows.
+    let mut events =
+        vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
+    for row in rows {
+        let Some(due) = due_of(&row, last.get(&row.id).copied(), at.today) else {
+            continue;
+        };
+        if !due.overdue && due.due_on > until {
+            continue;
+        }
+        let mut event = actor.event(
+            AuditAction::Read,
+            EntityType::ContactSchedule,
+            Some(row.id),
+            at.now,
+        );
+        if let Some(child) = kids.get(&row.child_id) {
+            event = event.about(child);
+        }
+        events.push(event);
+        items.push(Item {
+            child_id: row.child_id,
+            schedule_id: row.id,
+            kind: row.kind,
+            due_on: due.due_on,
+            late_after: due.late_after,
+            overdue: due.overdue,
+        });
+    }
+    Ok((items, events))
 }
 
 fn due_of(row: &ScheduleRow, last: Option<NaiveDate>, today: NaiveDate) -> Option<super::due::Due> {
