@@ -29,7 +29,8 @@ impl Recurrence {
     pub fn parse(text: &str) -> Result<Self, RecurrenceError> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let number = |word: &str| -> Result<u32, RecurrenceError> {
-            if word.len() > 3 || !word.bytes().all(|b| b.is_ascii_digit()) {
+            let plain = !word.starts_with('0') && word.bytes().all(|b| b.is_ascii_digit());
+            if word.len() > 3 || !plain {
                 return Err(RecurrenceError);
             }
             word.parse().map_err(|_| RecurrenceError)

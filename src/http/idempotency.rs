@@ -124,9 +124,15 @@ pub async fn idempotency(
         return pass(req, next).await;
     };
     // The real authentication (token and live session); without it the handler answers
-    // 401/403 as usual and nothing is stored or replayed.
-    let Ok(actor) = req.extract::<Actor>().await else {
-        return pass(req, next).await;
+    // 401/403 as usual and nothing is stored or replayed. But when the session cannot be
+    // looked up at all (the database is away), the answer is that 503 now: passing on would
+    // let the handler run, unclaimed, once the database is back, and run a retry's work twice.
+    let actor = match req.extract::<Actor>().await {
+        Ok(actor) => actor,
+        Err(error) if error.status_code().is_server_error() => {
+            return Ok(req.error_response(error));
+        }
+        Err(_) => return pass(req, next).await,
     };
     let owner = subject_of(&actor.principal);
     // The handler reuses this check instead of looking the session up again.
