@@ -455,25 +455,6 @@ def cmd_check(args):
                                     f"cancelled_at IS NULL")
     fig["contested_home_placements"] = int(placed_contested)
 
-    # duplicates: one Idempotency-Key, one body marker, more than one row
-    dup = psql(db, "SELECT 'child', family_name, count(*) FROM children WHERE family_name LIKE 'FLTC%' "
-                   "GROUP BY family_name HAVING count(*) > 1 UNION ALL SELECT 'facility', name, count(*) "
-                   "FROM facilities WHERE name LIKE 'FLTF%' GROUP BY name HAVING count(*) > 1 "
-                   "UNION ALL SELECT 'placement', decision_reference, count(*) FROM placements "
-                   "WHERE decision_reference LIKE 'FLTP%' GROUP BY decision_reference HAVING count(*) > 1")
-    fig["duplicates"] = sum(int(r[2]) - 1 for r in dup)
-    by_marker = {r.get("marker") or "": r for r in recs}
-    detail = []
-    cause = {"after a kill (connection lost)": 0, "after a 503": 0, "other": 0}
-    for kind, marker, n in dup:
-        r = by_marker.get(marker) or next((x for x in recs if x.get("key") and x["key"] in marker), None)
-        seen = [a["error"].split(":")[0] if a["error"] else a["status"] for a in (r or {}).get("attempts", [])]
-        c = ("after a kill (connection lost)" if any(isinstance(x, str) for x in seen)
-             else "after a 503" if 503 in seen else "other")
-        cause[c] += int(n) - 1
-        detail.append(f"{kind} {marker} x{n}: {c}; attempts {seen}")
-    fig["duplicate_causes"] = cause
-    fig["duplicate_detail"] = detail[:20]
     # a re-run the database refused: the first run committed, a retry ran the work again and
     # hit the unique constraint or the overlap (answered 409 instead of the first answer)
     rerun = [r for r in recs if r.get("status") == 409 and r.get("code") in (
@@ -501,12 +482,25 @@ def cmd_check(args):
         1 for a in during if a["status"] == 503
         and not (a["content_type"] or "").startswith("application/problem+json"))
 
-    # stuck keys: claimed, unfinished, lease lapsed
-    (stuck,), = psql(db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL AND "
-                         "(claimed_until IS NULL OR claimed_until < now())")
+    # stuck keys: claimed, unfinished, lease lapsed (measured before anything is resent)
+    stuck_rows = psql(db, "SELECT key FROM idempotency_keys WHERE status IS NULL AND "
+                          "(claimed_until IS NULL OR claimed_until < now())")
     (claimed,), = psql(db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL")
-    fig["stuck_keys_sql"] = int(stuck)
+    stuck_keys = {row[0] for row in stuck_rows}
+    fig["stuck_keys_sql"] = len(stuck_keys)
     fig["unfinished_claims"] = int(claimed)
+    # a stuck claim whose request the client saw answered 2xx: the answer came from a run that
+    # stored no outcome (the claim was never taken over), so a retry would run the work again
+    acked_keys = {r["key"] for r in acked if r.get("key")}
+    fig["stuck_keys_answered_2xx"] = len(stuck_keys & acked_keys)
+    status_of_key = dict(psql(db, "SELECT key, coalesce(status::text, 'NULL') FROM idempotency_keys"))
+
+    (dup_before,), = psql(db, "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM children "
+                              "WHERE family_name LIKE 'FLTC%' GROUP BY family_name UNION ALL SELECT "
+                              "count(*) FROM facilities WHERE name LIKE 'FLTF%' GROUP BY name UNION ALL "
+                              "SELECT count(*) FROM placements WHERE decision_reference LIKE 'FLTP%' "
+                              "GROUP BY decision_reference) x")
+    fig["duplicates_before_resend"] = int(dup_before)
 
     # every key that never got a 2xx: resend it (same user, key, bytes); it must be definitive
     sessions = {}
@@ -518,22 +512,56 @@ def cmd_check(args):
                 if p.get("key") and not (p.get("status") and 200 <= p["status"] < 300):
                     never.append({"user": "anna", "op": "probe_child", "path": p["path"],
                                   "key": p["key"], "body": p["body"]})
+    # ... and every stuck key, whatever the writer saw: its retry must be definitive too
+    never += [r for r in recs if r.get("key") in stuck_keys and r not in never]
     undefinitive = []
     retry_status = {}
     for r in never:
         s = sessions.setdefault(r["user"], Session(args.base, r["user"], args.password))
         a = s.call("POST", r["path"], body=r["body"].encode(), headers={"Idempotency-Key": r["key"]})
         t0 = time.monotonic()
-        while a.status == 409 and a.problem_code() == RETRYABLE_409 and time.monotonic() - t0 < 5:
-            time.sleep(1)
+        # in progress, throttled or unavailable: wait (at most 60 s), then it must be definitive
+        while retryable(a) and time.monotonic() - t0 < 60:
+            time.sleep(float(hget(a.headers, "Retry-After") or 1) if a.status == 429 else 1)
             a = s.call("POST", r["path"], body=r["body"].encode(), headers={"Idempotency-Key": r["key"]})
         retry_status[str(a.status)] = retry_status.get(str(a.status), 0) + 1
-        if a.status is None or a.status >= 500 or (a.status == 409 and a.problem_code() == RETRYABLE_409):
+        if retryable(a):
             undefinitive.append(f"{r['op']} key {r['key']}: {a.status} {a.problem_code()}")
     fig["never_2xx_keys_retried"] = len(never)
     fig["never_2xx_retry_statuses"] = retry_status
-    fig["stuck_keys"] = len(undefinitive) + int(stuck)
+    (after,), = psql(db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL AND "
+                         "(claimed_until IS NULL OR claimed_until < now())")
+    fig["stuck_keys_after_resend"] = int(after)
+    fig["undefinitive_resends"] = len(undefinitive)
+    fig["stuck_keys"] = len(undefinitive) + len(stuck_keys)
     fig["stuck_detail"] = undefinitive[:20]
+    # duplicates (counted after the resends above): one Idempotency-Key, one body marker, more than one row
+    dup = psql(db, "SELECT 'child', family_name, count(*) FROM children WHERE family_name LIKE 'FLTC%' "
+                   "GROUP BY family_name HAVING count(*) > 1 UNION ALL SELECT 'facility', name, count(*) "
+                   "FROM facilities WHERE name LIKE 'FLTF%' GROUP BY name HAVING count(*) > 1 "
+                   "UNION ALL SELECT 'placement', decision_reference, count(*) FROM placements "
+                   "WHERE decision_reference LIKE 'FLTP%' GROUP BY decision_reference HAVING count(*) > 1")
+    fig["duplicates"] = sum(int(r[2]) - 1 for r in dup)
+    by_marker = {r.get("marker") or "": r for r in recs}
+    detail = []
+    cause = {"known gap: retry took the lapsed claim over and ran again": 0,
+             "idempotency bypassed: the retry's answer stored no outcome": 0, "other": 0}
+    for kind, marker, n in dup:
+        r = by_marker.get(marker) or next((x for x in recs if x.get("key") and x["key"] in marker), None)
+        seen = [a["error"].split(":")[0] if a["error"] else a["status"] for a in (r or {}).get("attempts", [])]
+        key = marker.split("-", 1)[1]
+        st = status_of_key.get(key)
+        c = ("idempotency bypassed: the retry's answer stored no outcome" if st == "NULL" or
+             key in stuck_keys else
+             "known gap: retry took the lapsed claim over and ran again" if st else "other")
+        c = c if st != "NULL" else c
+        if key in stuck_keys:
+            seen.append("stuck")
+        cause[c] += int(n) - 1
+        detail.append(f"{kind} {marker} x{n}: {c}; key status {st}; attempts {seen}")
+    fig["duplicate_causes"] = cause
+    fig["duplicate_detail"] = detail[:20]
+
     fig["problems"] = problems[:20]
     json.dump(fig, open(args.summary, "w"), indent=1)
     print(json.dumps(fig, indent=1))
