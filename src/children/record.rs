@@ -95,19 +95,24 @@ pub fn as_input(row: &ChildRow) -> Value {
     })
 }
 
-/// RFC 7396: objects merge key by key, `null` removes.
+/// RFC 7396: objects merge key by key, `null` removes. An object patch over anything but an
+/// object merges into an empty object, so its `null`s are dropped rather than copied.
 pub fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(target), Value::Object(patch)) => {
-            for (key, value) in patch {
-                if value.is_null() {
-                    target.remove(key);
-                } else {
-                    merge(target.entry(key.clone()).or_insert(Value::Null), value);
-                }
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge(target.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
-        (target, patch) => *target = patch.clone(),
     }
 }
 
@@ -136,6 +141,14 @@ mod tests {
             &json!({"a": 5, "b": {"c": null, "x": 1}, "e": [3]}),
         );
         assert_eq!(target, json!({"a": 5, "b": {"d": 3, "x": 1}, "e": [3]}));
+        // RFC 7396 appendix A: nulls inside an object patch over nothing are dropped, so the
+        // same patch applied twice gives the same record (found by fuzz/merge_patch).
+        let mut target = json!({"c": 1});
+        merge(
+            &mut target,
+            &json!({"a": {"bb": {"ccc": null}}, "c": {"d": null}}),
+        );
+        assert_eq!(target, json!({"a": {"bb": {}}, "c": {}}));
         assert_eq!(
             changed_fields(&json!({"a": 1, "b": 2}), &json!({"a": 1, "b": 3})),
             ["b"]

@@ -35,7 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
     }
 }
 
-fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     serde_urlencoded::from_bytes(body).map_err(|error| {
         let message = error.to_string();
         let field = message

@@ -100,7 +100,7 @@ pub async fn request_context(
 }
 
 /// The first query parameter whose name or decoded value holds a NUL character.
-fn query_parameter_with_nul(query: &str) -> Option<String> {
+pub fn query_parameter_with_nul(query: &str) -> Option<String> {
     if !query.contains("%00") {
         return None;
     }
