@@ -483,8 +483,13 @@ def cmd_check(args):
         and not (a["content_type"] or "").startswith("application/problem+json"))
 
     # stuck keys: claimed, unfinished, lease lapsed (measured before anything is resent)
+    # (a claim its work marked done is not stuck: a retry is answered from the work)
     stuck_rows = psql(db, "SELECT key FROM idempotency_keys WHERE status IS NULL AND "
-                          "(claimed_until IS NULL OR claimed_until < now())")
+                          "work_txid IS NULL AND (claimed_until IS NULL OR claimed_until < now())")
+    done_rows = psql(db, "SELECT key FROM idempotency_keys WHERE status IS NULL AND "
+                         "work_txid IS NOT NULL")
+    done_keys = {row[0] for row in done_rows}
+    fig["answers_lost_after_commit"] = len(done_keys)
     (claimed,), = psql(db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL")
     stuck_keys = {row[0] for row in stuck_rows}
     fig["stuck_keys_sql"] = len(stuck_keys)
@@ -514,6 +519,10 @@ def cmd_check(args):
                                   "key": p["key"], "body": p["body"]})
     # ... and every stuck key, whatever the writer saw: its retry must be definitive too
     never += [r for r in recs if r.get("key") in stuck_keys and r not in never]
+    # ... and every key whose work committed but whose answer was never stored: its retry must
+    # be a replay (2xx), never a second run
+    never += [r for r in recs if r.get("key") in done_keys and r not in never]
+    recovered = []
     undefinitive = []
     retry_status = {}
     for r in never:
@@ -525,12 +534,17 @@ def cmd_check(args):
             time.sleep(float(hget(a.headers, "Retry-After") or 1) if a.status == 429 else 1)
             a = s.call("POST", r["path"], body=r["body"].encode(), headers={"Idempotency-Key": r["key"]})
         retry_status[str(a.status)] = retry_status.get(str(a.status), 0) + 1
+        if r.get("key") in done_keys:
+            recovered.append(a.status if hget(a.headers, "Idempotency-Replayed") else -a.status)
         if retryable(a):
             undefinitive.append(f"{r['op']} key {r['key']}: {a.status} {a.problem_code()}")
+    fig["recovered_replays"] = sum(1 for st in recovered if 200 <= st < 300)
+    fig["recovered_not_replayed"] = [st for st in recovered if not 200 <= st < 300]
     fig["never_2xx_keys_retried"] = len(never)
     fig["never_2xx_retry_statuses"] = retry_status
     (after,), = psql(db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL AND "
                          "(claimed_until IS NULL OR claimed_until < now())")
+    # (now counting marked claims too: every one of them must have been answered)
     fig["stuck_keys_after_resend"] = int(after)
     fig["undefinitive_resends"] = len(undefinitive)
     fig["stuck_keys"] = len(undefinitive) + len(stuck_keys)
@@ -544,7 +558,7 @@ def cmd_check(args):
     fig["duplicates"] = sum(int(r[2]) - 1 for r in dup)
     by_marker = {r.get("marker") or "": r for r in recs}
     detail = []
-    cause = {"known gap: retry took the lapsed claim over and ran again": 0,
+    cause = {"retry took the lapsed claim over and ran again": 0,
              "idempotency bypassed: the retry's answer stored no outcome": 0, "other": 0}
     for kind, marker, n in dup:
         r = by_marker.get(marker) or next((x for x in recs if x.get("key") and x["key"] in marker), None)
@@ -553,7 +567,7 @@ def cmd_check(args):
         st = status_of_key.get(key)
         c = ("idempotency bypassed: the retry's answer stored no outcome" if st == "NULL" or
              key in stuck_keys else
-             "known gap: retry took the lapsed claim over and ran again" if st else "other")
+             "retry took the lapsed claim over and ran again" if st else "other")
         c = c if st != "NULL" else c
         if key in stuck_keys:
             seen.append("stuck")

@@ -3,6 +3,7 @@
 pub mod children;
 pub mod contact_schedules;
 pub mod durability;
+pub mod idempotency;
 pub mod migrations;
 pub mod occupancy;
 pub mod placement_days;

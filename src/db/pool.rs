@@ -91,16 +91,23 @@ impl Db {
 
     /// Runs `work` in one transaction that may end in a refusal: a `Stop::Refuse` keeps what the
     /// work wrote (the audit event of the refused attempt) and then answers with its error;
-    /// a `Stop::Abort` (any other error) undoes everything.
+    /// a `Stop::Abort` (any other error) undoes everything. Work done for a request holding an
+    /// Idempotency-Key marks the key done in the same transaction (see [`super::idempotency`]).
     pub async fn audited<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut PgConnection) -> Result<T, Stop> + Send + 'static,
         T: Send + 'static,
     {
         use diesel::Connection;
+        let claim = super::idempotency::current();
         self.run(move |conn| {
             conn.transaction::<_, AppError, _>(|conn| match work(conn) {
-                Ok(value) => Ok(Ok(value)),
+                Ok(value) => {
+                    if let Some(claim) = &claim {
+                        super::idempotency::mark_work_done(conn, claim)?;
+                    }
+                    Ok(Ok(value))
+                }
                 Err(Stop::Refuse(error)) => Ok(Err(error)),
                 Err(Stop::Abort(error)) => Err(error),
             })?

@@ -14,8 +14,12 @@
 //! after that takes the claim over with one conditional UPDATE (of two racing retries exactly
 //! one wins; the other gets 409), under a new claim token: the outcome of the earlier request,
 //! should it still arrive, is stored only under its own token, never over the new claim.
-//! Left open: a request killed after its work committed but before its outcome was stored is
-//! run again by a retry after the lease (its outcome is not in the work's transaction).
+//!
+//! The work's own transaction marks the key done (`work_txid`, see [`crate::db::idempotency`]),
+//! so a request killed after its work committed but before its answer was stored (or whose
+//! commit was durable but never acknowledged) is never run again: a retry after the lease finds
+//! the mark and answers from the work's audit events, with the status and `Location` of the
+//! record the work created or changed ([`recovered`]), and stores that as the key's outcome.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -26,13 +30,14 @@ use actix_web::web::BytesMut;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{subject_of, Actor};
+use crate::db::idempotency::{holding, HeldClaim};
 use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult, ConflictKind, Rule};
 use crate::state::AppState;
@@ -194,7 +199,12 @@ pub async fn idempotency(
             Ok(ServiceResponse::new(http_req, replayed(status, &headers)))
         }
         Ok(Claim::Fresh(token)) => {
-            let work = Box::pin(next.call(req));
+            let held = HeldClaim {
+                owner: owner.clone(),
+                key: key.clone(),
+                token,
+            };
+            let work = Box::pin(holding(held, next.call(req)));
             let renewing = Box::pin(renew(&state, &owner, &key, token));
             let response = match futures_util::future::select(work, renewing).await {
                 futures_util::future::Either::Left((response, _)) => response,
@@ -213,6 +223,10 @@ struct Stored {
     status: Option<i32>,
     #[diesel(sql_type = Nullable<Jsonb>)]
     headers: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    work_txid: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    lapsed: bool,
 }
 
 fn claim(
@@ -244,10 +258,11 @@ fn claim(
     // The same request, claimed by one that stopped renewing: take it over. One statement, so
     // of two retries racing for it the second waits for the first's row lock, then finds the
     // lease renewed and takes nothing.
+    // Work that committed marked the row: it is never taken over, only answered.
     let taken_over = diesel::sql_query(
         "UPDATE idempotency_keys SET claimed_until = $4, claim = $5 \
          WHERE owner = $1 AND key = $2 AND fingerprint = $3 AND status IS NULL \
-         AND (claimed_until IS NULL OR claimed_until <= $6)",
+         AND work_txid IS NULL AND (claimed_until IS NULL OR claimed_until <= $6)",
     )
     .bind::<Text, _>(owner)
     .bind::<Text, _>(key)
@@ -261,19 +276,104 @@ fn claim(
         return Ok(Claim::Fresh(token));
     }
     let stored: Stored = diesel::sql_query(
-        "SELECT fingerprint, status, headers FROM idempotency_keys WHERE owner = $1 AND key = $2",
+        "SELECT fingerprint, status, headers, work_txid, \
+         (claimed_until IS NULL OR claimed_until <= $3) AS lapsed \
+         FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE",
     )
     .bind::<Text, _>(owner)
     .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(now)
     .get_result(conn)?;
-    Ok(match (stored.fingerprint == fingerprint, stored.status) {
-        (false, _) => Claim::Mismatch,
-        (true, None) => Claim::InFlight,
-        (true, Some(status)) => Claim::Replay {
+    if stored.fingerprint != fingerprint {
+        return Ok(Claim::Mismatch);
+    }
+    if let Some(status) = stored.status {
+        return Ok(Claim::Replay {
             status: status as u16,
             headers: stored.headers.unwrap_or_default(),
-        },
-    })
+        });
+    }
+    match stored.work_txid {
+        Some(txid) if stored.lapsed => answer_from_work(conn, owner, key, txid, token, now),
+        _ => Ok(Claim::InFlight),
+    }
+}
+
+#[derive(QueryableByName)]
+struct WorkEvent {
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = Text)]
+    entity_type: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    entity_id: Option<Uuid>,
+}
+
+/// The request that claimed the key committed its work and died before it stored its answer:
+/// answer from the work's last change in the audit log and keep that as the key's outcome. A
+/// mark on a transaction that changed nothing (a read before a refusal) is no work done: the
+/// claim is taken over.
+fn answer_from_work(
+    conn: &mut PgConnection,
+    owner: &str,
+    key: &str,
+    txid: i64,
+    token: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<Claim> {
+    let change: Option<WorkEvent> = diesel::sql_query(
+        "SELECT action, entity_type, entity_id FROM audit_events \
+         WHERE txid = $1 AND outcome = 'success' AND action NOT IN ('read', 'list', 'export', 'verify') \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind::<BigInt, _>(txid)
+    .get_result(conn)
+    .optional()?;
+    let Some((status, headers)) = change.as_ref().and_then(recovered) else {
+        diesel::sql_query(
+            "UPDATE idempotency_keys SET claimed_until = $3, claim = $4, work_txid = NULL \
+             WHERE owner = $1 AND key = $2",
+        )
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(key)
+        .bind::<Timestamptz, _>(now + LEASE)
+        .bind::<SqlUuid, _>(token)
+        .execute(conn)?;
+        return Ok(Claim::Fresh(token));
+    };
+    tracing::info!("idempotency outcome recovered from the work's audit events");
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET status = $3, headers = $4, claimed_until = NULL \
+         WHERE owner = $1 AND key = $2",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .bind::<Integer, _>(i32::from(status))
+    .bind::<Jsonb, _>(&headers)
+    .execute(conn)?;
+    Ok(Claim::Replay { status, headers })
+}
+
+/// The answer a finished piece of work gave, as far as its audit event tells: 201 for what it
+/// created, 200 for what it changed, and where the record is. `tests/api/idempotency.rs`
+/// checks this against the real answer of every POST that takes an Idempotency-Key.
+fn recovered(change: &WorkEvent) -> Option<(u16, serde_json::Value)> {
+    let collection = match change.entity_type.as_str() {
+        "child" => "children",
+        "contact_schedule" => "contact-schedules",
+        "facility" => "facilities",
+        "placement" => "placements",
+        "unit" => "units",
+        "user" => "users",
+        "visit" => "visits",
+        _ => return None,
+    };
+    let status = match change.action.as_str() {
+        "create" | "emergency_access" | "checkpoint" => 201,
+        _ => 200,
+    };
+    let location = format!("/api/v1/{collection}/{}", change.entity_id?);
+    Some((status, serde_json::json!({ "location": location })))
 }
 
 /// Keeps the claim alive while the request runs; never ends (the request's end drops it). A
@@ -325,9 +425,11 @@ async fn remember(
     let store = state
         .db
         .transaction(move |conn| {
+            // A failure after the work committed keeps the row: a retry answers from the work.
             let stored = if status.is_server_error() {
                 diesel::sql_query(
-                    "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND claim = $3",
+                    "DELETE FROM idempotency_keys \
+                     WHERE owner = $1 AND key = $2 AND claim = $3 AND work_txid IS NULL",
                 )
                 .bind::<Text, _>(owner)
                 .bind::<Text, _>(key)

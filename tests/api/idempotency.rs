@@ -335,3 +335,215 @@ async fn two_retries_of_a_killed_request_take_its_lapsed_claim_over_but_only_one
     );
     assert_eq!(children_count(&app), 1);
 }
+
+/// Leaves the key's row as a request killed between its commit and storing its answer leaves
+/// it (the work's transaction marked it; no outcome; a lapsed lease), so a retry has only the
+/// work's own mark to go by.
+fn lose_the_answer(app: &TestApp, key: &str) {
+    let lost = diesel::sql_query(
+        "UPDATE idempotency_keys SET status = NULL, headers = NULL, \
+         claimed_until = created_at - interval '1 second' WHERE key = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(key)
+    .execute(&mut app.db.superuser())
+    .unwrap();
+    assert_eq!(lost, 1, "the key {key} was stored");
+}
+
+/// Events of work done (not reads, not replays): what a second run of the work would add to.
+fn changes(app: &TestApp) -> i64 {
+    audit_events::table
+        .filter(audit_events::action.ne_all(["read", "list"]))
+        .filter(audit_events::entity_type.ne("replayed_response"))
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap()
+}
+
+/// Sends `body` to `path` with `key`, loses its answer as a kill after the commit would, and
+/// retries: the retry is answered from the work (same status, same `Location`), never runs it
+/// again. Returns the first answer's body.
+async fn answered_after_a_lost_answer(
+    app: &TestApp,
+    session: &crate::helpers::users::Session,
+    path: &str,
+    body: Value,
+    key: &str,
+) -> Value {
+    let send = || {
+        app.client
+            .post(app.url(path))
+            .bearer_auth(&session.access_token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    let status = first.status();
+    let location = first.headers().get("location").cloned();
+    let first: Value = first.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {first}");
+    lose_the_answer(app, key);
+    let before = changes(app);
+
+    let retry = send().await.unwrap();
+    assert_eq!(retry.status(), status, "{path}: the retry's status");
+    assert_eq!(retry.headers()["idempotency-replayed"], "true", "{path}");
+    if let Some(location) = location {
+        assert_eq!(retry.headers()["location"], location, "{path}: Location");
+    }
+    assert_eq!(changes(app), before, "{path}: the work ran again");
+    first
+}
+
+#[actix_web::test]
+async fn a_retry_after_a_kill_between_commit_and_answer_is_answered_from_the_work_for_every_post() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let secretary = &north.secretary_session;
+    let manager = &north.manager_session;
+    let first_home = app.arrange_facility(north.unit, "hvb", 4, &[]);
+    let second_home = app.arrange_facility(north.unit, "hvb", 4, &[]);
+
+    let registered = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        "/api/v1/children",
+        child_body(north.unit, "Ali", "2010-05-20"),
+        "child",
+    )
+    .await;
+    let child = registered["child"]["id"].as_str().unwrap().to_owned();
+    let placed = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/children/{child}/placements"),
+        json!({"facility_id": first_home, "start_date": "2026-03-10", "legal_basis": "SoL2025-insats", "decision_reference": "SN-1"}),
+        "placement",
+    )
+    .await;
+    let placement = placed["id"].as_str().unwrap().to_owned();
+    answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/placements/{placement}/reviews"),
+        json!({"kind": "reconsideration", "decided_on": "2026-03-10", "decision_reference": "BN-2026-52", "continued_need": true}),
+        "review",
+    )
+    .await;
+    answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/children/{child}/contact-schedules"),
+        json!({"kind": "secretary_visit", "responsible": "secretary", "secretary_id": north.secretary.id, "recurrence": "1 per month", "tolerance_days": 7, "start_date": "2026-03-01", "reason": "Needs closer follow-up"}),
+        "schedule",
+    )
+    .await;
+    let visit = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/children/{child}/visits"),
+        json!({"occurred_at": "2026-03-09T15:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true}),
+        "visit",
+    )
+    .await;
+    let visit = visit["id"].as_str().unwrap().to_owned();
+    answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/visits/{visit}/corrections"),
+        json!({"occurred_at": "2026-03-09T11:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true, "reason": "The visit began an hour later"}),
+        "correction",
+    )
+    .await;
+    let moved = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/children/{child}/moves"),
+        json!({"facility_id": second_home, "move_date": "2026-04-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-51"}),
+        "move",
+    )
+    .await;
+    let next = moved["id"].as_str().unwrap().to_owned();
+    answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/placements/{next}/end"),
+        json!({"end_date": "2026-06-30", "end_reason": "returned_home"}),
+        "end",
+    )
+    .await;
+    answered_after_a_lost_answer(
+        &app,
+        manager,
+        &format!("/api/v1/children/{child}/protection"),
+        json!({"protection_level": "confidentiality_marking", "reason": "A threat was reported today", "decision_reference": "SN-2026-9"}),
+        "protection",
+    )
+    .await;
+    answered_after_a_lost_answer(
+        &app,
+        manager,
+        "/api/v1/facilities",
+        json!({"kind": "hvb", "name": "Björkgården", "unit_id": north.unit, "address": "Storgatan 1, 123 45 Småstad", "capacity": 5}),
+        "facility",
+    )
+    .await;
+    let second = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        "/api/v1/children",
+        child_body(north.unit, "Omid", "2010-06-01"),
+        "second-child",
+    )
+    .await;
+    let second = second["child"]["id"].as_str().unwrap().to_owned();
+    let placed = answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!("/api/v1/children/{second}/placements"),
+        json!({"facility_id": first_home, "start_date": "2026-03-10", "legal_basis": "SoL2025-insats", "decision_reference": "SN-2"}),
+        "second-placement",
+    )
+    .await;
+    answered_after_a_lost_answer(
+        &app,
+        secretary,
+        &format!(
+            "/api/v1/placements/{}/cancel",
+            placed["id"].as_str().unwrap()
+        ),
+        json!({"reason": "Registered by mistake"}),
+        "cancel",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_lost_answer_is_not_recovered_while_the_request_may_still_run() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let body = child_body(north.unit, "Ali", "2010-05-20");
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/children"))
+            .bearer_auth(&north.secretary_session.access_token)
+            .header("idempotency-key", "retry-1")
+            .json(&body)
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), 201);
+    // The outcome is gone but the lease still runs: the request may yet store its answer.
+    {
+        use diesel::connection::SimpleConnection;
+        app.db
+            .superuser()
+            .batch_execute("UPDATE idempotency_keys SET status = NULL, headers = NULL, claimed_until = created_at + interval '1 hour'")
+            .unwrap();
+    }
+    assert_eq!(
+        problem(send().await.unwrap(), 409).await["type"],
+        "urn:trygg:problem:idempotency-in-progress"
+    );
+    assert_eq!(children_count(&app), 1);
+}
