@@ -3,12 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
-pub use crate::db::contact_schedules::ScheduleRow;
+pub use crate::db::contact_schedules::{last_contacts, ScheduleRow};
 use crate::db::schema::{contact_schedules, placements, visits};
 use crate::domain::contact::VisitMode;
 use crate::http::pagination::Page;
@@ -100,36 +99,6 @@ pub fn change_schedule(conn: &mut PgConnection, row: &ScheduleRow) -> QueryResul
     ))
     .execute(conn)?;
     Ok(changed == 1)
-}
-
-#[derive(QueryableByName)]
-struct LastContact {
-    #[diesel(sql_type = SqlUuid)]
-    schedule_id: Uuid,
-    #[diesel(sql_type = Date)]
-    on: NaiveDate,
-}
-
-/// The local date of the last contact that counts for each of `schedule_ids`: completed, not
-/// corrected by a later entry, and with the private conversation the schedule asks for.
-pub fn last_contacts(
-    conn: &mut PgConnection,
-    schedule_ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, NaiveDate>> {
-    if schedule_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<LastContact> = diesel::sql_query(
-        "SELECT v.schedule_id, max((v.occurred_at AT TIME ZONE 'Europe/Stockholm')::date) AS on \
-         FROM visits v JOIN contact_schedules s ON s.id = v.schedule_id \
-         WHERE v.schedule_id = ANY($1) AND v.completed \
-           AND (v.spoke_alone OR NOT s.private_conversation) \
-           AND NOT EXISTS (SELECT 1 FROM visits c WHERE c.corrects_id = v.id) \
-         GROUP BY v.schedule_id",
-    )
-    .bind::<Array<SqlUuid>, _>(schedule_ids)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.schedule_id, r.on)).collect())
 }
 
 /// The home of each of `placement_ids`.

@@ -6,10 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::due::{next_due, Due, Schedule};
 use super::store::{ScheduleRow, VisitRow};
 use crate::domain::contact::{ContactKind, Responsible, VisitMode};
-use crate::domain::recurrence::Recurrence;
+use crate::domain::contact_due::Due;
 
 #[derive(Debug, Serialize)]
 pub struct ScheduleView {
@@ -44,17 +43,7 @@ pub struct ScheduleContext {
 }
 
 pub fn schedule_view(row: ScheduleRow, ctx: ScheduleContext) -> ScheduleView {
-    let next = Recurrence::parse(&row.recurrence)
-        .ok()
-        .and_then(|recurrence| {
-            let schedule = Schedule {
-                recurrence,
-                tolerance_days: row.tolerance_days,
-                start_date: row.start_date,
-                end_date: row.end_date,
-            };
-            next_due(&schedule, ctx.last_contact_on, ctx.today)
-        });
+    let next = row.due(ctx.last_contact_on, ctx.today);
     ScheduleView {
         id: row.id,
         child_id: row.child_id,

@@ -16,12 +16,8 @@ use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{Actor, Principal};
 use crate::clock::Moment;
 use crate::db::children;
-use crate::db::placement_days::covers;
-use crate::db::schema::{
-    children as children_table, contact_schedules, facility_staff, placements,
-};
+use crate::db::contact_schedules::{in_reach, Reach};
 use crate::domain::contact::ContactKind;
-use crate::domain::recurrence::Recurrence;
 use crate::error::{AppError, AppResult};
 use crate::policy::Profession;
 use crate::state::AppState;
@@ -43,61 +39,26 @@ struct Item {
     overdue: bool,
 }
 
-/// The running schedules in the caller's reach; `None` for a profession with no worklist.
-fn schedules_in_reach(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    today: NaiveDate,
-) -> QueryResult<Option<Vec<ScheduleRow>>> {
-    let running = contact_schedules::end_date
-        .is_null()
-        .or(contact_schedules::end_date.ge(today));
-    let query = contact_schedules::table
-        .filter(running)
-        .select(ScheduleRow::as_select())
-        .into_boxed();
-    let rows = match &actor.principal {
+/// Whose schedules the caller's worklist holds; `None` for a profession with no worklist.
+pub fn reach_of(actor: &Actor) -> Option<Reach> {
+    match &actor.principal {
         Principal::User {
             id,
             profession: Profession::SocialSecretary,
             ..
-        } => query
-            .filter(contact_schedules::secretary_id.eq(*id))
-            .load(conn)?,
+        } => Some(Reach::Secretary(*id)),
         Principal::User {
             id,
             profession: Profession::HvbStaff | Profession::HousingStaff,
             ..
-        } => query
-            .filter(
-                contact_schedules::placement_id.eq_any(
-                    placements::table
-                        .inner_join(
-                            facility_staff::table
-                                .on(facility_staff::facility_id.eq(placements::facility_id)),
-                        )
-                        .filter(facility_staff::user_id.eq(*id))
-                        .filter(covers(today))
-                        .select(placements::id.nullable()),
-                ),
-            )
-            .load(conn)?,
+        } => Some(Reach::Staff(*id)),
         Principal::User {
             profession: Profession::UnitManager,
             unit_id: Some(unit),
             ..
-        } => query
-            .filter(
-                contact_schedules::child_id.eq_any(
-                    children_table::table
-                        .filter(children_table::responsible_unit_id.eq(*unit))
-                        .select(children_table::id),
-                ),
-            )
-            .load(conn)?,
-        _ => return Ok(None),
-    };
-    Ok(Some(rows))
+        } => Some(Reach::Unit(*unit)),
+        _ => None,
+    }
 }
 
 pub async fn get(
@@ -110,7 +71,10 @@ pub async fn get(
     let items = state
         .db
         .audited(move |conn| {
-            let Some(rows) = schedules_in_reach(conn, &actor, at.today)? else {
+            let Some(rows) = reach_of(&actor)
+                .map(|reach| in_reach(conn, reach, at.today))
+                .transpose()?
+            else {
                 let event =
                     actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
                 let message = "only the people of a case have a worklist";
@@ -146,7 +110,7 @@ fn listed(
     let mut events =
         vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
     for row in rows {
-        let Some(due) = due_of(&row, last.get(&row.id).copied(), at.today) else {
+        let Some(due) = row.due(last.get(&row.id).copied(), at.today) else {
             continue;
         };
         if !due.overdue && due.due_on > until {
@@ -172,14 +136,4 @@ fn listed(
         });
     }
     Ok((items, events))
-}
-
-fn due_of(row: &ScheduleRow, last: Option<NaiveDate>, today: NaiveDate) -> Option<super::due::Due> {
-    let schedule = super::due::Schedule {
-        recurrence: Recurrence::parse(&row.recurrence).ok()?,
-        tolerance_days: row.tolerance_days,
-        start_date: row.start_date,
-        end_date: row.end_date,
-    };
-    super::due::next_due(&schedule, last, today)
 }

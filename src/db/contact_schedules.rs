@@ -4,13 +4,18 @@
 //! the placements feature (which changes placements) and the contacts feature (which shows
 //! and changes schedules). Every write names the audit event of the change that caused it.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::schema::{child_secretaries, contact_schedules};
 use crate::domain::contact::{ContactKind, Responsible};
+use crate::domain::contact_due::{next_due, Due, Schedule};
 use crate::domain::facility_kind::FacilityKind;
+use crate::domain::recurrence::Recurrence;
 use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -172,5 +177,104 @@ pub fn end_with_placement(
                 bookkeeping,
             ))
             .execute(conn),
+    }
+}
+
+#[derive(QueryableByName)]
+struct LastContact {
+    #[diesel(sql_type = SqlUuid)]
+    schedule_id: Uuid,
+    #[diesel(sql_type = Date)]
+    on: NaiveDate,
+}
+
+/// The local date of the last contact that counts for each of `schedule_ids`: completed, not
+/// corrected by a later entry, and with the private conversation the schedule asks for.
+pub fn last_contacts(
+    conn: &mut PgConnection,
+    schedule_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, NaiveDate>> {
+    if schedule_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<LastContact> = diesel::sql_query(
+        "SELECT v.schedule_id, max((v.occurred_at AT TIME ZONE 'Europe/Stockholm')::date) AS on \
+         FROM visits v JOIN contact_schedules s ON s.id = v.schedule_id \
+         WHERE v.schedule_id = ANY($1) AND v.completed \
+           AND (v.spoke_alone OR NOT s.private_conversation) \
+           AND NOT EXISTS (SELECT 1 FROM visits c WHERE c.corrects_id = v.id) \
+         GROUP BY v.schedule_id",
+    )
+    .bind::<Array<SqlUuid>, _>(schedule_ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.schedule_id, r.on)).collect())
+}
+
+/// Whose running schedules a worklist, a calendar or a report takes in.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach {
+    /// The schedules a secretary keeps.
+    Secretary(Uuid),
+    /// The schedules of the children living today where this member of staff works.
+    Staff(Uuid),
+    /// Every schedule of the unit's children.
+    Unit(Uuid),
+}
+
+/// The schedules in `reach` still running on `today`, in one query.
+pub fn in_reach(
+    conn: &mut PgConnection,
+    reach: Reach,
+    today: NaiveDate,
+) -> QueryResult<Vec<ScheduleRow>> {
+    use super::placement_days::covers;
+    use super::schema::{children, facility_staff, placements};
+    let running = contact_schedules::end_date
+        .is_null()
+        .or(contact_schedules::end_date.ge(today));
+    let query = contact_schedules::table
+        .filter(running)
+        .select(ScheduleRow::as_select())
+        .into_boxed();
+    match reach {
+        Reach::Secretary(id) => query.filter(contact_schedules::secretary_id.eq(id)),
+        Reach::Staff(id) => query.filter(
+            contact_schedules::placement_id.eq_any(
+                placements::table
+                    .inner_join(
+                        facility_staff::table
+                            .on(facility_staff::facility_id.eq(placements::facility_id)),
+                    )
+                    .filter(facility_staff::user_id.eq(id))
+                    .filter(covers(today))
+                    .select(placements::id.nullable()),
+            ),
+        ),
+        Reach::Unit(unit) => query.filter(
+            contact_schedules::child_id.eq_any(
+                children::table
+                    .filter(children::responsible_unit_id.eq(unit))
+                    .select(children::id),
+            ),
+        ),
+    }
+    .load(conn)
+}
+
+impl ScheduleRow {
+    /// The schedule's next contact after `last` (the last that counts for it), as of `today`.
+    pub fn due(&self, last: Option<NaiveDate>, today: NaiveDate) -> Option<Due> {
+        next_due(&self.as_schedule()?, last, today)
+    }
+
+    /// The schedule as the due-date rules see it; `None` for a stored recurrence that no
+    /// longer parses (the database checks its shape, so only after a rule change).
+    pub fn as_schedule(&self) -> Option<Schedule> {
+        Some(Schedule {
+            recurrence: Recurrence::parse(&self.recurrence).ok()?,
+            tolerance_days: self.tolerance_days,
+            start_date: self.start_date,
+            end_date: self.end_date,
+        })
     }
 }
