@@ -547,7 +547,10 @@ def cmd_check(args):
     # (now counting marked claims too: every one of them must have been answered)
     fig["stuck_keys_after_resend"] = int(after)
     fig["undefinitive_resends"] = len(undefinitive)
-    fig["stuck_keys"] = len(undefinitive) + len(stuck_keys)
+    # stuck: a key whose retry cannot get a definitive answer, or that is still claimed by no
+    # live request after the resends. A lapsed claim before them is free for a retry to take
+    # over (that is what the lease is for): counted above, not a failure by itself.
+    fig["stuck_keys"] = len(undefinitive) + int(after)
     fig["stuck_detail"] = undefinitive[:20]
     # duplicates (counted after the resends above): one Idempotency-Key, one body marker, more than one row
     dup = psql(db, "SELECT 'child', family_name, count(*) FROM children WHERE family_name LIKE 'FLTC%' "

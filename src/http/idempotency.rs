@@ -422,9 +422,9 @@ async fn remember(
             kept.insert(name.to_owned(), value.into());
         }
     }
-    let store = state
-        .db
-        .transaction(move |conn| {
+    let db = state.db.clone();
+    let store = async move {
+        db.transaction(move |conn| {
             // A failure after the work committed keeps the row: a retry answers from the work.
             let stored = if status.is_server_error() {
                 diesel::sql_query(
@@ -453,9 +453,15 @@ async fn remember(
             }
             Ok(())
         })
-        .await;
-    if let Err(error) = store {
-        tracing::warn!(%error, "idempotency outcome not stored");
+        .await
+        .unwrap_or_else(|error| tracing::warn!(%error, "idempotency outcome not stored"));
+    };
+    if status.is_server_error() {
+        // Releasing the claim early only spares a retry the rest of the lease; when the
+        // database is away it would cost the answer another connection timeout.
+        actix_web::rt::spawn(store);
+    } else {
+        store.await;
     }
     Ok(response)
 }
