@@ -89,4 +89,5 @@ crate::route_table! {
     "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },
     "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },
     "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
+    "/api/v1/reports/contact-compliance" => { GET Bearer => reports::compliance },
 }

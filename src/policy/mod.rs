@@ -28,9 +28,13 @@ pub enum Action {
     /// (`facility::may_manage`).
     ManageFacilities,
     /// See capacity figures (occupancy, forecast, turnover; counts only): unit managers (their
-    /// own unit, `report::capacity_scope`), administrators (statistics, every unit) and systems
+    /// own unit, `report::unit_scope`), administrators (statistics, every unit) and systems
     /// with `capacity:read`.
     ReadCapacity,
+    /// See contact compliance figures (per unit, secretary and facility; counts and shares
+    /// only): unit managers (their own unit, `report::unit_scope`), administrators, and systems
+    /// with `reports:read`.
+    ReadCompliance,
 }
 
 /// Whether `actor` may do `action`.
@@ -70,6 +74,15 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         }
         (Principal::Service { scopes, .. }, Action::ReadCapacity) => {
             scopes.contains(&Scope::CapacityRead)
+        }
+        (Principal::User { profession, .. }, Action::ReadCompliance) => {
+            matches!(
+                profession,
+                Profession::UnitManager | Profession::Administrator
+            )
+        }
+        (Principal::Service { scopes, .. }, Action::ReadCompliance) => {
+            scopes.contains(&Scope::ReportsRead)
         }
         (Principal::Service { .. }, _) => false,
     }

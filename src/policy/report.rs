@@ -14,10 +14,10 @@ pub enum ReportScope {
     AllUnits,
 }
 
-/// The scope of a capacity report for `actor`, who asked for `requested` (or every unit she
-/// may see); `None` when she may not see the unit she asked for. Call after `ReadCapacity` is
-/// allowed.
-pub fn capacity_scope(actor: &Actor, requested: Option<Uuid>) -> Option<ReportScope> {
+/// The scope of a report by unit (capacity, compliance) for `actor`, who asked for
+/// `requested` (or every unit she may see); `None` when she may not see the unit she asked
+/// for. Call after the report's action (`ReadCapacity`, `ReadCompliance`) is allowed.
+pub fn unit_scope(actor: &Actor, requested: Option<Uuid>) -> Option<ReportScope> {
     match actor.principal {
         Principal::User {
             profession: Profession::UnitManager,
@@ -103,31 +103,28 @@ mod tests {
     fn a_unit_manager_sees_her_own_unit_only() {
         let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
         let manager = user(Profession::UnitManager, Some(own));
-        assert_eq!(capacity_scope(&manager, None), Some(ReportScope::Unit(own)));
+        assert_eq!(unit_scope(&manager, None), Some(ReportScope::Unit(own)));
         assert_eq!(
-            capacity_scope(&manager, Some(own)),
+            unit_scope(&manager, Some(own)),
             Some(ReportScope::Unit(own))
         );
-        assert_eq!(capacity_scope(&manager, Some(other)), None);
-        assert_eq!(
-            capacity_scope(&user(Profession::UnitManager, None), None),
-            None
-        );
+        assert_eq!(unit_scope(&manager, Some(other)), None);
+        assert_eq!(unit_scope(&user(Profession::UnitManager, None), None), None);
     }
 
     #[test]
     fn administrators_and_systems_see_every_unit_or_the_one_they_ask_for() {
         let unit = Uuid::now_v7();
         let admin = user(Profession::Administrator, None);
-        assert_eq!(capacity_scope(&admin, None), Some(ReportScope::AllUnits));
+        assert_eq!(unit_scope(&admin, None), Some(ReportScope::AllUnits));
         assert_eq!(
-            capacity_scope(&admin, Some(unit)),
+            unit_scope(&admin, Some(unit)),
             Some(ReportScope::Unit(unit))
         );
         let system = actor(Principal::Service {
             id: Uuid::now_v7(),
             scopes: vec![Scope::CapacityRead],
         });
-        assert_eq!(capacity_scope(&system, None), Some(ReportScope::AllUnits));
+        assert_eq!(unit_scope(&system, None), Some(ReportScope::AllUnits));
     }
 }

@@ -175,7 +175,8 @@ pub fn report(
     schedules: &[ScheduleFacts],
     visits: &[VisitFacts],
 ) -> Report {
-    let figures_of = |s: &[&ScheduleFacts], v: &[&VisitFacts]| figures(s, v, period, target_percent);
+    let figures_of =
+        |s: &[&ScheduleFacts], v: &[&VisitFacts]| figures(s, v, period, target_percent);
     let schedules_by_unit = grouped(schedules, |s| Some(s.unit_id));
     let visits_by_unit = grouped(visits, |v| Some(v.unit_id));
     let unit_rows = units

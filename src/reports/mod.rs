@@ -1,5 +1,8 @@
 //! Reports: figures about the service's work, counts only and never about a named child.
-//! `capacity` is pure computation; `routes` loads its facts in a few queries and audits the read.
+//! `capacity` and `compliance` are pure computation; `routes` and `store` load their facts in a
+//! few queries and audit the read.
 
 pub mod capacity;
+pub mod compliance;
 pub mod routes;
+pub mod store;

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::capacity::{self, Facility, Stay, Unit, Window};
+use super::compliance::{self, Period};
+use super::store;
 use crate::access::refuse;
 use crate::access::work::allowed;
 use crate::audit::{self, AuditAction, EntityType};
@@ -16,7 +18,7 @@ use crate::auth::actor::Actor;
 use crate::db::occupancy::{self, Homes};
 use crate::db::schema::{facilities, units};
 use crate::error::{AppError, AppResult};
-use crate::policy::report::{capacity_scope, ReportScope};
+use crate::policy::report::{unit_scope, ReportScope};
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -137,7 +139,7 @@ pub async fn capacity(
             let event = work
                 .actor
                 .event(AuditAction::Read, EntityType::Report, None, work.at.now);
-            let Some(scope) = capacity_scope(&work.actor, query.unit_id) else {
+            let Some(scope) = unit_scope(&work.actor, query.unit_id) else {
                 let message = "a unit manager sees the capacity of her own unit only";
                 return Err(refuse(conn, event, AppError::forbidden(message)));
             };
@@ -156,6 +158,80 @@ pub async fn capacity(
             let stays = load_stays(conn, scope, from, to)?;
             audit::append(conn, &[event])?;
             Ok(capacity::report(window, &units, &facilities, &stays))
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The longest period a compliance report covers.
+pub const MAX_COMPLIANCE_DAYS: i64 = 366;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplianceQuery {
+    unit_id: Option<Uuid>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl ComplianceQuery {
+    fn span(&self) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let from = self
+            .from
+            .ok_or_else(|| AppError::invalid_field("from", "is required"))?;
+        let to = self
+            .to
+            .ok_or_else(|| AppError::invalid_field("to", "is required"))?;
+        if to < from {
+            return Err(AppError::invalid_field("to", "is before from"));
+        }
+        if (to - from).num_days() >= MAX_COMPLIANCE_DAYS {
+            let message = format!("the period is at most {MAX_COMPLIANCE_DAYS} days");
+            return Err(AppError::invalid_field("to", message));
+        }
+        Ok((from, to))
+    }
+}
+
+pub async fn compliance(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ComplianceQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let report = allowed(
+        &state,
+        actor,
+        Action::ReadCompliance,
+        AuditAction::Read,
+        EntityType::Report,
+        None,
+        move |conn, work| {
+            let (from, to) = query.span()?;
+            let event = work
+                .actor
+                .event(AuditAction::Read, EntityType::Report, None, work.at.now);
+            let Some(scope) = unit_scope(&work.actor, query.unit_id) else {
+                let message = "a unit manager sees the figures of her own unit only";
+                return Err(refuse(conn, event, AppError::forbidden(message)));
+            };
+            let Some(units) = load_units(conn, scope)? else {
+                return Err(AppError::NotFound.into());
+            };
+            let period = Period {
+                from,
+                to,
+                today: work.at.today,
+            };
+            let schedules = store::schedules(conn, scope, period)?;
+            let visits = store::visits(conn, scope, period)?;
+            let target = work.settings.rules.on(to).contact_on_time_target_percent;
+            let unit_ids: Vec<Uuid> = units.iter().map(|u| u.id).collect();
+            audit::append(conn, &[event])?;
+            Ok(compliance::report(
+                period, target, &unit_ids, &schedules, &visits,
+            ))
         },
     )
     .await?;

@@ -13,6 +13,11 @@ use crate::domain::recurrence::Recurrence;
 
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
+/// US practice asks that at least 95 % of children are visited each month.
+fn default_on_time_target() -> u32 {
+    95
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct LegalBasis {
     pub code: String,
@@ -32,6 +37,10 @@ pub struct RuleSet {
     pub reconsideration_interval_months: u32,
     pub care_plan_revision_months: u32,
     pub emergency_access_minutes: u32,
+    /// The municipality's target for the share of due contacts made on time, in percent (the
+    /// compliance report shows whether it is met).
+    #[serde(default = "default_on_time_target")]
+    pub contact_on_time_target_percent: u32,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
     /// The schedules a placement starts with (the law says only "regularly"; these are the

@@ -10,6 +10,7 @@ mod auth;
 mod authorization_matrix;
 mod children;
 mod cli;
+mod compliance;
 mod concurrency;
 mod contacts;
 mod errors;
