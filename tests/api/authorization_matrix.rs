@@ -840,6 +840,10 @@ fn recipe(route: &str) -> Option<Recipe> {
             query: Some(|t| format!("unit_id={}", t.unit)),
             ..r(Organisation)
         },
+        "GET /api/v1/reports/contact-compliance" => Recipe {
+            query: Some(|t| format!("unit_id={}&from=2026-01-01&to=2026-03-31", t.unit)),
+            ..r(Organisation)
+        },
 
         "GET /api/v1/audit-events"
         | "GET /api/v1/audit-events/emergency-accesses"
@@ -1009,7 +1013,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
             (("read", entity, Listed), ("list", entity, Nothing))
         }
         "GET /api/v1/units" | "GET /api/v1/facilities" => same(("list", entity, Nothing)),
-        "GET /api/v1/reports/capacity" => same(("read", "report", Nothing)),
+        "GET /api/v1/reports/capacity" | "GET /api/v1/reports/contact-compliance" => {
+            same(("read", "report", Nothing))
+        }
         "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
         "POST /api/v1/audit-events/checkpoints" | "GET /api/v1/audit-events/checkpoints/latest" => {
             same(("checkpoint", "audit_log", Nothing))
