@@ -2,6 +2,7 @@
 //! with a private conversation, the home staff's contact), and the visits that record what
 //! happened. Overdue is visible to the secretary, the home's staff and the unit manager.
 
+pub mod decisions;
 pub mod input;
 pub mod routes;
 pub mod store;

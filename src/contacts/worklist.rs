@@ -3,12 +3,15 @@
 //! where they work today, a unit manager every schedule of her unit. A fixed number of queries,
 //! however many children.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::decisions;
 use super::store::{self, ScheduleRow};
 use crate::access::child::AboutChild;
 use crate::access::refuse;
@@ -16,7 +19,7 @@ use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{Actor, Principal};
 use crate::clock::Moment;
 use crate::db::children;
-use crate::db::contact_schedules::{in_reach, Reach};
+use crate::db::reach::{self, Reach};
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
 use crate::policy::Profession;
@@ -68,25 +71,41 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));
-    let items = state
+    let rules = state.settings.rules.clone();
+    let (items, decisions) = state
         .db
         .audited(move |conn| {
-            let Some(rows) = reach_of(&actor)
-                .map(|reach| in_reach(conn, reach, at.today))
-                .transpose()?
-            else {
+            let Some(reach) = reach_of(&actor) else {
                 let event =
                     actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
                 let message = "only the people of a case have a worklist";
                 return Err(refuse(conn, event, AppError::forbidden(message)));
             };
-            let (mut items, events) = listed(conn, &actor, rows, until, at)?;
+            let rows = reach::schedules(conn, reach, at.today)?;
+            let (mut items, mut events) = listed(conn, &actor, rows, until, at)?;
             items.sort_by_key(|i| (!i.overdue, i.due_on, i.schedule_id));
+            let children = in_reach(conn, reach, at.today)?;
+            let rules = rules.on(at.today);
+            let (decisions, read) = decisions::due(conn, &actor, &children, rules, until, at)?;
+            events.extend(read);
             audit::append(conn, &events)?;
-            Ok(items)
+            Ok((items, decisions))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "decisions": decisions })))
+}
+
+/// The children in `reach`, by id.
+fn in_reach(
+    conn: &mut PgConnection,
+    reach: Reach,
+    today: NaiveDate,
+) -> QueryResult<HashMap<Uuid, children::ChildRow>> {
+    let ids = reach::children(conn, reach, today)?;
+    Ok(children::find_many(conn, &ids)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
 }
 
 /// The items due by `until` (and every overdue one) among `rows`, and the events of the look.

@@ -210,57 +210,6 @@ pub fn last_contacts(
     Ok(rows.into_iter().map(|r| (r.schedule_id, r.on)).collect())
 }
 
-/// Whose running schedules a worklist, a calendar or a report takes in.
-#[derive(Debug, Clone, Copy)]
-pub enum Reach {
-    /// The schedules a secretary keeps.
-    Secretary(Uuid),
-    /// The schedules of the children living today where this member of staff works.
-    Staff(Uuid),
-    /// Every schedule of the unit's children.
-    Unit(Uuid),
-}
-
-/// The schedules in `reach` still running on `today`, in one query.
-pub fn in_reach(
-    conn: &mut PgConnection,
-    reach: Reach,
-    today: NaiveDate,
-) -> QueryResult<Vec<ScheduleRow>> {
-    use super::placement_days::covers;
-    use super::schema::{children, facility_staff, placements};
-    let running = contact_schedules::end_date
-        .is_null()
-        .or(contact_schedules::end_date.ge(today));
-    let query = contact_schedules::table
-        .filter(running)
-        .select(ScheduleRow::as_select())
-        .into_boxed();
-    match reach {
-        Reach::Secretary(id) => query.filter(contact_schedules::secretary_id.eq(id)),
-        Reach::Staff(id) => query.filter(
-            contact_schedules::placement_id.eq_any(
-                placements::table
-                    .inner_join(
-                        facility_staff::table
-                            .on(facility_staff::facility_id.eq(placements::facility_id)),
-                    )
-                    .filter(facility_staff::user_id.eq(id))
-                    .filter(covers(today))
-                    .select(placements::id.nullable()),
-            ),
-        ),
-        Reach::Unit(unit) => query.filter(
-            contact_schedules::child_id.eq_any(
-                children::table
-                    .filter(children::responsible_unit_id.eq(unit))
-                    .select(children::id),
-            ),
-        ),
-    }
-    .load(conn)
-}
-
 impl ScheduleRow {
     /// The schedule's next contact after `last` (the last that counts for it), as of `today`.
     pub fn due(&self, last: Option<NaiveDate>, today: NaiveDate) -> Option<Due> {

@@ -5,6 +5,7 @@ pub mod age;
 pub mod child;
 pub mod contact;
 pub mod contact_due;
+pub mod decisions;
 pub mod dossier_number;
 pub mod facility_kind;
 pub mod personal_identity_number;

@@ -23,23 +23,4 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
-    pub enum ReviewKind {
-        /// Övervägande: is the placement still needed?
-        Reconsideration = "reconsideration",
-        /// Vårdplan revised.
-        CarePlan = "care_plan",
-        /// Whether care continues past the 18th birthday: a decision, never automatic.
-        ContinuedCareAfter18 = "continued_care_after_18",
-    }
-}
-
-impl ReviewKind {
-    /// Whether a decision of this kind says if the need for care continues.
-    pub fn decides_continued_need(self) -> bool {
-        matches!(
-            self,
-            ReviewKind::Reconsideration | ReviewKind::ContinuedCareAfter18
-        )
-    }
-}
+pub use crate::domain::decisions::ReviewKind;

@@ -1,13 +1,14 @@
 //! Placement rows and their reviews. Every write names the audit event of its change; every
 //! conditional write answers `None` when the row is no longer as it was read.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use uuid::Uuid;
+
+pub use crate::db::placement_reviews::reviews_of;
+pub use crate::domain::decisions::Reviews;
 
 use super::{EndReason, FacilityKind, ReviewKind};
 use crate::db::schema::{facilities, placement_reviews, placements};
@@ -45,15 +46,6 @@ impl PlacementRow {
     pub fn is_active_on(&self, day: NaiveDate) -> bool {
         self.cancelled_at.is_none() && self.start_date <= day && day <= self.last_day()
     }
-}
-
-/// The latest decisions about a placement.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Reviews {
-    pub last_reconsideration: Option<NaiveDate>,
-    pub last_care_plan: Option<NaiveDate>,
-    /// The latest decision on care after 18: does it continue?
-    pub continued_care: Option<bool>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -282,38 +274,4 @@ pub fn insert_review(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// The latest decisions of each of `placement_ids`: one query, whatever their number.
-pub fn reviews_of(
-    conn: &mut PgConnection,
-    placement_ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Reviews>> {
-    let rows: Vec<(Uuid, ReviewKind, NaiveDate, Option<bool>)> = placement_reviews::table
-        .filter(placement_reviews::placement_id.eq_any(placement_ids))
-        // Latest last, so each later row overrides an earlier one.
-        .order((
-            placement_reviews::decided_on.asc(),
-            placement_reviews::created_at.asc(),
-        ))
-        .select((
-            placement_reviews::placement_id,
-            placement_reviews::kind,
-            placement_reviews::decided_on,
-            placement_reviews::continued_need,
-        ))
-        .load(conn)?;
-    let mut by_placement: HashMap<Uuid, Reviews> = placement_ids
-        .iter()
-        .map(|id| (*id, Reviews::default()))
-        .collect();
-    for (placement_id, kind, decided_on, continued_need) in rows {
-        let reviews = by_placement.entry(placement_id).or_default();
-        match kind {
-            ReviewKind::Reconsideration => reviews.last_reconsideration = Some(decided_on),
-            ReviewKind::CarePlan => reviews.last_care_plan = Some(decided_on),
-            ReviewKind::ContinuedCareAfter18 => reviews.continued_care = continued_need,
-        }
-    }
-    Ok(by_placement)
 }

@@ -1,11 +1,12 @@
 //! How a placement is shown: its dates, its status, and when its next decisions are due.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::store::{PlacementRow, Reviews};
+use super::store::PlacementRow;
 use super::EndReason;
+use crate::domain::decisions::{continued_care, due_after, ContinuedCare, Due, Reviews};
 use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,12 +16,6 @@ pub enum Status {
     Active,
     Ended,
     Cancelled,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Due {
-    pub due_on: NaiveDate,
-    pub overdue: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,26 +62,6 @@ pub fn status(row: &PlacementRow, today: NaiveDate) -> Status {
     }
 }
 
-fn due(from: NaiveDate, months: u32, today: NaiveDate) -> Due {
-    let due_on = from
-        .checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX);
-    Due {
-        due_on,
-        overdue: due_on < today,
-    }
-}
-
-/// Care past the adult age is a decision, never automatic.
-#[derive(Debug, Serialize)]
-pub struct ContinuedCare {
-    /// The birthday from which the placement needs a decision to continue.
-    pub decision_needed_by: NaiveDate,
-    /// `None` until decided.
-    pub continues: Option<bool>,
-    pub overdue: bool,
-}
-
 /// `show_facility`: false when a protected identity's facility is withheld from the caller.
 /// `show_reasons`: false for other systems, which get no free text about the child (special
 /// reasons, deviation and cancellation reasons are written by people, about a person).
@@ -101,15 +76,17 @@ pub fn placement_view(
 ) -> PlacementView {
     let status = status(&row, today);
     let running = status == Status::Active;
-    let adult_on = crate::domain::age::birthday(date_of_birth, rules.adult_age);
-    let spans_adulthood = row.start_date < adult_on && adult_on <= row.last_day();
-    let continued_care_after_18 = (matches!(status, Status::Active | Status::Planned)
-        && spans_adulthood)
-        .then(|| ContinuedCare {
-            decision_needed_by: adult_on,
-            continues: reviews.continued_care,
-            overdue: reviews.continued_care.is_none() && today >= adult_on,
-        });
+    let continued_care_after_18 = matches!(status, Status::Active | Status::Planned)
+        .then(|| {
+            continued_care(
+                (row.start_date, row.last_day()),
+                date_of_birth,
+                rules.adult_age,
+                reviews.continued_care,
+                today,
+            )
+        })
+        .flatten();
     PlacementView {
         id: row.id,
         child_id: row.child_id,
@@ -126,14 +103,14 @@ pub fn placement_view(
         cancelled_at: row.cancelled_at,
         cancellation_reason: row.cancellation_reason.filter(|_| show_reasons),
         reconsideration: running.then(|| {
-            due(
+            due_after(
                 reviews.last_reconsideration.unwrap_or(row.start_date),
                 rules.reconsideration_interval_months,
                 today,
             )
         }),
         care_plan_revision: running.then(|| {
-            due(
+            due_after(
                 reviews.last_care_plan.unwrap_or(row.start_date),
                 rules.care_plan_revision_months,
                 today,

@@ -357,3 +357,92 @@ async fn the_worklist_shows_each_persons_overdue_contacts_first() {
     let admin = app.system_admin_session().await;
     problem(app.as_user(&admin).get("/api/v1/me/worklist").await, 403).await;
 }
+
+#[actix_web::test]
+async fn the_worklist_holds_the_placement_decisions_due_for_her_children() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let kinds = |body: &Value| -> Vec<(String, String, bool)> {
+        body["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert_eq!(d["placement_id"], json!(case.placement));
+                (
+                    d["kind"].as_str().unwrap().to_owned(),
+                    d["due_on"].as_str().unwrap().to_owned(),
+                    d["overdue"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Placed on 10 March 2026, born 20 May 2010: the reconsideration is due in six months,
+    // the care plan's revision in two years, and the decision on care after 18 on the 18th
+    // birthday (the placement runs on to the day before the 21st).
+    let ahead: Value = app
+        .as_user(&case.north.secretary_session)
+        .get("/api/v1/me/worklist?until=2028-06-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&ahead),
+        [
+            ("reconsideration".into(), "2026-09-10".into(), false),
+            ("care_plan".into(), "2028-03-10".into(), false),
+            ("continued_care_after_18".into(), "2028-05-20".into(), false),
+        ]
+    );
+
+    // A day after the reconsideration was due, it is overdue for the secretary, the manager
+    // and the home's staff; once recorded, it is gone and the next is six months on.
+    app.clock.advance(Duration::days(185));
+    let anna = app.login(&case.north.secretary).await;
+    let manager = app.login(&case.north.manager).await;
+    let erik = app.login(&case.erik_user).await;
+    for session in [&anna, &manager, &erik] {
+        let now: Value = app
+            .as_user(session)
+            .get("/api/v1/me/worklist")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            kinds(&now),
+            [("reconsideration".into(), "2026-09-10".into(), true)]
+        );
+    }
+    let recorded = app
+        .as_user(&anna)
+        .post(
+            &format!("/api/v1/placements/{}/reviews", case.placement),
+            json!({"kind": "reconsideration", "decided_on": "2026-09-11", "decision_reference": "BN-2026-88", "continued_need": true}),
+        )
+        .await;
+    assert_eq!(recorded.status(), 201);
+    let after: Value = app
+        .as_user(&anna)
+        .get("/api/v1/me/worklist?until=2027-03-31")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&after),
+        [("reconsideration".into(), "2027-03-11".into(), false)]
+    );
+
+    // Someone else's secretary sees none of it.
+    let other = crate::children::office(&app, "South").await;
+    let theirs: Value = app
+        .as_user(&other.secretary_session)
+        .get("/api/v1/me/worklist?until=2030-01-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["decisions"], json!([]));
+}
