@@ -8,8 +8,10 @@ use uuid::Uuid;
 use crate::audit::{AuditAction, AuditActor, AuditEvent, EntityType};
 use crate::children::store::ChildRow;
 use crate::children::{AsylumStatus, ProtectionLevel, Sex};
+use crate::db::contact_schedules::{start_for_placement, Placed};
 use crate::db::schema::{child_secretaries, children, facilities, facility_staff, placements};
 use crate::domain::age::{birthday, day_before_birthday};
+use crate::domain::facility_kind::FacilityKind;
 use crate::error::AppResult;
 use crate::placements::store::PlacementRow;
 use crate::placements::EndReason;
@@ -46,10 +48,10 @@ pub struct Facility {
 }
 
 /// Tiny deterministic generator: the demo tells the same story on every machine.
-struct Dice(u64);
+pub struct Dice(pub u64);
 
 impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
+    pub fn roll(&mut self, sides: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -321,6 +323,18 @@ pub fn children_and_placements(
         diesel::insert_into(placements::table)
             .values(&row)
             .execute(conn)?;
+        // The schedules a placement starts with, as the placements feature starts them.
+        let placed = Placed {
+            child_id: id,
+            placement_id,
+            facility_kind: if housing {
+                FacilityKind::SupportedHousing
+            } else {
+                FacilityKind::Hvb
+            },
+            start_date: start,
+        };
+        start_for_placement(conn, &placed, set, now, pev.id)?;
         events.push(pev);
     }
     Ok(40)

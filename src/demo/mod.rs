@@ -2,6 +2,7 @@
 //! the demo users a new password and adds nothing twice.
 
 mod cases;
+mod visits;
 
 use diesel::prelude::*;
 use rand::Rng;
@@ -139,6 +140,7 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
                 &homes,
                 &mut events,
             )?;
+            visits::year_of_visits(conn, secretaries[0], &mut events)?;
         }
         audit::append(conn, &events)
     })?;

@@ -158,6 +158,32 @@ async fn the_demo_story_loads_once_and_its_logins_work() {
     let report = trygg::audit::verify::verify_chain(&mut conn, None).unwrap();
     assert!(report.intact, "{report:?}");
 
+    // A year of visits, and anna's worklist has two overdue follow-up visits today.
+    let visits: i64 = trygg::db::schema::visits::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(visits > 500, "a year of visits ({visits})");
+    let anna: uuid::Uuid = trygg::db::schema::users::table
+        .filter(trygg::db::schema::users::username.eq("anna"))
+        .select(trygg::db::schema::users::id)
+        .first(&mut conn)
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let reach = trygg::db::reach::Reach::Secretary(anna);
+    let schedules = trygg::db::reach::schedules(&mut conn, reach, today).unwrap();
+    let ids: Vec<uuid::Uuid> = schedules.iter().map(|s| s.id).collect();
+    let last = trygg::db::contact_schedules::last_contacts(&mut conn, &ids).unwrap();
+    let overdue = schedules
+        .iter()
+        .filter(|s| {
+            s.due(last.get(&s.id).copied(), today)
+                .is_some_and(|due| due.overdue)
+        })
+        .count();
+    assert!(schedules.len() >= 10, "anna keeps her children's schedules");
+    assert_eq!(overdue, 2, "two of anna's visits are overdue today");
+
     // Demo users have no second factor; with a second factor required they may only enrol.
     let login = first_login(&app, "anna", &password).await;
     assert_eq!(login.status(), 200);
