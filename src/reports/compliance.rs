@@ -155,7 +155,7 @@ fn figures(
 }
 
 /// Groups by `key` (a schedule or visit may belong to no group of a kind), in key order.
-fn grouped<'a, T>(items: &'a [T], key: impl Fn(&T) -> Option<Uuid>) -> BTreeMap<Uuid, Vec<&'a T>> {
+fn grouped<T>(items: &[T], key: impl Fn(&T) -> Option<Uuid>) -> BTreeMap<Uuid, Vec<&T>> {
     let mut groups: BTreeMap<Uuid, Vec<&T>> = BTreeMap::new();
     for item in items {
         if let Some(k) = key(item) {
