@@ -9,17 +9,17 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::store::{self, ScheduleRow};
+use super::store::ScheduleRow;
 use crate::access::child::AboutChild;
 use crate::access::refuse;
 use crate::audit::{self, AuditAction, EntityType};
-use crate::auth::actor::{Actor, Principal};
+use crate::auth::actor::Actor;
 use crate::clock::Moment;
 use crate::db::children;
-use crate::db::contact_schedules::{in_reach, Reach};
+use crate::db::contact_schedules::{due_by, in_reach};
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
-use crate::policy::Profession;
+use crate::policy::worklist::reach_of;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -39,28 +39,6 @@ struct Item {
     overdue: bool,
 }
 
-/// Whose schedules the caller's worklist holds; `None` for a profession with no worklist.
-pub fn reach_of(actor: &Actor) -> Option<Reach> {
-    match &actor.principal {
-        Principal::User {
-            id,
-            profession: Profession::SocialSecretary,
-            ..
-        } => Some(Reach::Secretary(*id)),
-        Principal::User {
-            id,
-            profession: Profession::HvbStaff | Profession::HousingStaff,
-            ..
-        } => Some(Reach::Staff(*id)),
-        Principal::User {
-            profession: Profession::UnitManager,
-            unit_id: Some(unit),
-            ..
-        } => Some(Reach::Unit(*unit)),
-        _ => None,
-    }
-}
-
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
@@ -71,7 +49,7 @@ pub async fn get(
     let items = state
         .db
         .audited(move |conn| {
-            let Some(rows) = reach_of(&actor)
+            let Some(rows) = reach_of(&actor.principal)
                 .map(|reach| in_reach(conn, reach, at.today))
                 .transpose()?
             else {
@@ -97,9 +75,8 @@ fn listed(
     until: NaiveDate,
     at: Moment,
 ) -> QueryResult<(Vec<Item>, Vec<crate::audit::AuditEvent>)> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let last = store::last_contacts(conn, &ids)?;
-    let child_ids: Vec<Uuid> = rows.iter().map(|r| r.child_id).collect();
+    let due = due_by(conn, rows, at.today, until)?;
+    let child_ids: Vec<Uuid> = due.iter().map(|(r, _)| r.child_id).collect();
     let kids: std::collections::HashMap<Uuid, children::ChildRow> =
         children::find_many(conn, &child_ids)?
             .into_iter()
@@ -109,13 +86,7 @@ fn listed(
     // The look at the worklist itself, and a read of each schedule it shows.
     let mut events =
         vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
-    for row in rows {
-        let Some(due) = row.due(last.get(&row.id).copied(), at.today) else {
-            continue;
-        };
-        if !due.overdue && due.due_on > until {
-            continue;
-        }
+    for (row, due) in due {
         let mut event = actor.event(
             AuditAction::Read,
             EntityType::ContactSchedule,
