@@ -11,6 +11,7 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use super::input::feed_token;
 use super::store;
 use super::view::{self, FeedCreated, FEED_PATH};
+use crate::access::child::AboutChild;
 use crate::access::refuse;
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::{Actor, RequestOrigin};
@@ -136,7 +137,6 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> AppResult<Http
             let entries = store::entries(conn, reach, at.today)?;
             let mut events = vec![event(AuditAction::List, None)];
             events.extend(entries.iter().map(|entry| {
-                use crate::access::child::AboutChild;
                 event(AuditAction::Read, Some(entry.schedule.id)).about(&entry.child)
             }));
             audit::append(conn, &events)?;
