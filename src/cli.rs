@@ -129,6 +129,14 @@ pub struct ServeArgs {
     pub mfa_required: Option<bool>,
     #[command(flatten)]
     pub checkpoints: CheckpointArgs,
+    /// The address people reach the service at (`https://trygg.example.se`), for the calendar
+    /// feed's URL and the links in its events. Default: the address a request came to.
+    #[arg(long, env = "TRYGG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Calendar feeds name the child by first name (`true`/`false`, default off); never a child
+    /// with a protected identity, who is only ever her case reference.
+    #[arg(long, env = "TRYGG_CALENDAR_FIRST_NAMES", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub calendar_first_names: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,20 @@ pub struct Settings {
     pub rules: std::sync::Arc<crate::rules::Rules>,
     /// Requests a minute per bearer token and per client address.
     pub rate_limits: RateLimitSettings,
+    /// What calendar feeds may say, and where their links point.
+    pub calendar: CalendarSettings,
+}
+
+/// The calendar feed is read by third-party calendar services and phones: by default its events
+/// name no child, only a short case reference.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CalendarSettings {
+    /// Events also give the child's first name (`TRYGG_CALENDAR_FIRST_NAMES`); never for a child
+    /// with a protected identity.
+    pub first_names: bool,
+    /// The address people reach the service at, without a trailing `/` (`TRYGG_PUBLIC_URL`);
+    /// `None`: the address a request came to.
+    pub public_url: Option<String>,
 }
 
 #[derive(Clone, Debug)]

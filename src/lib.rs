@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod audit_review;
 pub mod auth;
+pub mod calendar;
 pub mod children;
 pub mod cli;
 pub mod clock;

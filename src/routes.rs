@@ -1,6 +1,7 @@
 //! Every route the service serves. The OpenAPI spec is tested against this table.
 
 use crate::audit_review::routes as audit;
+use crate::calendar::routes as calendar;
 use crate::children::emergency;
 use crate::children::routes as children;
 use crate::contacts::routes as contacts;
@@ -24,6 +25,12 @@ crate::route_table! {
     "/api/v1/me/totp" => { POST Bearer => me::start_totp },
     "/api/v1/me/totp/confirm" => { POST Bearer => me::confirm_totp },
     "/api/v1/me/worklist" => { GET Bearer => worklist::get },
+    "/api/v1/me/calendar-feed" => {
+        POST Bearer => calendar::create,
+        DELETE Bearer => calendar::revoke,
+    },
+    // Calendar programs send the feed's own token in its URL, never a bearer token.
+    "/api/v1/me/calendar.ics" => { GET FeedToken => calendar::get },
     "/api/v1/users" => { GET Bearer => users::list, POST Bearer => users::create },
     "/api/v1/users/{id}" => { GET Bearer => users::get, PATCH Bearer => users::update },
     "/api/v1/users/{id}/unlock" => { POST Bearer => users::unlock },

@@ -71,6 +71,7 @@ const LAYERS: &[Layer] = &[
             "service_accounts",
             "audit_review",
             "sign_in",
+            "calendar",
         ],
     },
     Layer {

@@ -47,6 +47,8 @@ crate::text_enum! {
     /// The kind of record an event is about.
     pub enum EntityType {
         AuditLog = "audit_log",
+        /// A person's calendar feed (its token, never its content).
+        CalendarFeed = "calendar_feed",
         Child = "child",
         ContactSchedule = "contact_schedule",
         Facility = "facility",

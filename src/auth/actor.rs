@@ -29,6 +29,30 @@ pub enum Principal {
     },
 }
 
+impl Principal {
+    /// Who acts, as the audit log records it.
+    pub fn audit_actor(&self) -> AuditActor {
+        match self {
+            Principal::User {
+                id,
+                profession,
+                unit_id,
+            } => AuditActor {
+                actor_type: ActorType::User,
+                id: Some(*id),
+                role: Some(profession.as_str().to_owned()),
+                unit_id: *unit_id,
+            },
+            Principal::Service { id, .. } => AuditActor {
+                actor_type: ActorType::ServiceAccount,
+                id: Some(*id),
+                role: Some("service_account".to_owned()),
+                unit_id: None,
+            },
+        }
+    }
+}
+
 crate::text_enum! {
     /// How far a session got: `enrolment` may only set up a second factor.
     pub enum SessionStage {
@@ -88,24 +112,7 @@ impl Actor {
     }
 
     pub fn audit_actor(&self) -> AuditActor {
-        match &self.principal {
-            Principal::User {
-                id,
-                profession,
-                unit_id,
-            } => AuditActor {
-                actor_type: ActorType::User,
-                id: Some(*id),
-                role: Some(profession.as_str().to_owned()),
-                unit_id: *unit_id,
-            },
-            Principal::Service { id, .. } => AuditActor {
-                actor_type: ActorType::ServiceAccount,
-                id: Some(*id),
-                role: Some("service_account".to_owned()),
-                unit_id: None,
-            },
-        }
+        self.principal.audit_actor()
     }
 
     /// An audit event by this actor, carrying the request's id and origin.

@@ -1,6 +1,7 @@
 //! Identity: passwords, second factor, tokens, throttling of failed logins.
 
 pub mod actor;
+pub mod feed;
 pub mod login;
 pub mod password;
 pub mod profession;

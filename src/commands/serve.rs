@@ -7,7 +7,7 @@ use crate::auth::throttle::ThrottlePolicy;
 use crate::cli::ServeArgs;
 use crate::clock::SystemClock;
 use crate::config::{
-    AuditSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey,
+    AuditSettings, CalendarSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey,
     DEFAULT_CHECKPOINT_EVERY_EVENTS,
 };
 use crate::startup::{Application, ServerOptions};
@@ -78,7 +78,24 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             per_token_per_minute: args.rate_per_token,
             per_address_per_minute: args.rate_per_address,
         },
+        calendar: CalendarSettings {
+            first_names: args.calendar_first_names,
+            public_url: public_url(args.public_url)?,
+        },
     })
+}
+
+/// `TRYGG_PUBLIC_URL`: an `http(s)://` address without a query, kept without a trailing `/`.
+fn public_url(given: Option<String>) -> Result<Option<String>, String> {
+    let Some(url) = given.map(|u| u.trim().trim_end_matches('/').to_owned()) else {
+        return Ok(None);
+    };
+    let plain = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(['?', '#', ' ']);
+    if url.is_empty() || !plain {
+        return Err("TRYGG_PUBLIC_URL must be an http(s):// address without query".into());
+    }
+    Ok(Some(url))
 }
 
 /// `TRYGG_AUDIT_CHECKPOINT_EVENTS`: sign a checkpoint once this many events are unsigned.

@@ -12,17 +12,18 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::decisions;
-use super::store::{self, ScheduleRow};
+use super::store::ScheduleRow;
 use crate::access::child::AboutChild;
 use crate::access::refuse;
 use crate::audit::{self, AuditAction, EntityType};
-use crate::auth::actor::{Actor, Principal};
+use crate::auth::actor::Actor;
 use crate::clock::Moment;
 use crate::db::children;
+use crate::db::contact_schedules::due_by;
 use crate::db::reach::{self, Reach};
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
-use crate::policy::Profession;
+use crate::policy::worklist::reach_of;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -42,28 +43,6 @@ struct Item {
     overdue: bool,
 }
 
-/// Whose schedules the caller's worklist holds; `None` for a profession with no worklist.
-pub fn reach_of(actor: &Actor) -> Option<Reach> {
-    match &actor.principal {
-        Principal::User {
-            id,
-            profession: Profession::SocialSecretary,
-            ..
-        } => Some(Reach::Secretary(*id)),
-        Principal::User {
-            id,
-            profession: Profession::HvbStaff | Profession::HousingStaff,
-            ..
-        } => Some(Reach::Staff(*id)),
-        Principal::User {
-            profession: Profession::UnitManager,
-            unit_id: Some(unit),
-            ..
-        } => Some(Reach::Unit(*unit)),
-        _ => None,
-    }
-}
-
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
@@ -75,7 +54,7 @@ pub async fn get(
     let (items, decisions) = state
         .db
         .audited(move |conn| {
-            let Some(reach) = reach_of(&actor) else {
+            let Some(reach) = reach_of(&actor.principal) else {
                 let event =
                     actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
                 let message = "only the people of a case have a worklist";
@@ -116,9 +95,8 @@ fn listed(
     until: NaiveDate,
     at: Moment,
 ) -> QueryResult<(Vec<Item>, Vec<crate::audit::AuditEvent>)> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let last = store::last_contacts(conn, &ids)?;
-    let child_ids: Vec<Uuid> = rows.iter().map(|r| r.child_id).collect();
+    let due = due_by(conn, rows, at.today, until)?;
+    let child_ids: Vec<Uuid> = due.iter().map(|(r, _)| r.child_id).collect();
     let kids: std::collections::HashMap<Uuid, children::ChildRow> =
         children::find_many(conn, &child_ids)?
             .into_iter()
@@ -128,13 +106,7 @@ fn listed(
     // The look at the worklist itself, and a read of each schedule it shows.
     let mut events =
         vec![actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now)];
-    for row in rows {
-        let Some(due) = row.due(last.get(&row.id).copied(), at.today) else {
-            continue;
-        };
-        if !due.overdue && due.due_on > until {
-            continue;
-        }
+    for (row, due) in due {
         let mut event = actor.event(
             AuditAction::Read,
             EntityType::ContactSchedule,

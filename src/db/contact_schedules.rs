@@ -210,6 +210,25 @@ pub fn last_contacts(
     Ok(rows.into_iter().map(|r| (r.schedule_id, r.on)).collect())
 }
 
+/// Of `rows`, those whose next contact is due by `until` or overdue as of `today`, with it:
+/// what a worklist and a calendar feed show. One query for the last contacts of all.
+pub fn due_by(
+    conn: &mut PgConnection,
+    rows: Vec<ScheduleRow>,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> QueryResult<Vec<(ScheduleRow, Due)>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let last = last_contacts(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let due = row.due(last.get(&row.id).copied(), today)?;
+            (due.overdue || due.due_on <= until).then_some((row, due))
+        })
+        .collect())
+}
+
 impl ScheduleRow {
     /// The schedule's next contact after `last` (the last that counts for it), as of `today`.
     pub fn due(&self, last: Option<NaiveDate>, today: NaiveDate) -> Option<Due> {

@@ -327,6 +327,20 @@ diesel::joinable!(sessions -> service_accounts (service_account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::joinable!(calendar_feeds -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     units,
@@ -347,4 +361,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     protection_changes,
     contact_schedules,
     visits,
+    calendar_feeds,
 );

@@ -151,3 +151,66 @@ fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceRespons
         .body(serde_json::to_string(&problem).unwrap_or_default());
     response.into_response(replacement)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, web, App, HttpResponse};
+
+    use super::request_context;
+
+    /// Collects what the log writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// A calendar feed's token travels in its URL: the request log names the route pattern,
+    /// never the path or the query, at any level.
+    #[actix_web::test]
+    async fn the_request_log_holds_no_query_and_so_no_feed_token() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(App::new().wrap(from_fn(request_context)).route(
+            "/api/v1/me/calendar.ics",
+            web::get().to(|| async { HttpResponse::Ok().finish() }),
+        ))
+        .await;
+        for uri in [
+            "/api/v1/me/calendar.ics?token=cal_secret-feed-token",
+            "/api/v1/me/elsewhere?token=cal_secret-feed-token",
+        ] {
+            let request = test::TestRequest::get().uri(uri).to_request();
+            test::call_service(&app, request).await;
+        }
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("request finished"), "{log}");
+        assert!(log.contains("/api/v1/me/calendar.ics"), "{log}");
+        assert!(!log.contains("secret-feed-token"), "{log}");
+        assert!(!log.contains("token="), "{log}");
+        assert!(!log.contains("elsewhere"), "{log}");
+    }
+}

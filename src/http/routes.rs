@@ -1,11 +1,13 @@
 //! The route table: one place that both registers every route and lists it, so the OpenAPI
 //! test can compare what is served with what is documented.
 
-/// Whether a route needs a bearer token.
+/// What a route needs to be called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Public,
     Bearer,
+    /// A calendar feed's token in the query (`?token=`), not a bearer token.
+    FeedToken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

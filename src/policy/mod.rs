@@ -4,6 +4,7 @@
 pub mod child;
 pub mod facility;
 pub mod report;
+pub mod worklist;
 
 pub use crate::auth::profession::{Profession, Scope};
 

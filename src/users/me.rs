@@ -11,6 +11,7 @@ use crate::access::refuse;
 use crate::access::work::Work;
 use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::{Actor, EnrollingActor};
+use crate::auth::feed::{self, FeedEnd};
 use crate::auth::login::{
     count_reauthentication_failure, guard_reauthentication, reset_reauthentication,
 };
@@ -106,7 +107,7 @@ fn reauthenticate(
     Ok(reset_reauthentication(conn, &username)?)
 }
 
-/// Changes the caller's password and ends all her other sessions.
+/// Changes the caller's password and ends all her other sessions and her calendar feed.
 pub async fn change_password(
     state: web::Data<AppState>,
     actor: Actor,
@@ -128,6 +129,8 @@ pub async fn change_password(
             store::set_password(conn, id, &hash, event.id, now)?;
             let keep = Some(work.actor.session_id);
             revoke_all_of_user(conn, id, RevokeReason::PasswordChanged, keep, now)?;
+            // A feed's URL may have been copied anywhere: a new password ends it too.
+            feed::end_live(conn, id, FeedEnd::PasswordChanged, now, event.id)?;
             Ok(audit::append(conn, &[event])?)
         },
     )

@@ -11,6 +11,7 @@ use super::view::{shown, UserView};
 use crate::access::work::{self, Work};
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
+use crate::auth::feed;
 use crate::auth::login::unlock_account;
 use crate::auth::password::hash_password;
 use crate::auth::session::revoke_all_of_user;
@@ -159,6 +160,8 @@ pub async fn update(
             .ok_or_else(AppError::stale_version)?;
         if let Some(reason) = next.ends_sessions(&was) {
             revoke_all_of_user(conn, id, reason, None, work.at.now)?;
+            // Her feed showed what her old profession or unit reached; it ends with the change.
+            feed::end_live(conn, id, reason.into(), work.at.now, event.id)?;
         }
         audit::append(conn, &[event])?;
         Ok(row)

@@ -217,6 +217,14 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              now(), {event})",
             w.unplaced, w.colleague
         ),
+        // Revoked, so a second row of the same person is no second live feed.
+        "calendar_feeds" => format!(
+            "INSERT INTO calendar_feeds (id, user_id, token_hash, created_at, revoked_at, \
+             revoked_reason, last_audit_event_id) VALUES ('{fresh}', '{}', '{hash}{hash}', now(), \
+             now(), 'revoked', {event})",
+            w.colleague,
+            hash = fresh.simple()
+        ),
         _ => return None,
     })
 }
@@ -290,6 +298,8 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(visited.status(), 201);
+    let subscribed = me.post("/api/v1/me/calendar-feed", json!({})).await;
+    assert_eq!(subscribed.status(), 201);
     let glass = app
         .as_user(&south.secretary_session)
         .post(
@@ -352,6 +362,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "protection_changes",
         "contact_schedules",
         "visits",
+        "calendar_feeds",
     ]
     .map(str::to_owned)
     .into();

@@ -139,6 +139,8 @@ impl PersonCell {
 #[derive(Debug, Clone)]
 enum ServiceCell {
     Forbidden,
+    /// The route takes a credential no system can hold (a person's calendar feed token).
+    NotApplicable,
     /// Allowed with any one of `scopes` (`None`: every signed-in system).
     Allow {
         scopes: Option<Vec<Scope>>,
@@ -264,6 +266,9 @@ fn parse_service(
     let here = format!("{route}, service_account");
     if cell.as_str() == Some("forbidden") {
         return Some(ServiceCell::Forbidden);
+    }
+    if cell.as_str() == Some("n/a") {
+        return Some(ServiceCell::NotApplicable);
     }
     let Some(map) = cell.as_mapping() else {
         faults.push(format!("{here}: `forbidden` or `allow: SCOPE`"));
@@ -612,7 +617,7 @@ fn cases(row: &Row) -> Vec<Case> {
         expected,
     };
     match &row.service {
-        None => {}
+        None | Some(ServiceCell::NotApplicable) => {}
         Some(ServiceCell::Forbidden) => {
             cases.push(system(
                 Scope::ALL.to_vec(),
@@ -714,6 +719,8 @@ struct Target {
     client_secret: String,
     totp_code: String,
     if_match: Option<String>,
+    /// The caller's calendar feed token, for routes that take one.
+    feed_token: Option<String>,
 }
 
 type Build = fn(&Target) -> Value;
@@ -727,6 +734,9 @@ struct Recipe {
     query: Option<fn(&Target) -> String>,
     /// `POST /api/v1/me/totp` first, for the code to confirm.
     start_totp: bool,
+    /// Called with the caller's calendar feed token (`?token=`) instead of a bearer token; the
+    /// feed is arranged in the database, as if made while her profession had a worklist.
+    feed: bool,
 }
 
 impl Recipe {
@@ -738,6 +748,7 @@ impl Recipe {
             body: None,
             query: None,
             start_totp: false,
+            feed: false,
         }
     }
 
@@ -781,6 +792,13 @@ fn recipe(route: &str) -> Option<Recipe> {
         "POST /api/v1/auth/revoke" => r(OwnAccount).fresh(Fresh::Caller),
         "GET /api/v1/me" => r(OwnAccount),
         "GET /api/v1/me/worklist" => r(OwnAccount),
+        "POST /api/v1/me/calendar-feed" | "DELETE /api/v1/me/calendar-feed" => {
+            r(OwnAccount).fresh(Fresh::Caller)
+        }
+        "GET /api/v1/me/calendar.ics" => Recipe {
+            feed: true,
+            ..r(OwnAccount)
+        },
         "POST /api/v1/me/password" => r(OwnAccount).fresh(Fresh::Caller).body(|_| {
             json!({"current_password": PASSWORD, "new_password": "a quite different passphrase 42"})
         }),
@@ -1000,7 +1018,14 @@ fn expected_events(route: &str) -> (Expected, Expected) {
     match route {
         "POST /api/v1/auth/revoke" => same(("revoke", "session", Any)),
         "GET /api/v1/me" => (("read", "user", Caller), ("read", "user", Nothing)),
-        "GET /api/v1/me/worklist" => same(("list", "contact_schedule", Nothing)),
+        "GET /api/v1/me/worklist" | "GET /api/v1/me/calendar.ics" => {
+            same(("list", "contact_schedule", Nothing))
+        }
+        "POST /api/v1/me/calendar-feed" => (
+            ("create", "calendar_feed", Created),
+            ("create", "calendar_feed", Nothing),
+        ),
+        "DELETE /api/v1/me/calendar-feed" => same(("revoke", "calendar_feed", Any)),
         "POST /api/v1/me/password" => (
             ("password_change", "user", Caller),
             ("password_change", "user", Nothing),
@@ -1355,6 +1380,8 @@ struct World {
     conn: PgConnection,
     digest_sql: String,
     counter: u32,
+    /// The calendar feed token of each person who has one, by user id.
+    feeds: HashMap<Uuid, String>,
 }
 
 impl World {
@@ -1441,6 +1468,7 @@ impl World {
             conn,
             digest_sql,
             counter: 0,
+            feeds: HashMap::new(),
         };
         for kind in CHILD_KINDS {
             let child = world.new_child(app, kind).await;
@@ -1618,6 +1646,36 @@ impl World {
         id
     }
 
+    /// The calendar feed token of `user`, arranged in the database with its event the first time.
+    fn feed_of(&mut self, user: Uuid) -> String {
+        if let Some(token) = self.feeds.get(&user) {
+            return token.clone();
+        }
+        let token = trygg::auth::feed::new_feed_token();
+        let event = trygg::audit::AuditEvent::new(
+            trygg::audit::AuditActor::system(),
+            trygg::audit::AuditAction::Create,
+            trygg::audit::EntityType::CalendarFeed,
+            None,
+            chrono::Utc::now(),
+        );
+        self.conn
+            .transaction::<_, trygg::error::AppError, _>(|conn| {
+                trygg::auth::feed::insert(
+                    conn,
+                    Uuid::now_v7(),
+                    user,
+                    &token,
+                    event.occurred_at,
+                    event.id,
+                )?;
+                trygg::audit::append(conn, std::slice::from_ref(&event))
+            })
+            .expect("arrange a calendar feed");
+        self.feeds.insert(user, token.clone());
+        token
+    }
+
     /// The ids for `case`, with fresh objects where `recipe` asks for them.
     async fn target(
         &mut self,
@@ -1688,6 +1746,7 @@ impl World {
             client_secret: self.target_client.client_secret.clone(),
             totp_code: "000000".to_owned(),
             if_match: None,
+            feed_token: None,
         };
         if recipe.if_match {
             let path = route.split_once(' ').map(|(_, p)| p).unwrap_or_default();
@@ -1757,8 +1816,14 @@ async fn send(
     if let Some(query) = recipe.query {
         url = format!("{url}?{}", query(target));
     }
+    if recipe.feed {
+        url = format!(
+            "{url}?token={}",
+            target.feed_token.as_deref().unwrap_or_default()
+        );
+    }
     let mut request = app.client.request(method, url);
-    if let Some(token) = token {
+    if let (Some(token), false) = (token, recipe.feed) {
         request = request.bearer_auth(token);
     }
     if let (true, Some(tag)) = (recipe.if_match, target.if_match.as_deref()) {
@@ -1816,6 +1881,10 @@ async fn check(
             let secret = body["secret"].as_str().unwrap_or_default();
             target.totp_code = totp_code(secret, app.clock_now().timestamp());
         }
+    }
+    if let (true, Who::Person { profession, slot }) = (recipe.feed, &case.who) {
+        let user = world.people[&(*profession, *slot)].0;
+        target.feed_token = Some(world.feed_of(user));
     }
     let before = world.snapshot();
     let (status, content_type, body) =
@@ -2026,6 +2095,12 @@ fn the_matrix_has_one_row_for_every_served_route() {
         {
             None => faults.push(format!("{route} has a row but is not served")),
             Some(served) => {
+                let feed = served.access == trygg::http::routes::Access::FeedToken;
+                if matches!(row.service, Some(ServiceCell::NotApplicable)) != feed {
+                    faults.push(format!(
+                        "{route}: `service_account: n/a` is for routes that take a feed token, and only those"
+                    ));
+                }
                 let public = served.access == trygg::http::routes::Access::Public;
                 if public != row.public {
                     faults.push(format!(

@@ -8,6 +8,7 @@ mod audit;
 mod audit_triggers;
 mod auth;
 mod authorization_matrix;
+mod calendar;
 mod children;
 mod cli;
 mod compliance;

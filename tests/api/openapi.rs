@@ -48,11 +48,15 @@ fn statuses(operation: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn requires_bearer(operation: &Value, spec: &Value) -> bool {
+fn requires(scheme: &str, operation: &Value, spec: &Value) -> bool {
     let security = operation.get("security").unwrap_or(&spec["security"]);
     security
         .as_sequence()
-        .is_some_and(|s| s.iter().any(|req| req.get("bearerAuth").is_some()))
+        .is_some_and(|s| s.iter().any(|req| req.get(scheme).is_some()))
+}
+
+fn requires_bearer(operation: &Value, spec: &Value) -> bool {
+    requires("bearerAuth", operation, spec)
 }
 
 #[test]
@@ -60,6 +64,7 @@ fn the_spec_is_openapi_3_1() {
     let spec = spec();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(spec["components"]["securitySchemes"]["bearerAuth"].is_mapping());
+    assert!(spec["components"]["securitySchemes"]["feedToken"].is_mapping());
     assert!(spec["components"]["schemas"]["Problem"].is_mapping());
 }
 
@@ -141,6 +146,15 @@ fn each_operation_documents_its_auth_and_error_answers() {
                 }
                 expected.extend(["401", "403", "503"]);
             }
+            Access::FeedToken => {
+                if requires_bearer(operation, &spec) || !requires("feedToken", operation, &spec) {
+                    faults.push(format!(
+                        "{} {} takes a feed token (feedToken), not a bearer token",
+                        route.method, route.path
+                    ));
+                }
+                expected.extend(["401", "403", "503"]);
+            }
             Access::Public => {
                 if requires_bearer(operation, &spec) {
                     faults.push(format!(
@@ -206,5 +220,29 @@ async fn every_bearer_route_refuses_a_request_without_a_token() {
             "{} {}",
             route.method, route.path
         );
+    }
+}
+
+/// A route that takes a feed token answers 401 without one, or with a bearer token instead.
+#[actix_web::test]
+async fn every_feed_route_refuses_a_request_without_its_token() {
+    let app = spawn_app().await;
+    for route in ROUTES.iter().filter(|r| r.access == Access::FeedToken) {
+        let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
+        for query in ["", "?token=cal_unknown", "?token="] {
+            let response = app
+                .client
+                .request(method.clone(), app.url(&format!("{}{query}", route.path)))
+                .bearer_auth("not-a-feed-token")
+                .send()
+                .await
+                .unwrap();
+            let body = problem(response, 401).await;
+            assert_eq!(
+                body["type"], "urn:trygg:problem:unauthenticated",
+                "{} {}{query}",
+                route.method, route.path
+            );
+        }
     }
 }

@@ -43,6 +43,8 @@ pub struct AppOptions {
     pub acquire_timeout: Option<Duration>,
     /// Sign a checkpoint after this many events (default: the production default).
     pub checkpoint_every_events: Option<i64>,
+    /// What calendar feeds may say (default: no names, links to the request's address).
+    pub calendar: Option<trygg::config::CalendarSettings>,
 }
 
 impl AppOptions {
@@ -90,6 +92,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
         rate_limits: options.rate_limits.unwrap_or_default(),
+        calendar: options.calendar.unwrap_or_default(),
         data_key: trygg::auth::secret_box::DataKey::generate(),
     };
     let settings = Arc::new(settings);
