@@ -122,6 +122,46 @@ async fn a_childs_placements_cost_the_same_statements_for_2_placements_as_for_12
     );
 }
 
+#[actix_web::test]
+async fn a_worklist_costs_the_same_statements_for_2_children_as_for_12() {
+    use serde_json::json;
+    let (app, proxy) = counted_app().await;
+    let north = crate::children::office(&app, "North").await;
+    let home = app.arrange_facility(north.unit, "hvb", 20, &[]);
+    let place = |n: usize| {
+        let (app, north) = (&app, &north);
+        async move {
+            for k in 0..n {
+                let body =
+                    crate::children::child_body(north.unit, &format!("Child{k}"), "2010-05-20");
+                let child = crate::children::register(app, &north.secretary_session, body).await;
+                let placed = app
+                    .as_user(&north.secretary_session)
+                    .post(
+                        &format!("/api/v1/children/{child}/placements"),
+                        json!({"facility_id": home, "start_date": "2026-03-10", "legal_basis": "SoL2025-insats", "decision_reference": format!("SN-{k}")}),
+                    )
+                    .await;
+                assert_eq!(placed.status(), 201);
+            }
+        }
+    };
+
+    // Maria's worklist holds the weekly staff contact of every child placed in her unit's
+    // home, due within the fortnight: first two children, then twelve.
+    place(SMALL).await;
+    let path = "/api/v1/me/worklist";
+    let manager = &north.manager_session;
+    let small = statements_of(&app, &proxy, manager, path, SMALL).await;
+    place(LARGE - SMALL).await;
+    let large = statements_of(&app, &proxy, manager, path, LARGE).await;
+    assert_eq!(
+        small, large,
+        "GET /api/v1/me/worklist: {small} statements for {SMALL} children, {large} for {LARGE}; \
+         schedules, last contacts, children and placement decisions load in batches"
+    );
+}
+
 /// The counter itself: a startup packet, then a simple query and an extended-protocol run,
 /// arriving in pieces cut anywhere.
 #[test]
