@@ -126,10 +126,13 @@ pub enum Rule {
     /// A protected identity is made less protective only as a decision of its own, with a
     /// reason and a decision reference (`POST /api/v1/children/{id}/protection`), not in an edit.
     ProtectionDecisionRequired,
+    /// A date of birth (an assessed age) is revised only as a re-assessment of its own, with a
+    /// reason and a decision reference (`POST /api/v1/children/{id}/age-assessments`).
+    AgeReassessmentRequired,
 }
 
 impl Rule {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::VisitInFuture,
         Self::InvalidCharacter,
         Self::General,
@@ -138,6 +141,7 @@ impl Rule {
         Self::FirstPlacementHvb,
         Self::IdempotencyKeyReused,
         Self::ProtectionDecisionRequired,
+        Self::AgeReassessmentRequired,
     ];
 
     pub fn code(self) -> &'static str {
@@ -148,6 +152,7 @@ impl Rule {
             Self::FirstPlacementHvb => "first-placement-hvb",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::ProtectionDecisionRequired => "protection-decision-required",
+            Self::AgeReassessmentRequired => "age-reassessment-required",
             Self::InvalidCharacter => "invalid-character",
             Self::VisitInFuture => "visit-in-future",
         }

@@ -73,6 +73,7 @@ crate::route_table! {
     "/api/v1/children/{id}/secretaries" => { PUT Bearer => children::assign_secretaries },
     "/api/v1/children/{id}/emergency-access" => { POST Bearer => emergency::request },
     "/api/v1/children/{id}/protection" => { POST Bearer => children::decide_protection },
+    "/api/v1/children/{id}/age-assessments" => { POST Bearer => children::reassess_age },
     "/api/v1/children/{id}/placements" => {
         GET Bearer => placements::list,
         POST Bearer => placements::create,

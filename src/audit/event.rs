@@ -21,6 +21,8 @@ crate::text_enum! {
         EmergencyAccess = "emergency_access",
         /// A decision on a child's protected identity (above all lowering it): never an edit.
         ChangeProtection = "change_protection",
+        /// A revised date of birth (an assessed age re-assessed).
+        ReassessAge = "reassess_age",
         Verify = "verify",
         Checkpoint = "checkpoint",
     }

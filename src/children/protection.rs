@@ -42,14 +42,24 @@ fn checked(
         let message = format!("is the child's present level ({current})");
         errors.push(FieldError::new("protection_level", message));
     }
-    let reason = input.reason.trim();
+    decision_texts(&input.reason, &input.decision_reference, errors)
+}
+
+/// The reason (10 to 1000 characters) and decision reference (1 to 100) of a decision about a
+/// child, trimmed; a 422 naming every field at fault, `errors` found before included.
+pub fn decision_texts(
+    reason: &str,
+    reference: &str,
+    mut errors: Vec<FieldError>,
+) -> Result<(String, String), AppError> {
+    let reason = reason.trim();
     if !(10..=1000).contains(&reason.chars().count()) {
         errors.push(FieldError::new(
             "reason",
             "say why, in 10 to 1000 characters",
         ));
     }
-    let reference = input.decision_reference.trim();
+    let reference = reference.trim();
     if !(1..=100).contains(&reference.chars().count()) {
         errors.push(FieldError::new("decision_reference", "1 to 100 characters"));
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::age_assessment::{self, AgeAssessment};
 use super::duplicates::{candidates, refuse_numbers_in_use, Candidate};
 use super::input::ChildInput;
 use super::protection::{self, ProtectionDecision};
@@ -203,6 +204,11 @@ fn patched(conn: &mut PgConnection, work: &ChildWork, patch: &Value) -> Result<C
     if input.protection_level < child.protection_level {
         return Err(protection::decision_required().into());
     }
+    if input.date_of_birth != child.date_of_birth
+        || input.date_of_birth_assessed != child.date_of_birth_assessed
+    {
+        return Err(age_assessment::reassessment_required().into());
+    }
     let valid = input
         .validate(work.at.today, work.rules())
         .map_err(AppError::unprocessable)?;
@@ -339,4 +345,33 @@ pub async fn decide_protection(
     )
     .await?;
     Ok(tagged(StatusCode::OK, view.id, version, &view))
+}
+
+/// Revises a child's date of birth (an age re-assessment), with a reason and a decision
+/// reference. The answer is the child as now shown, and what the change did to her placements.
+pub async fn reassess_age(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    ApiJson(input): ApiJson<AgeAssessment>,
+) -> AppResult<HttpResponse> {
+    let (purpose, audit_action) = (ChildAction::ReassessAge, AuditAction::ReassessAge);
+    let (view, consequences, version) = on_child(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, mut work| {
+            let (row, events, consequences) = age_assessment::decide(conn, &work, &input)?;
+            let version = row.version;
+            work.child = row;
+            let view = view_of(conn, work)?;
+            audit::append(conn, &events)?;
+            Ok((view, consequences, version))
+        },
+    )
+    .await?;
+    let body = json!({ "child": view, "consequences": consequences });
+    Ok(tagged(StatusCode::OK, view.id, version, &body))
 }

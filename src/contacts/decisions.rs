@@ -123,3 +123,48 @@ pub fn due(
     items.sort_by_key(|i| (!i.overdue, i.due_on, i.placement_id));
     Ok((items, events))
 }
+
+#[derive(Debug, Serialize)]
+pub struct PlacementToReview {
+    pub child_id: Uuid,
+    pub placement_id: Uuid,
+    pub problems: Vec<crate::domain::age_limits::AgeProblem>,
+}
+
+/// The running and planned placements of `children` that break the age rules for the child's
+/// present date of birth (after an age re-assessment, say), with a read event of each.
+pub fn to_review(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    children: &HashMap<Uuid, ChildRow>,
+    rules: &crate::rules::Rules,
+    at: Moment,
+) -> QueryResult<(Vec<PlacementToReview>, Vec<AuditEvent>)> {
+    let ids: Vec<Uuid> = children.keys().copied().collect();
+    let (mut items, mut events) = (Vec::new(), Vec::new());
+    for stay in crate::db::running_placements::of_children(conn, &ids, at.today)? {
+        let Some(child) = children.get(&stay.child_id) else {
+            continue;
+        };
+        let problems = stay.age_problems(child.date_of_birth, rules);
+        if problems.is_empty() {
+            continue;
+        }
+        events.push(
+            actor
+                .event(
+                    AuditAction::Read,
+                    EntityType::Placement,
+                    Some(stay.id),
+                    at.now,
+                )
+                .about(child),
+        );
+        items.push(PlacementToReview {
+            child_id: stay.child_id,
+            placement_id: stay.id,
+            problems,
+        });
+    }
+    Ok((items, events))
+}

@@ -51,7 +51,7 @@ pub async fn get(
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));
     let rules = state.settings.rules.clone();
-    let (items, decisions) = state
+    let (items, decisions, to_review) = state
         .db
         .audited(move |conn| {
             let Some(reach) = reach_of(&actor.principal) else {
@@ -64,14 +64,20 @@ pub async fn get(
             let (mut items, mut events) = listed(conn, &actor, rows, until, at)?;
             items.sort_by_key(|i| (!i.overdue, i.due_on, i.schedule_id));
             let children = in_reach(conn, reach, at.today)?;
-            let rules = rules.on(at.today);
-            let (decisions, read) = decisions::due(conn, &actor, &children, rules, until, at)?;
+            let set = rules.on(at.today);
+            let (decisions, read) = decisions::due(conn, &actor, &children, set, until, at)?;
+            events.extend(read);
+            let (to_review, read) = decisions::to_review(conn, &actor, &children, &rules, at)?;
             events.extend(read);
             audit::append(conn, &events)?;
-            Ok((items, decisions))
+            Ok((items, decisions, to_review))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "decisions": decisions })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items,
+        "decisions": decisions,
+        "placements_to_review": to_review,
+    })))
 }
 
 /// The children in `reach`, by id.

@@ -11,6 +11,7 @@ pub mod placement_reviews;
 mod pool;
 pub mod reach;
 pub mod rule_sets;
+pub mod running_placements;
 pub mod schema;
 pub mod text_enum;
 pub mod tls;

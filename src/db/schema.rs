@@ -292,6 +292,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    age_assessments (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        from_date_of_birth -> Date,
+        to_date_of_birth -> Date,
+        from_assessed -> Bool,
+        to_assessed -> Bool,
+        reason -> Text,
+        decision_reference -> Text,
+        decided_by -> Uuid,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
 diesel::joinable!(facilities -> units (unit_id));
 diesel::joinable!(facility_staff -> facilities (facility_id));
 diesel::joinable!(facility_staff -> users (user_id));
@@ -304,6 +320,7 @@ diesel::joinable!(placement_reviews -> placements (placement_id));
 diesel::joinable!(emergency_accesses -> children (child_id));
 diesel::joinable!(emergency_accesses -> users (user_id));
 diesel::joinable!(protection_changes -> children (child_id));
+diesel::joinable!(age_assessments -> children (child_id));
 diesel::joinable!(contact_schedules -> children (child_id));
 diesel::joinable!(contact_schedules -> placements (placement_id));
 diesel::joinable!(visits -> children (child_id));
@@ -359,6 +376,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     placement_reviews,
     emergency_accesses,
     protection_changes,
+    age_assessments,
     contact_schedules,
     visits,
     calendar_feeds,

@@ -42,6 +42,8 @@ pub enum ChildAction {
     ManageSchedules,
     /// Record a contact with the child: the case's people and the staff of her home.
     RecordVisit,
+    /// Revise the child's date of birth (an age re-assessment): the case's secretary or manager.
+    ReassessAge,
 }
 
 impl ChildAction {

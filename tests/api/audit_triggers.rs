@@ -217,6 +217,13 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              now(), {event})",
             w.unplaced, w.colleague
         ),
+        "age_assessments" => format!(
+            "INSERT INTO age_assessments (id, child_id, from_date_of_birth, to_date_of_birth, \
+             from_assessed, to_assessed, reason, decision_reference, decided_by, created_at, \
+             last_audit_event_id) VALUES ('{fresh}', '{}', '2010-01-01', '2010-02-01', true, true, \
+             'A decision made today', 'SN-1', '{}', now(), {event})",
+            w.unplaced, w.colleague
+        ),
         // Revoked, so a second row of the same person is no second live feed.
         "calendar_feeds" => format!(
             "INSERT INTO calendar_feeds (id, user_id, token_hash, created_at, revoked_at, \
@@ -291,6 +298,14 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(decided.status(), 200);
+    let reassessed = app
+        .as_user(&north.manager_session)
+        .post(
+            &format!("/api/v1/children/{unplaced}/age-assessments"),
+            json!({"date_of_birth": "2010-01-20", "reason": "The medical age assessment came back", "decision_reference": "SN-2026-10"}),
+        )
+        .await;
+    assert_eq!(reassessed.status(), 200);
     let visited = me
         .post(
             &format!("/api/v1/children/{placed}/visits"),
@@ -360,6 +375,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "placement_reviews",
         "emergency_accesses",
         "protection_changes",
+        "age_assessments",
         "contact_schedules",
         "visits",
         "calendar_feeds",

@@ -884,6 +884,9 @@ fn recipe(route: &str) -> Option<Recipe> {
         "PUT /api/v1/children/{id}/secretaries" => r(Children)
             .fresh(Fresh::Child)
             .body(|t| json!({"user_ids": [t.secretary]})),
+        "POST /api/v1/children/{id}/age-assessments" => r(Children).fresh(Fresh::Child).body(|_| {
+            json!({"date_of_birth": "2009-09-01", "reason": "The medical age assessment came back", "decision_reference": "SN-2026-78"})
+        }),
         "POST /api/v1/children/{id}/protection" => r(Children).fresh(Fresh::Child).body(|t| {
             // Lifted from a protected child, raised for one who is not: a change either way.
             let level = if t.child_kind.protected { "none" } else { "confidentiality_marking" };
@@ -1060,6 +1063,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         }
         "POST /api/v1/children/{id}/protection" => {
             about_child(("change_protection", "child", Path), "change_protection")
+        }
+        "POST /api/v1/children/{id}/age-assessments" => {
+            about_child(("reassess_age", "child", Path), "reassess_age")
         }
         "GET /api/v1/children/{id}/placements" => {
             about_child(("read", "placement", Listed), "read")

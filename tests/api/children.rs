@@ -819,6 +819,18 @@ async fn dates_before_the_birth_are_refused_before_they_reach_the_database() {
     )
     .await;
     let body = problem(refused, 422).await;
+    assert_eq!(
+        body["type"], "urn:trygg:problem:age-reassessment-required",
+        "a date of birth is revised only as a re-assessment"
+    );
+    let refused = app
+        .as_user(&north.secretary_session)
+        .post(
+            &format!("/api/v1/children/{child}/age-assessments"),
+            json!({"date_of_birth": "2026-03-01", "reason": "The age assessment was revised", "decision_reference": "SN-2026-3"}),
+        )
+        .await;
+    let body = problem(refused, 422).await;
     let fields: Vec<&str> = body["errors"]
         .as_array()
         .unwrap()

@@ -4,6 +4,7 @@
 #[allow(dead_code)] // Not every test uses every helper.
 mod helpers;
 
+mod age_assessment;
 mod audit;
 mod audit_triggers;
 mod auth;
