@@ -46,6 +46,10 @@ pub struct GuardianInput {
     pub name: String,
     pub phone: Option<String>,
     pub appointed_on: Option<NaiveDate>,
+    /// The day the appointment ended (a god man's ends by law when the child comes of age).
+    pub ended_on: Option<NaiveDate>,
+    /// Whether a specially appointed guardian follows the one whose appointment ended.
+    pub special_guardian_follows: Option<bool>,
 }
 
 /// A child that passed every check.
@@ -67,6 +71,8 @@ pub struct ValidChild {
     pub guardian_name: Option<String>,
     pub guardian_phone: Option<String>,
     pub guardian_appointed_on: Option<NaiveDate>,
+    pub guardian_ended_on: Option<NaiveDate>,
+    pub guardian_special_follows: Option<bool>,
     pub protection_level: ProtectionLevel,
     pub responsible_unit_id: Uuid,
 }
@@ -190,6 +196,22 @@ impl ChildInput {
                     }
                     _ => {}
                 }
+                match g.ended_on {
+                    Some(d) if g.appointed_on.is_some_and(|a| d < a) || d < self.date_of_birth => {
+                        errors.push(FieldError::new(
+                            "guardian.ended_on",
+                            "is before the appointment",
+                        ))
+                    }
+                    Some(d) if d > today => {
+                        errors.push(FieldError::new("guardian.ended_on", "is in the future"))
+                    }
+                    None if g.special_guardian_follows.is_some() => errors.push(FieldError::new(
+                        "guardian.special_guardian_follows",
+                        "is said when the appointment has ended",
+                    )),
+                    _ => {}
+                }
                 (Some(name), phone, g.appointed_on)
             }
         };
@@ -213,6 +235,11 @@ impl ChildInput {
             guardian_name,
             guardian_phone,
             guardian_appointed_on,
+            guardian_ended_on: self.guardian.as_ref().and_then(|g| g.ended_on),
+            guardian_special_follows: self
+                .guardian
+                .as_ref()
+                .and_then(|g| g.special_guardian_follows),
             protection_level: self.protection_level,
             responsible_unit_id: self.responsible_unit_id,
         })

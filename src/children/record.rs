@@ -31,6 +31,8 @@ pub fn row_from(valid: ValidChild, id: Uuid, event_id: Uuid, now: DateTime<Utc>)
         guardian_name: valid.guardian_name,
         guardian_phone: valid.guardian_phone,
         guardian_appointed_on: valid.guardian_appointed_on,
+        guardian_ended_on: valid.guardian_ended_on,
+        guardian_special_follows: valid.guardian_special_follows,
         protection_level: valid.protection_level,
         responsible_unit_id: valid.responsible_unit_id,
         created_at: now,
@@ -89,7 +91,7 @@ pub fn as_input(row: &ChildRow) -> Value {
         "asylum_status": row.asylum_status,
         "arrival_date": row.arrival_date,
         "assigned_on": row.assigned_on,
-        "guardian": row.guardian_name.as_ref().map(|name| json!({"name": name, "phone": row.guardian_phone, "appointed_on": row.guardian_appointed_on})),
+        "guardian": row.guardian_name.as_ref().map(|name| json!({"name": name, "phone": row.guardian_phone, "appointed_on": row.guardian_appointed_on, "ended_on": row.guardian_ended_on, "special_guardian_follows": row.guardian_special_follows})),
         "protection_level": row.protection_level,
         "responsible_unit_id": row.responsible_unit_id,
     })

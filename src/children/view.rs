@@ -23,6 +23,9 @@ pub struct GuardianView {
     pub appointed_on: Option<NaiveDate>,
     /// A guardian's appointment ends by law when the child comes of age.
     pub appointment_ends_on: NaiveDate,
+    /// When it ended, once recorded, and whether a specially appointed guardian follows.
+    pub ended_on: Option<NaiveDate>,
+    pub special_guardian_follows: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,6 +114,8 @@ pub fn child_view(row: ChildRow, ctx: ViewContext<'_>) -> ChildView {
         phone: identifying.then(|| row.guardian_phone.clone()),
         appointed_on: row.guardian_appointed_on,
         appointment_ends_on: birthday(row.date_of_birth, ctx.rules.guardian_ends_at_age),
+        ended_on: row.guardian_ended_on,
+        special_guardian_follows: row.guardian_special_follows,
     });
     let current_placement = ctx.placement.filter(|_| !system).map(|p| PlacementSummary {
         placement_id: p.placement_id,

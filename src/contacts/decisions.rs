@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,14 +17,30 @@ use crate::db::children::ChildRow;
 use crate::db::placement_days::covers;
 use crate::db::placement_reviews::reviews_of;
 use crate::db::schema::placements;
-use crate::domain::decisions::{continued_care, due_after, ReviewKind};
+use crate::domain::age::birthday;
+use crate::domain::decisions::{continued_care, due_after, Reviews};
 use crate::rules::RuleSet;
+
+/// What is due about a placement and the child in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Reconsideration,
+    CarePlan,
+    #[serde(rename = "continued_care_after_18")]
+    ContinuedCareAfter18,
+    /// Notify Migrationsverket of continued responsibility, weeks before the 18th birthday.
+    MigrationAgencyNotice,
+    /// Record on the child's guardian that the god man's appointment ended at 18, and whether a
+    /// specially appointed guardian follows.
+    GuardianAppointmentEnd,
+}
 
 #[derive(Debug, Serialize)]
 pub struct DecisionItem {
     pub child_id: Uuid,
     pub placement_id: Uuid,
-    pub kind: ReviewKind,
+    pub kind: Task,
     pub due_on: NaiveDate,
     pub overdue: bool,
 }
@@ -61,41 +77,7 @@ pub fn due(
             continue;
         };
         let last_day = end_date.unwrap_or(planned_end);
-        let mut due = vec![
-            (
-                ReviewKind::Reconsideration,
-                due_after(
-                    decided.last_reconsideration.unwrap_or(start),
-                    rules.reconsideration_interval_months,
-                    at.today,
-                ),
-            ),
-            (
-                ReviewKind::CarePlan,
-                due_after(
-                    decided.last_care_plan.unwrap_or(start),
-                    rules.care_plan_revision_months,
-                    at.today,
-                ),
-            ),
-        ]
-        .into_iter()
-        .map(|(kind, due)| (kind, due.due_on, due.overdue))
-        .collect::<Vec<_>>();
-        let adult = continued_care(
-            (start, last_day),
-            child.date_of_birth,
-            rules.adult_age,
-            decided.continued_care,
-            at.today,
-        );
-        if let Some(care) = adult.filter(|care| care.continues.is_none()) {
-            due.push((
-                ReviewKind::ContinuedCareAfter18,
-                care.decision_needed_by,
-                care.overdue,
-            ));
-        }
+        let due = tasks(child, (start, last_day), decided, rules, at.today);
         let shown: Vec<_> = due
             .into_iter()
             .filter(|(_, due_on, overdue)| *overdue || *due_on <= until)
@@ -122,6 +104,62 @@ pub fn due(
     }
     items.sort_by_key(|i| (!i.overdue, i.due_on, i.placement_id));
     Ok((items, events))
+}
+
+/// The tasks of a placement running over `days` (first and last day), each with its due date
+/// and whether it is overdue on `today`.
+fn tasks(
+    child: &ChildRow,
+    (start, last_day): (NaiveDate, NaiveDate),
+    decided: &Reviews,
+    rules: &RuleSet,
+    today: NaiveDate,
+) -> Vec<(Task, NaiveDate, bool)> {
+    let after = |last: Option<NaiveDate>, months| due_after(last.unwrap_or(start), months, today);
+    let reconsideration = after(
+        decided.last_reconsideration,
+        rules.reconsideration_interval_months,
+    );
+    let care_plan = after(decided.last_care_plan, rules.care_plan_revision_months);
+    let mut due = vec![
+        (
+            Task::Reconsideration,
+            reconsideration.due_on,
+            reconsideration.overdue,
+        ),
+        (Task::CarePlan, care_plan.due_on, care_plan.overdue),
+    ];
+    // The 18th birthday's tasks, for a placement that runs over it.
+    if let Some(care) = continued_care(
+        (start, last_day),
+        child.date_of_birth,
+        rules.adult_age,
+        decided.continued_care,
+        today,
+    ) {
+        if care.continues.is_none() {
+            due.push((
+                Task::ContinuedCareAfter18,
+                care.decision_needed_by,
+                care.overdue,
+            ));
+        }
+        if decided.migration_agency_notice.is_none() {
+            let notice_by = care.decision_needed_by
+                - Duration::days(i64::from(rules.migration_agency_notice_days_before));
+            due.push((Task::MigrationAgencyNotice, notice_by, today > notice_by));
+        }
+    }
+    let guardian_ends = birthday(child.date_of_birth, rules.guardian_ends_at_age);
+    let appointed = child.guardian_name.is_some() && child.guardian_ended_on.is_none();
+    if appointed && guardian_ends <= last_day {
+        due.push((
+            Task::GuardianAppointmentEnd,
+            guardian_ends,
+            today > guardian_ends,
+        ));
+    }
+    due
 }
 
 #[derive(Debug, Serialize)]

@@ -34,6 +34,10 @@ pub struct ChildRow {
     pub updated_at: DateTime<Utc>,
     pub version: i32,
     pub last_audit_event_id: Uuid,
+    /// The god man's appointment ended (by law at 18), and whether a specially appointed
+    /// guardian follows; `None` until recorded.
+    pub guardian_ended_on: Option<NaiveDate>,
+    pub guardian_special_follows: Option<bool>,
 }
 
 /// Holds the child's row until commit: changes to one child (her record, her placements) are

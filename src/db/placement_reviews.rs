@@ -39,6 +39,7 @@ pub fn reviews_of(
             ReviewKind::Reconsideration => reviews.last_reconsideration = Some(decided_on),
             ReviewKind::CarePlan => reviews.last_care_plan = Some(decided_on),
             ReviewKind::ContinuedCareAfter18 => reviews.continued_care = continued_need,
+            ReviewKind::MigrationAgencyNotice => reviews.migration_agency_notice = Some(decided_on),
         }
     }
     Ok(by_placement)

@@ -176,6 +176,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Integer,
         last_audit_event_id -> Uuid,
+        guardian_ended_on -> Nullable<Date>,
+        guardian_special_follows -> Nullable<Bool>,
     }
 }
 

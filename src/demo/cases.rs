@@ -204,6 +204,8 @@ pub fn children_and_placements(
             guardian_phone: (crate::domain::age::age_on(date_of_birth, today) < 18)
                 .then(|| "070-123 45 67".to_owned()),
             guardian_appointed_on: Some(arrival + Duration::days(10)),
+            guardian_ended_on: None,
+            guardian_special_follows: None,
             protection_level: if n == 7 || n == 8 {
                 ProtectionLevel::ProtectedRegistration
             } else {

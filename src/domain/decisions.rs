@@ -13,6 +13,9 @@ crate::text_enum! {
         CarePlan = "care_plan",
         /// Whether care continues past the 18th birthday: a decision, never automatic.
         ContinuedCareAfter18 = "continued_care_after_18",
+        /// The notice to Migrationsverket that the municipality keeps its responsibility past
+        /// the 18th birthday, recorded when sent (its date and Migrationsverket's reference).
+        MigrationAgencyNotice = "migration_agency_notice",
     }
 }
 
@@ -33,6 +36,8 @@ pub struct Reviews {
     pub last_care_plan: Option<NaiveDate>,
     /// The latest decision on care after 18: does it continue?
     pub continued_care: Option<bool>,
+    /// When the notice to Migrationsverket was sent.
+    pub migration_agency_notice: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize)]

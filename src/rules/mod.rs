@@ -13,6 +13,11 @@ use crate::domain::recurrence::Recurrence;
 
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
+/// Migrationsverket asks for the notice at least three weeks before the 18th birthday.
+fn default_notice_days() -> u32 {
+    21
+}
+
 /// US practice asks that at least 95 % of children are visited each month.
 fn default_on_time_target() -> u32 {
     95
@@ -41,6 +46,10 @@ pub struct RuleSet {
     /// compliance report shows whether it is met).
     #[serde(default = "default_on_time_target")]
     pub contact_on_time_target_percent: u32,
+    /// The notice to Migrationsverket of continued responsibility is due this many days before
+    /// the adult age's birthday.
+    #[serde(default = "default_notice_days")]
+    pub migration_agency_notice_days_before: u32,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
     /// The schedules a placement starts with (the law says only "regularly"; these are the

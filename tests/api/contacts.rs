@@ -392,7 +392,13 @@ async fn the_worklist_holds_the_placement_decisions_due_for_her_children() {
         [
             ("reconsideration".into(), "2026-09-10".into(), false),
             ("care_plan".into(), "2028-03-10".into(), false),
+            ("migration_agency_notice".into(), "2028-04-29".into(), false),
             ("continued_care_after_18".into(), "2028-05-20".into(), false),
+            (
+                "guardian_appointment_end".into(),
+                "2028-05-20".into(),
+                false
+            ),
         ]
     );
 
@@ -445,4 +451,129 @@ async fn the_worklist_holds_the_placement_decisions_due_for_her_children() {
         .await
         .unwrap();
     assert_eq!(theirs["decisions"], json!([]));
+}
+
+#[actix_web::test]
+async fn the_eighteenth_birthdays_tasks_leave_the_worklist_once_recorded() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let home = app.arrange_facility(north.unit, "hvb", 4, &[]);
+    // 18 on 1 March 2026, placed on 10 March with a god man still appointed; another child, 18
+    // on 20 March 2026, placed over her birthday.
+    let mut body = child_body(north.unit, "Omid", "2008-03-01");
+    body["arrival_date"] = json!("2026-01-10");
+    let adult = register(&app, &north.secretary_session, body).await;
+    let near = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Reza", "2008-03-20"),
+    )
+    .await;
+    let mut placements = Vec::new();
+    for (child, reference) in [(adult, "SN-7"), (near, "SN-8")] {
+        let placed: Value = app
+            .as_user(&north.secretary_session)
+            .post(
+                &format!("/api/v1/children/{child}/placements"),
+                json!({"facility_id": home, "start_date": "2026-03-10", "legal_basis": "SoL2025-insats", "decision_reference": reference}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        placements.push(placed["id"].as_str().unwrap().to_owned());
+    }
+    let tasks = |body: &Value| -> Vec<(String, String, String, bool)> {
+        body["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] != "reconsideration" && d["kind"] != "care_plan")
+            .map(|d| {
+                (
+                    d["child_id"].as_str().unwrap().to_owned(),
+                    d["kind"].as_str().unwrap().to_owned(),
+                    d["due_on"].as_str().unwrap().to_owned(),
+                    d["overdue"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (adult_id, near_id) = (adult.to_string(), near.to_string());
+    assert_eq!(
+        tasks(&worklist(&app, &north.secretary_session).await),
+        [
+            (
+                near_id.clone(),
+                "migration_agency_notice".into(),
+                "2026-02-27".into(),
+                true
+            ),
+            (
+                adult_id.clone(),
+                "guardian_appointment_end".into(),
+                "2026-03-01".into(),
+                true
+            ),
+            (
+                near_id.clone(),
+                "continued_care_after_18".into(),
+                "2026-03-20".into(),
+                false
+            ),
+            (
+                near_id.clone(),
+                "guardian_appointment_end".into(),
+                "2026-03-20".into(),
+                false
+            ),
+        ]
+    );
+
+    // The god man's appointment ended on the birthday; no specially appointed guardian follows.
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/v1/children/{adult}")))
+        .bearer_auth(&north.secretary_session.access_token)
+        .header("if-match", format!("\"{}-1\"", adult.simple()))
+        .json(&json!({"guardian": {"name": "Gunnel Gode", "appointed_on": "2026-02-10", "ended_on": "2026-03-01", "special_guardian_follows": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
+    // The notice to Migrationsverket was sent (late): recorded as a review of its own kind.
+    let noticed = app
+        .as_user(&north.secretary_session)
+        .post(
+            &format!("/api/v1/placements/{}/reviews", placements[1]),
+            json!({"kind": "migration_agency_notice", "decided_on": "2026-03-10", "decision_reference": "MIG-2026-1234"}),
+        )
+        .await;
+    assert_eq!(noticed.status(), 201, "{}", noticed.text().await.unwrap());
+    assert_eq!(
+        tasks(&worklist(&app, &north.secretary_session).await),
+        [
+            (
+                near_id.clone(),
+                "continued_care_after_18".into(),
+                "2026-03-20".into(),
+                false
+            ),
+            (
+                near_id,
+                "guardian_appointment_end".into(),
+                "2026-03-20".into(),
+                false
+            ),
+        ]
+    );
+}
+
+async fn worklist(app: &TestApp, session: &Session) -> Value {
+    app.as_user(session)
+        .get("/api/v1/me/worklist")
+        .await
+        .json()
+        .await
+        .unwrap()
 }
