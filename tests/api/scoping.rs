@@ -435,3 +435,60 @@ async fn an_auditor_filtering_by_child_gets_exactly_that_childs_events() {
         assert_eq!(got, Ok(logged), "{child}");
     }
 }
+
+/// The children a worklist speaks of: its contacts' and its decisions' children, or the status.
+async fn worklist_children(app: &TestApp, session: &Session) -> Result<BTreeSet<Uuid>, u16> {
+    let response = app
+        .as_user(session)
+        .get("/api/v1/me/worklist?until=2027-12-31")
+        .await;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(status);
+    }
+    let body: Value = response.json().await.unwrap();
+    let mut ids = BTreeSet::new();
+    for list in ["items", "decisions", "placements_to_review"] {
+        for item in body[list].as_array().unwrap() {
+            ids.insert(item["child_id"].as_str().unwrap().parse().unwrap());
+        }
+    }
+    Ok(ids)
+}
+
+#[actix_web::test]
+async fn each_worklist_speaks_exactly_of_the_children_its_owner_reaches() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let expected = [
+        // The schedules she keeps and her caseload's placements; bashir lives nowhere yet.
+        ("anna", w.kids(&["ali", "cyrus", "dawit"])),
+        ("bo", w.kids(&["hassan"])),
+        ("omar", w.kids(&["iman"])),
+        // Her unit's children with schedules or running placements, wherever they live;
+        // elias's placement has ended, farid's has not begun, goran's was cancelled.
+        ("maria", w.kids(&["ali", "cyrus", "dawit", "hassan"])),
+        ("mona", w.kids(&["iman"])),
+        // Staff: the children living where they work today.
+        ("erik", w.kids(&["ali", "cyrus"])),
+        ("elin", w.kids(&[])),
+        ("sara", w.kids(&["hassan"])),
+        ("hanna", w.kids(&["dawit", "iman"])),
+        ("lena", Err(403)),
+        ("karin", Err(403)),
+        ("admin", Err(403)),
+    ];
+    let mut faults = Vec::new();
+    for (who, wanted) in expected {
+        let got = worklist_children(&app, &w.sessions[who]).await;
+        if got != wanted {
+            faults.push(format!("{who}: got {got:?}, wanted {wanted:?}"));
+        }
+    }
+    let names: BTreeMap<Uuid, &str> = w.children.iter().map(|(n, id)| (*id, *n)).collect();
+    assert!(
+        faults.is_empty(),
+        "{}\n(children: {names:?})",
+        faults.join("\n")
+    );
+}
