@@ -2,6 +2,7 @@
 //! numbers, ages and birthdays.
 
 pub mod age;
+pub mod age_out;
 pub mod child;
 pub mod contact;
 pub mod contact_due;
