@@ -22,6 +22,7 @@ mod idempotency;
 mod openapi;
 mod placement_rules;
 mod placements;
+mod plans;
 mod problem_codes;
 mod protection;
 mod query_counts;
