@@ -562,3 +562,42 @@ async fn the_summary_in_plain_language_is_json_or_an_escaped_printable_page() {
     let (by_secretary, _) = read(&app, session, &path).await;
     assert_eq!(by_secretary["given_name"], "Hidden");
 }
+
+#[actix_web::test]
+async fn a_move_to_supported_housing_before_the_17th_birthday_makes_the_plan_due_at_once() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let housing = app.arrange_facility(north.unit, "supported_housing", 4, &[]);
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Amina", "2009-06-01"),
+    )
+    .await;
+    // Only a unit manager starts a first placement outside an HVB home.
+    let placed = app
+        .as_user(&north.manager_session)
+        .post(
+            &format!("/api/v1/children/{child}/placements"),
+            json!({"facility_id": housing, "start_date": "2026-03-01", "legal_basis": "SoL2025-insats",
+                   "decision_reference": "SN-2", "special_reasons": "Mature and stable; school nearby",
+                   "deviation_reason": "Investigated in another municipality"}),
+        )
+        .await;
+    assert_eq!(placed.status(), 201, "{}", placed.text().await.unwrap());
+    let plan = open(&app, &north.secretary_session, child).await;
+    assert_eq!(
+        milestones(&plan),
+        [
+            "2026-03-01",
+            "supported_housing",
+            "2027-06-01",
+            "2030-06-01",
+            "2030-05-31"
+        ]
+    );
+    assert_eq!(
+        plan["opened_late"], true,
+        "due on the day she moved, nine days ago"
+    );
+}
