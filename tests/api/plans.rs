@@ -601,3 +601,55 @@ async fn a_move_to_supported_housing_before_the_17th_birthday_makes_the_plan_due
         "due on the day she moved, nine days ago"
     );
 }
+
+#[actix_web::test]
+async fn a_retried_goal_is_added_once_and_no_text_holds_a_nul() {
+    let app = spawn_app().await;
+    let case = placed_child(&app, "2009-06-01").await;
+    let session = &case.north.secretary_session;
+    open(&app, session, case.child).await;
+    let body = json!({"domain": "economy", "description": "Open a bank account", "target_date": "2026-06-01", "responsible": "youth"});
+    let send = || {
+        app.client
+            .post(app.url(&format!("{}/goals", plan_path(case.child))))
+            .bearer_auth(&session.access_token)
+            .header("idempotency-key", "goal-1")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
+    let (plan, _) = read(&app, session, &plan_path(case.child)).await;
+    assert_eq!(plan["goals"].as_array().unwrap().len(), 1);
+
+    let nul = add_goal(
+        &app,
+        session,
+        case.child,
+        json!({"domain": "economy", "description": "Save\u{0}money", "target_date": "2026-06-01", "responsible": "youth"}),
+    )
+    .await;
+    let body = problem(nul, 422).await;
+    assert_eq!(body["type"], "urn:trygg:problem:invalid-character");
+    assert_eq!(body["errors"][0]["field"], "description");
+    let long = add_goal(
+        &app,
+        session,
+        case.child,
+        json!({"domain": "economy", "description": "x".repeat(2001), "target_date": "2026-06-01", "responsible": "other"}),
+    )
+    .await;
+    let body = problem(long, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["description", "responsible_other"]);
+}
