@@ -100,6 +100,7 @@ crate::route_table! {
     "/api/v1/children/{id}/age-out-plan/goals" => { POST Bearer => plans::add_goal },
     "/api/v1/children/{id}/age-out-plan/reviews" => { POST Bearer => plans::add_review },
     "/api/v1/children/{id}/age-out-plan/summary" => { GET Bearer => plans::get_summary },
+    "/api/v1/children/{id}/age-out-plan/versions" => { GET Bearer => plans::plan_versions },
     "/api/v1/age-out-goals/{id}" => {
         GET Bearer => plans::get_goal,
         PATCH Bearer => plans::update_goal,

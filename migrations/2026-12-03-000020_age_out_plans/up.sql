@@ -1,6 +1,7 @@
 -- The age-out plan: one per child, with goals in seven domains, dated progress notes and
--- reviews. A goal's every version is kept (age_out_goal_versions, written in the transaction of
--- the change); notes, reviews and versions are never changed or deleted. trygg_app gets SELECT,
+-- reviews. Every version of the plan and of each goal is kept (age_out_plan_versions,
+-- age_out_goal_versions, written in the transaction of the change); notes, reviews and versions
+-- are never changed or deleted. trygg_app gets SELECT,
 -- INSERT, UPDATE by the default privileges of the first migration, and no DELETE.
 
 CREATE TABLE age_out_plans (
@@ -21,6 +22,25 @@ CREATE TABLE age_out_plans (
 );
 CREATE CONSTRAINT TRIGGER age_out_plans_require_audit_event
     AFTER INSERT OR UPDATE ON age_out_plans DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION require_audit_event();
+
+-- Every version of a plan's own fields, as they were after each change (version 1 as opened).
+CREATE TABLE age_out_plan_versions (
+    id                   uuid PRIMARY KEY,
+    plan_id              uuid NOT NULL REFERENCES age_out_plans (id),
+    child_id             uuid NOT NULL REFERENCES children (id),
+    version              integer NOT NULL CHECK (version > 0),
+    opened_on            date NOT NULL,
+    education_kind       text,
+    education_applied_on date,
+    education_started_on date,
+    changed_by           uuid NOT NULL REFERENCES users (id),
+    changed_at           timestamptz NOT NULL,
+    last_audit_event_id  uuid NOT NULL REFERENCES audit_events (id) DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (plan_id, version)
+);
+CREATE CONSTRAINT TRIGGER age_out_plan_versions_require_audit_event
+    AFTER INSERT OR UPDATE ON age_out_plan_versions DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION require_audit_event();
 
 CREATE TABLE age_out_goals (
@@ -110,6 +130,10 @@ BEGIN
         USING ERRCODE = 'integrity_constraint_violation';
 END
 $$;
+CREATE TRIGGER age_out_plan_versions_no_update_or_delete
+    BEFORE UPDATE OR DELETE ON age_out_plan_versions FOR EACH ROW EXECUTE FUNCTION age_out_records_are_kept();
+CREATE TRIGGER age_out_plan_versions_no_truncate
+    BEFORE TRUNCATE ON age_out_plan_versions FOR EACH STATEMENT EXECUTE FUNCTION age_out_records_are_kept();
 CREATE TRIGGER age_out_goal_versions_no_update_or_delete
     BEFORE UPDATE OR DELETE ON age_out_goal_versions FOR EACH ROW EXECUTE FUNCTION age_out_records_are_kept();
 CREATE TRIGGER age_out_goal_versions_no_truncate

@@ -363,6 +363,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     visits,
     calendar_feeds,
     age_out_plans,
+    age_out_plan_versions,
     age_out_goals,
     age_out_goal_versions,
     age_out_progress_notes,
@@ -381,6 +382,22 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_plan_versions (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        child_id -> Uuid,
+        version -> Integer,
+        opened_on -> Date,
+        education_kind -> Nullable<Text>,
+        education_applied_on -> Nullable<Date>,
+        education_started_on -> Nullable<Date>,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
         last_audit_event_id -> Uuid,
     }
 }
@@ -452,6 +469,7 @@ diesel::table! {
 }
 
 diesel::joinable!(age_out_goals -> age_out_plans (plan_id));
+diesel::joinable!(age_out_plan_versions -> age_out_plans (plan_id));
 diesel::joinable!(age_out_goal_versions -> age_out_goals (goal_id));
 diesel::joinable!(age_out_progress_notes -> age_out_goals (goal_id));
 diesel::joinable!(age_out_reviews -> age_out_plans (plan_id));

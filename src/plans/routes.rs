@@ -17,8 +17,8 @@ use super::opening::on_goal;
 use super::store::{self, GoalRow, NoteRow, PlanRow, ReviewRow};
 use super::summary::{html, summary, Summary, SummaryFacts};
 use super::view::{
-    dates, education_view, goal_view, note_view, plan_view, version_view, GoalVersionView,
-    GoalView, NoteView, PlanFacts, PlanView,
+    dates, education_view, goal_view, note_view, plan_version_view, plan_view, version_view,
+    GoalVersionView, GoalView, NoteView, PlanFacts, PlanVersionView, PlanView,
 };
 use crate::access::work::{on_child, ChildWork};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
@@ -263,7 +263,7 @@ pub async fn update_plan(
                 .changed(fields);
             (next.version, next.updated_at, next.last_audit_event_id) =
                 (plan.version + 1, work.at.now, event.id);
-            if !store::change_plan(conn, &next)? {
+            if !store::change_plan(conn, &next, person(&work)?)? {
                 return Err(AppError::stale_version().into());
             }
             show_plan(conn, &work, next, event)
@@ -416,6 +416,35 @@ pub async fn update_goal(
     )
     .await?;
     Ok(tagged(StatusCode::OK, view.id, view.version, &view))
+}
+
+/// Every version of the plan's own fields, oldest first, with who changed them and when: one
+/// read of the plan.
+pub async fn plan_versions(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let page = query.parse()?;
+    let (purpose, audit_action) = (ChildAction::ReadPlan, AuditAction::Read);
+    let paged: Paged<PlanVersionView> = on_child(
+        &state,
+        actor,
+        *path,
+        purpose,
+        audit_action,
+        move |conn, work| {
+            let plan = the_plan(conn, &work)?;
+            let rows = store::plan_versions_of(conn, plan.id, page)?;
+            let paged = Paged::from_rows(rows, page, |r| r.id).map(plan_version_view);
+            let event = work.event(AuditAction::Read, EntityType::AgeOutPlan, Some(plan.id));
+            audit::append(conn, &[event])?;
+            Ok(paged)
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// Every version of a goal, oldest first, with who changed it and when: one read of the goal.

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::input::GoalFields;
 use crate::db::schema::{
-    age_out_goal_versions, age_out_goals, age_out_plans, age_out_progress_notes, age_out_reviews,
-    facilities, placements,
+    age_out_goal_versions, age_out_goals, age_out_plan_versions, age_out_plans,
+    age_out_progress_notes, age_out_reviews, facilities, placements,
 };
 use crate::domain::age_out::{EducationKind, GoalDomain, GoalResponsible, GoalStatus};
 use crate::domain::facility_kind::FacilityKind;
@@ -29,6 +29,41 @@ pub struct PlanRow {
     pub updated_at: DateTime<Utc>,
     pub version: i32,
     pub last_audit_event_id: Uuid,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = age_out_plan_versions)]
+pub struct PlanVersionRow {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub child_id: Uuid,
+    pub version: i32,
+    pub opened_on: NaiveDate,
+    pub education_kind: Option<EducationKind>,
+    pub education_applied_on: Option<NaiveDate>,
+    pub education_started_on: Option<NaiveDate>,
+    pub changed_by: Uuid,
+    pub changed_at: DateTime<Utc>,
+    pub last_audit_event_id: Uuid,
+}
+
+impl PlanVersionRow {
+    /// The version `plan` is now, written by `changed_by`.
+    pub fn of(plan: &PlanRow, changed_by: Uuid) -> Self {
+        PlanVersionRow {
+            id: Uuid::now_v7(),
+            plan_id: plan.id,
+            child_id: plan.child_id,
+            version: plan.version,
+            opened_on: plan.opened_on,
+            education_kind: plan.education_kind,
+            education_applied_on: plan.education_applied_on,
+            education_started_on: plan.education_started_on,
+            changed_by,
+            changed_at: plan.updated_at,
+            last_audit_event_id: plan.last_audit_event_id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -152,15 +187,42 @@ pub fn plan_of(conn: &mut PgConnection, child_id: Uuid) -> QueryResult<Option<Pl
         .optional()
 }
 
+/// Inserts a new plan and its first version.
 pub fn insert_plan(conn: &mut PgConnection, row: &PlanRow) -> QueryResult<()> {
     diesel::insert_into(age_out_plans::table)
+        .values(row)
+        .execute(conn)?;
+    insert_plan_version(conn, &PlanVersionRow::of(row, row.opened_by))
+}
+
+fn insert_plan_version(conn: &mut PgConnection, row: &PlanVersionRow) -> QueryResult<()> {
+    diesel::insert_into(age_out_plan_versions::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
 }
 
-/// Writes the changed plan, if it is still the version before `row.version`.
-pub fn change_plan(conn: &mut PgConnection, row: &PlanRow) -> QueryResult<bool> {
+/// One page of the plan's versions, oldest first; `page.limit + 1` rows.
+pub fn plan_versions_of(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    page: Page,
+) -> QueryResult<Vec<PlanVersionRow>> {
+    let mut query = age_out_plan_versions::table
+        .filter(age_out_plan_versions::plan_id.eq(plan_id))
+        .order(age_out_plan_versions::id)
+        .select(PlanVersionRow::as_select())
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(age_out_plan_versions::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Writes the changed plan, if it is still the version before `row.version`, and that version
+/// as `by` wrote it.
+pub fn change_plan(conn: &mut PgConnection, row: &PlanRow, by: Uuid) -> QueryResult<bool> {
     let changed = diesel::update(
         age_out_plans::table
             .find(row.id)
@@ -175,7 +237,11 @@ pub fn change_plan(conn: &mut PgConnection, row: &PlanRow) -> QueryResult<bool> 
         age_out_plans::last_audit_event_id.eq(row.last_audit_event_id),
     ))
     .execute(conn)?;
-    Ok(changed == 1)
+    if changed != 1 {
+        return Ok(false);
+    }
+    insert_plan_version(conn, &PlanVersionRow::of(row, by))?;
+    Ok(true)
 }
 
 /// The plan's goals, oldest first.

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::store::{GoalRow, GoalVersionRow, NoteRow, PlanRow, ReviewRow};
+use super::store::{GoalRow, GoalVersionRow, NoteRow, PlanRow, PlanVersionRow, ReviewRow};
 use crate::domain::age_out::{
     education_wait, milestones, next_review, planned_reviews, Ages, EducationKind, EducationWait,
     GoalDomain, GoalResponsible, GoalStatus, Milestones, ReviewDue,
@@ -223,6 +223,32 @@ pub fn plan_view(
             .collect(),
         version: plan.version,
         updated_at: plan.updated_at,
+    }
+}
+
+/// One version of the plan's own fields, as they were after a change.
+#[derive(Debug, Serialize)]
+pub struct PlanVersionView {
+    pub plan_id: Uuid,
+    pub version: i32,
+    pub opened_on: NaiveDate,
+    pub education_kind: Option<EducationKind>,
+    pub education_applied_on: Option<NaiveDate>,
+    pub education_started_on: Option<NaiveDate>,
+    pub changed_by: Uuid,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub fn plan_version_view(row: PlanVersionRow) -> PlanVersionView {
+    PlanVersionView {
+        plan_id: row.plan_id,
+        version: row.version,
+        opened_on: row.opened_on,
+        education_kind: row.education_kind,
+        education_applied_on: row.education_applied_on,
+        education_started_on: row.education_started_on,
+        changed_by: row.changed_by,
+        changed_at: row.changed_at,
     }
 }
 

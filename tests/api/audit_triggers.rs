@@ -121,8 +121,9 @@ pub fn event_numbered(
 }
 
 /// Tables whose rows are never changed: their own trigger refuses any update first.
-const APPEND_ONLY: [&str; 4] = [
+const APPEND_ONLY: [&str; 5] = [
     "visits",
+    "age_out_plan_versions",
     "age_out_goal_versions",
     "age_out_progress_notes",
     "age_out_reviews",
@@ -239,6 +240,14 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              updated_at, last_audit_event_id) VALUES ('{fresh}', '{}', '2026-03-10', '{}', now(), \
              now(), {event})",
             w.unplaced, w.colleague
+        ),
+        "age_out_plan_versions" => format!(
+            "INSERT INTO age_out_plan_versions (id, plan_id, child_id, version, opened_on, \
+             changed_by, changed_at, last_audit_event_id) SELECT '{fresh}', id, child_id, {}, \
+             opened_on, '{}', now(), {event} FROM age_out_plans WHERE id = '{}'",
+            100 + fresh.as_u128() % 1_000_000,
+            w.colleague,
+            w.plan
         ),
         "age_out_goals" => format!(
             "INSERT INTO age_out_goals (id, plan_id, child_id, domain, description, target_date, \
@@ -445,6 +454,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "visits",
         "calendar_feeds",
         "age_out_plans",
+        "age_out_plan_versions",
         "age_out_goals",
         "age_out_goal_versions",
         "age_out_progress_notes",

@@ -918,6 +918,7 @@ fn recipe(route: &str) -> Option<Recipe> {
         }),
         "GET /api/v1/children/{id}/age-out-plan"
         | "GET /api/v1/children/{id}/age-out-plan/summary"
+        | "GET /api/v1/children/{id}/age-out-plan/versions"
         | "GET /api/v1/age-out-goals/{id}"
         | "GET /api/v1/age-out-goals/{id}/versions" => r(Plans),
         "POST /api/v1/children/{id}/age-out-plan" => {
@@ -1122,7 +1123,8 @@ fn expected_events(route: &str) -> (Expected, Expected) {
             about_child(("cancel", "placement", Path), "cancel")
         }
         "GET /api/v1/children/{id}/age-out-plan"
-        | "GET /api/v1/children/{id}/age-out-plan/summary" => {
+        | "GET /api/v1/children/{id}/age-out-plan/summary"
+        | "GET /api/v1/children/{id}/age-out-plan/versions" => {
             about_child(("read", "age_out_plan", Any), "read")
         }
         "POST /api/v1/children/{id}/age-out-plan" => {

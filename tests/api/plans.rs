@@ -287,6 +287,29 @@ async fn school_must_start_within_three_months_of_the_application() {
         (Some(91), Some(false), Some(false))
     );
 
+    // Each change of the plan is kept, as the goals' are.
+    let (versions, _) = read(&app, &session, &format!("{path}/versions")).await;
+    let seen: Vec<(i64, Option<&str>, Option<&str>)> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["education_applied_on"].as_str(),
+                v["education_started_on"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, None, None),
+            (2, Some("2026-03-02"), None),
+            (3, Some("2026-03-02"), Some("2026-06-01"))
+        ]
+    );
+
     // A start before the application is refused.
     let tag = format!("\"{}-3\"", plan["id"].as_str().unwrap().replace('-', ""));
     let body = problem(
