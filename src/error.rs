@@ -66,11 +66,14 @@ pub enum ConflictKind {
     CheckpointDiverged,
     /// The visit has been corrected already: correct the latest entry instead.
     VisitCorrected,
+    /// The child has an age-out plan already: there is one per child.
+    AgeOutPlanExists,
 }
 
 impl ConflictKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::VisitCorrected,
+        Self::AgeOutPlanExists,
         Self::StaleVersion,
         Self::ConcurrentChange,
         Self::FacilityFull,
@@ -102,6 +105,7 @@ impl ConflictKind {
             Self::AuditLogEmpty => "audit-log-empty",
             Self::CheckpointDiverged => "checkpoint-diverged",
             Self::VisitCorrected => "visit-corrected",
+            Self::AgeOutPlanExists => "age-out-plan-exists",
         }
     }
 }
@@ -129,11 +133,14 @@ pub enum Rule {
     /// A date of birth (an assessed age) is revised only as a re-assessment of its own, with a
     /// reason and a decision reference (`POST /api/v1/children/{id}/age-assessments`).
     AgeReassessmentRequired,
+    /// A goal of the age-out plan is dropped only with a reason.
+    DropReasonRequired,
 }
 
 impl Rule {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::VisitInFuture,
+        Self::DropReasonRequired,
         Self::InvalidCharacter,
         Self::General,
         Self::AgeRule,
@@ -155,6 +162,7 @@ impl Rule {
             Self::AgeReassessmentRequired => "age-reassessment-required",
             Self::InvalidCharacter => "invalid-character",
             Self::VisitInFuture => "visit-in-future",
+            Self::DropReasonRequired => "drop-reason-required",
         }
     }
 }
@@ -526,6 +534,12 @@ fn refused_by(constraint: &str) -> Option<AppError> {
             "facility_id",
             "a first placement is in an HVB home unless a reason to deviate is recorded",
         ),
+        "age_out_plans_one_per_child" => age_out_plan_exists(),
+        "age_out_goals_dropped_reason" => AppError::rule_of(
+            Rule::DropReasonRequired,
+            "dropped_reason",
+            "a dropped goal says why it was dropped",
+        ),
         "children_dossier_number_key" => duplicate_identity("dossier_number"),
         "children_personal_identity_number_key" => duplicate_identity("personal_identity_number"),
         "users_username_key" => conflict(
@@ -548,6 +562,14 @@ fn refused_by(constraint: &str) -> Option<AppError> {
         ),
         _ => return None,
     })
+}
+
+/// The child has an age-out plan already.
+pub fn age_out_plan_exists() -> AppError {
+    AppError::conflict(
+        ConflictKind::AgeOutPlanExists,
+        "the child has an age-out plan already; change that one",
+    )
 }
 
 /// Another child has this dossier or personal identity number.
@@ -761,6 +783,16 @@ mod tests {
                 UniqueViolation,
                 "service_accounts_client_id_key",
                 "name-taken",
+            ),
+            (
+                UniqueViolation,
+                "age_out_plans_one_per_child",
+                "age-out-plan-exists",
+            ),
+            (
+                CheckViolation,
+                "age_out_goals_dropped_reason",
+                "drop-reason-required",
             ),
         ];
         for (kind, constraint, code) in cases {

@@ -22,6 +22,7 @@ pub mod facilities;
 pub mod health;
 pub mod http;
 pub mod placements;
+pub mod plans;
 pub mod policy;
 pub mod reports;
 pub mod routes;

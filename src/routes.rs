@@ -9,6 +9,7 @@ use crate::contacts::worklist;
 use crate::facilities::routes as facilities;
 use crate::health;
 use crate::placements::routes as placements;
+use crate::plans::routes as plans;
 use crate::reports::routes as reports;
 use crate::service_accounts::routes as service_accounts;
 use crate::sign_in::routes as sign_in;
@@ -92,6 +93,21 @@ crate::route_table! {
         POST Bearer => contacts::record_visit,
     },
     "/api/v1/visits/{id}/corrections" => { POST Bearer => contacts::correct_visit },
+    "/api/v1/children/{id}/age-out-plan" => {
+        GET Bearer => plans::get_plan,
+        POST Bearer => plans::open_plan,
+        PATCH Bearer => plans::update_plan,
+    },
+    "/api/v1/children/{id}/age-out-plan/goals" => { POST Bearer => plans::add_goal },
+    "/api/v1/children/{id}/age-out-plan/reviews" => { POST Bearer => plans::add_review },
+    "/api/v1/children/{id}/age-out-plan/summary" => { GET Bearer => plans::get_summary },
+    "/api/v1/children/{id}/age-out-plan/versions" => { GET Bearer => plans::plan_versions },
+    "/api/v1/age-out-goals/{id}" => {
+        GET Bearer => plans::get_goal,
+        PATCH Bearer => plans::update_goal,
+    },
+    "/api/v1/age-out-goals/{id}/versions" => { GET Bearer => plans::goal_versions },
+    "/api/v1/age-out-goals/{id}/progress-notes" => { POST Bearer => plans::add_progress_note },
     "/api/v1/placements/{id}" => { GET Bearer => placements::get, PATCH Bearer => placements::update },
     "/api/v1/placements/{id}/end" => { POST Bearer => placements::end },
     "/api/v1/placements/{id}/cancel" => { POST Bearer => placements::cancel },

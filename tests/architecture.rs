@@ -67,6 +67,7 @@ const LAYERS: &[Layer] = &[
             "children",
             "placements",
             "contacts",
+            "plans",
             "reports",
             "service_accounts",
             "audit_review",

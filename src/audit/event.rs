@@ -48,6 +48,12 @@ crate::text_enum! {
 crate::text_enum! {
     /// The kind of record an event is about.
     pub enum EntityType {
+        /// A child's age-out plan (its dates and education; goals, notes and reviews have their own).
+        AgeOutPlan = "age_out_plan",
+        /// A goal of an age-out plan (a read of its versions is a read of it).
+        AgeOutGoal = "age_out_goal",
+        AgeOutProgressNote = "age_out_progress_note",
+        AgeOutReview = "age_out_review",
         AuditLog = "audit_log",
         /// A person's calendar feed (its token, never its content).
         CalendarFeed = "calendar_feed",

@@ -382,4 +382,114 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_schedules,
     visits,
     calendar_feeds,
+    age_out_plans,
+    age_out_plan_versions,
+    age_out_goals,
+    age_out_goal_versions,
+    age_out_progress_notes,
+    age_out_reviews,
 );
+
+diesel::table! {
+    age_out_plans (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        opened_on -> Date,
+        opened_by -> Uuid,
+        education_kind -> Nullable<Text>,
+        education_applied_on -> Nullable<Date>,
+        education_started_on -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_plan_versions (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        child_id -> Uuid,
+        version -> Integer,
+        opened_on -> Date,
+        education_kind -> Nullable<Text>,
+        education_applied_on -> Nullable<Date>,
+        education_started_on -> Nullable<Date>,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_goals (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        child_id -> Uuid,
+        domain -> Text,
+        description -> Text,
+        target_date -> Date,
+        responsible -> Text,
+        responsible_other -> Nullable<Text>,
+        status -> Text,
+        dropped_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_goal_versions (id) {
+        id -> Uuid,
+        goal_id -> Uuid,
+        child_id -> Uuid,
+        version -> Integer,
+        domain -> Text,
+        description -> Text,
+        target_date -> Date,
+        responsible -> Text,
+        responsible_other -> Nullable<Text>,
+        status -> Text,
+        dropped_reason -> Nullable<Text>,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_progress_notes (id) {
+        id -> Uuid,
+        goal_id -> Uuid,
+        child_id -> Uuid,
+        noted_on -> Date,
+        note -> Text,
+        written_by -> Uuid,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    age_out_reviews (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        child_id -> Uuid,
+        held_on -> Date,
+        participants -> Array<Text>,
+        youth_view -> Text,
+        goal_statuses -> Jsonb,
+        recorded_by -> Uuid,
+        created_at -> Timestamptz,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::joinable!(age_out_goals -> age_out_plans (plan_id));
+diesel::joinable!(age_out_plan_versions -> age_out_plans (plan_id));
+diesel::joinable!(age_out_goal_versions -> age_out_goals (goal_id));
+diesel::joinable!(age_out_progress_notes -> age_out_goals (goal_id));
+diesel::joinable!(age_out_reviews -> age_out_plans (plan_id));

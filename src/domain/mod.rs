@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod age_limits;
+pub mod age_out;
 pub mod child;
 pub mod contact;
 pub mod contact_due;

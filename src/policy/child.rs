@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{Profession, Scope};
 use crate::auth::actor::{Actor, Principal};
+use crate::domain::age_out::GoalResponsible;
 
 /// What the caller is to this child.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,6 +45,13 @@ pub enum ChildAction {
     RecordVisit,
     /// Revise the child's date of birth (an age re-assessment): the case's secretary or manager.
     ReassessAge,
+    /// Read the child's age-out plan: her secretaries, the unit manager, the staff of her home.
+    ReadPlan,
+    /// Open the age-out plan and change it (goals, education, reviews): her secretaries only.
+    ManagePlan,
+    /// Add a progress note to a goal: her secretaries, and the staff of her home for the goals
+    /// the home's staff are responsible for ([`may_note_progress`]).
+    AddProgressNote,
 }
 
 impl ChildAction {
@@ -51,7 +59,10 @@ impl ChildAction {
     pub fn writes(self) -> bool {
         !matches!(
             self,
-            ChildAction::Read | ChildAction::ReadPlacements | ChildAction::ReadContacts
+            ChildAction::Read
+                | ChildAction::ReadPlacements
+                | ChildAction::ReadContacts
+                | ChildAction::ReadPlan
         )
     }
 
@@ -143,7 +154,15 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
                 }
             }
             Profession::UnitManager if is_unit_manager_of(actor, child.responsible_unit_id) => {
-                Decision::Allow(Audience::Management)
+                // The age-out plan is the secretary's work with the youth; the manager reads it.
+                if matches!(
+                    action,
+                    ChildAction::ManagePlan | ChildAction::AddProgressNote
+                ) {
+                    Decision::Forbidden
+                } else {
+                    Decision::Allow(Audience::Management)
+                }
             }
             Profession::SocialSecretary | Profession::UnitManager if relations.emergency_access => {
                 if writes {
@@ -153,8 +172,14 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
                 }
             }
             Profession::HvbStaff | Profession::HousingStaff if relations.facility_staff => {
-                // The home's staff record their own contacts with the child, and change nothing else.
-                if writes && action != ChildAction::RecordVisit {
+                // The home's staff record their own contacts with the child and note progress on
+                // the plan's goals that are theirs, and change nothing else.
+                if writes
+                    && !matches!(
+                        action,
+                        ChildAction::RecordVisit | ChildAction::AddProgressNote
+                    )
+                {
                     Decision::Forbidden
                 } else {
                     Decision::Allow(Audience::Care)
@@ -227,6 +252,17 @@ pub fn sees_visit_notes(actor: &Actor, audience: Audience, performed_by: uuid::U
         Some(user) if user == performed_by => true,
         Some(_) => audience == Audience::Case,
         None => false,
+    }
+}
+
+/// Whether the caller, who may add progress notes to the child's plan (`audience`), may add one
+/// to a goal with this `responsible`: the case's people to any, the home's staff only to the
+/// goals the home's staff see to.
+pub fn may_note_progress(audience: Audience, responsible: GoalResponsible) -> bool {
+    match audience {
+        Audience::Case => true,
+        Audience::Care => responsible == GoalResponsible::HomeStaff,
+        Audience::Management | Audience::System => false,
     }
 }
 
@@ -405,6 +441,63 @@ mod tests {
             ),
             Decision::Allow(Audience::Management)
         );
+    }
+
+    #[test]
+    fn the_secretary_writes_the_plan_the_manager_reads_it_and_staff_note_their_goals() {
+        let unit = Uuid::now_v7();
+        let related = |relations| child(unit, relations, false);
+        let own = related(Relations {
+            assigned_secretary: true,
+            ..Relations::default()
+        });
+        let placed_here = related(Relations {
+            facility_staff: true,
+            ..Relations::default()
+        });
+        let secretary = user(Profession::SocialSecretary, unit);
+        let manager = user(Profession::UnitManager, unit);
+        let staff = user(Profession::HousingStaff, unit);
+        for action in [
+            ChildAction::ReadPlan,
+            ChildAction::ManagePlan,
+            ChildAction::AddProgressNote,
+        ] {
+            assert_eq!(
+                decide(&secretary, &own, action),
+                Decision::Allow(Audience::Case)
+            );
+        }
+        assert_eq!(
+            decide(&manager, &own, ChildAction::ReadPlan),
+            Decision::Allow(Audience::Management)
+        );
+        assert_eq!(
+            decide(&manager, &own, ChildAction::ManagePlan),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&manager, &own, ChildAction::AddProgressNote),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&staff, &placed_here, ChildAction::AddProgressNote),
+            Decision::Allow(Audience::Care)
+        );
+        assert_eq!(
+            decide(&staff, &placed_here, ChildAction::ManagePlan),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            decide(&staff, &own, ChildAction::ReadPlan),
+            Decision::Hidden
+        );
+        assert!(may_note_progress(
+            Audience::Care,
+            GoalResponsible::HomeStaff
+        ));
+        assert!(!may_note_progress(Audience::Care, GoalResponsible::Youth));
+        assert!(may_note_progress(Audience::Case, GoalResponsible::Other));
     }
 
     #[test]

@@ -23,6 +23,22 @@ fn default_on_time_target() -> u32 {
     95
 }
 
+/// The age-out plan is open at the latest at the 17th birthday (or at the first placement in
+/// supported housing, if that comes first).
+fn default_age_out_plan_opens_at_age() -> u32 {
+    17
+}
+
+/// The age-out plan is reviewed every six months.
+fn default_age_out_plan_review_months() -> u32 {
+    6
+}
+
+/// School or SFI starts within three months of the application.
+fn default_education_start_within_months() -> u32 {
+    3
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct LegalBasis {
     pub code: String,
@@ -50,6 +66,16 @@ pub struct RuleSet {
     /// the adult age's birthday.
     #[serde(default = "default_notice_days")]
     pub migration_agency_notice_days_before: u32,
+    /// The age-out plan is open at the latest at this birthday, or at the first placement in
+    /// supported housing if that comes first.
+    #[serde(default = "default_age_out_plan_opens_at_age")]
+    pub age_out_plan_opens_at_age: u32,
+    /// Months between reviews of the age-out plan.
+    #[serde(default = "default_age_out_plan_review_months")]
+    pub age_out_plan_review_months: u32,
+    /// School or SFI starts within this many months of the application.
+    #[serde(default = "default_education_start_within_months")]
+    pub education_start_within_months: u32,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
     /// The schedules a placement starts with (the law says only "regularly"; these are the
@@ -144,6 +170,9 @@ impl Rules {
                 && set.reconsideration_interval_months > 0
                 && set.care_plan_revision_months > 0
                 && set.emergency_access_minutes > 0
+                && set.age_out_plan_opens_at_age < set.placement_end_age
+                && (1..=24).contains(&set.age_out_plan_review_months)
+                && (1..=24).contains(&set.education_start_within_months)
                 && !set.legal_bases.is_empty();
             if !sane {
                 return Err(RulesError::Invalid(format!(
@@ -183,6 +212,25 @@ mod tests {
         assert!(after.legal_basis("SoL-4-1").is_none());
         assert!(after.legal_basis("SoL2025-insats").is_some());
         assert_eq!(after.placement_end_age, 21);
+    }
+
+    #[test]
+    fn a_rules_file_without_the_age_out_plan_rules_gets_their_defaults() {
+        let text = BUILT_IN
+            .lines()
+            .filter(|l| !l.starts_with("age_out_plan_") && !l.starts_with("education_start_"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let rules = Rules::parse(&text).expect("an older rules file still parses");
+        let set = rules.on(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
+        assert_eq!(
+            (
+                set.age_out_plan_opens_at_age,
+                set.age_out_plan_review_months,
+                set.education_start_within_months
+            ),
+            (17, 6, 3)
+        );
     }
 
     #[test]

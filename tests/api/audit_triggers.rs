@@ -121,7 +121,13 @@ pub fn event_numbered(
 }
 
 /// Tables whose rows are never changed: their own trigger refuses any update first.
-const APPEND_ONLY: [&str; 1] = ["visits"];
+const APPEND_ONLY: [&str; 5] = [
+    "visits",
+    "age_out_plan_versions",
+    "age_out_goal_versions",
+    "age_out_progress_notes",
+    "age_out_reviews",
+];
 
 /// The ids the insert recipes fill in.
 struct World {
@@ -132,6 +138,9 @@ struct World {
     /// A child of the unit with no placement.
     unplaced: Uuid,
     placement: Uuid,
+    /// The age-out plan of the placed child, and a goal of it.
+    plan: Uuid,
+    goal: Uuid,
 }
 
 /// A new row of each table with the commit-time trigger, naming `event` (an SQL expression).
@@ -232,6 +241,52 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
             w.colleague,
             hash = fresh.simple()
         ),
+        // The unplaced child has no plan yet: one per child.
+        "age_out_plans" => format!(
+            "INSERT INTO age_out_plans (id, child_id, opened_on, opened_by, created_at, \
+             updated_at, last_audit_event_id) VALUES ('{fresh}', '{}', '2026-03-10', '{}', now(), \
+             now(), {event})",
+            w.unplaced, w.colleague
+        ),
+        "age_out_plan_versions" => format!(
+            "INSERT INTO age_out_plan_versions (id, plan_id, child_id, version, opened_on, \
+             changed_by, changed_at, last_audit_event_id) SELECT '{fresh}', id, child_id, {}, \
+             opened_on, '{}', now(), {event} FROM age_out_plans WHERE id = '{}'",
+            100 + fresh.as_u128() % 1_000_000,
+            w.colleague,
+            w.plan
+        ),
+        "age_out_goals" => format!(
+            "INSERT INTO age_out_goals (id, plan_id, child_id, domain, description, target_date, \
+             responsible, status, created_at, updated_at, last_audit_event_id) SELECT '{fresh}', \
+             id, child_id, 'leisure', 'Join a football team', '2026-09-01', 'youth', \
+             'not_started', now(), now(), {event} FROM age_out_plans WHERE id = '{}'",
+            w.plan
+        ),
+        "age_out_goal_versions" => format!(
+            "INSERT INTO age_out_goal_versions (id, goal_id, child_id, version, domain, \
+             description, target_date, responsible, status, changed_by, changed_at, \
+             last_audit_event_id) SELECT '{fresh}', id, child_id, {}, domain, description, \
+             target_date, responsible, status, '{}', now(), {event} FROM age_out_goals \
+             WHERE id = '{}'",
+            100 + fresh.as_u128() % 1_000_000,
+            w.colleague,
+            w.goal
+        ),
+        "age_out_progress_notes" => format!(
+            "INSERT INTO age_out_progress_notes (id, goal_id, child_id, noted_on, note, \
+             written_by, created_at, last_audit_event_id) SELECT '{fresh}', id, child_id, \
+             '2026-03-10', 'A sneaky note', '{}', now(), {event} FROM age_out_goals \
+             WHERE id = '{}'",
+            w.colleague, w.goal
+        ),
+        "age_out_reviews" => format!(
+            "INSERT INTO age_out_reviews (id, plan_id, child_id, held_on, participants, \
+             youth_view, goal_statuses, recorded_by, created_at, last_audit_event_id) SELECT \
+             '{fresh}', id, child_id, '2026-03-10', '{{\"The youth\"}}', 'Fine', '[]', '{}', \
+             now(), {event} FROM age_out_plans WHERE id = '{}'",
+            w.colleague, w.plan
+        ),
         _ => return None,
     })
 }
@@ -313,6 +368,7 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(visited.status(), 201);
+    let (plan, goal) = age_out_plan(&me, placed).await;
     let subscribed = me.post("/api/v1/me/calendar-feed", json!({})).await;
     assert_eq!(subscribed.status(), 201);
     let glass = app
@@ -337,7 +393,41 @@ async fn world(app: &TestApp) -> World {
         facility,
         unplaced,
         placement,
+        plan,
+        goal,
     }
+}
+
+/// An age-out plan for `child` with a goal, a progress note and a review; its and the goal's ids.
+async fn age_out_plan(me: &crate::helpers::users::AsUser<'_>, child: Uuid) -> (Uuid, Uuid) {
+    let path = format!("/api/v1/children/{child}/age-out-plan");
+    let id = |v: Value| v["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+    let opened = me.post(&path, json!({})).await;
+    assert_eq!(opened.status(), 201);
+    let plan = id(opened.json().await.unwrap());
+    let added = me
+        .post(
+            &format!("{path}/goals"),
+            json!({"domain": "housing", "description": "A flat of her own", "target_date": "2027-06-01", "responsible": "youth"}),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let goal = id(added.json().await.unwrap());
+    let noted = me
+        .post(
+            &format!("/api/v1/age-out-goals/{goal}/progress-notes"),
+            json!({"note": "Saw two flats"}),
+        )
+        .await;
+    assert_eq!(noted.status(), 201);
+    let reviewed = me
+        .post(
+            &format!("{path}/reviews"),
+            json!({"held_on": "2026-03-10", "participants": ["The youth"], "youth_view": "Good"}),
+        )
+        .await;
+    assert_eq!(reviewed.status(), 201);
+    (plan, goal)
 }
 
 /// What is tried, the statements, and whether the way it ended is the refusal wanted.
@@ -379,6 +469,12 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "contact_schedules",
         "visits",
         "calendar_feeds",
+        "age_out_plans",
+        "age_out_plan_versions",
+        "age_out_goals",
+        "age_out_goal_versions",
+        "age_out_progress_notes",
+        "age_out_reviews",
     ]
     .map(str::to_owned)
     .into();

@@ -183,6 +183,7 @@ fn is_about_a_child(path: &str) -> bool {
         "/api/v1/placements/{id}",
         "/api/v1/contact-schedules/{id}",
         "/api/v1/visits/{id}",
+        "/api/v1/age-out-goals/{id}",
     ]
     .iter()
     .any(|prefix| path.starts_with(prefix))
@@ -676,6 +677,7 @@ enum Area {
     AuditLog,
     Children,
     Placements,
+    Plans,
 }
 
 /// What a call needs that must not be shared with other cells, made just before it.
@@ -706,6 +708,10 @@ struct Target {
     schedule: Uuid,
     /// A visit to the child, recorded by her secretary (for routes about one visit).
     visit: Uuid,
+    /// The child's age-out plan and a goal of it that the home's staff see to (for the plan's
+    /// routes but opening one).
+    plan: Uuid,
+    goal: Uuid,
     child_kind: ChildKind,
     /// The child's home, or the facility a path names.
     facility: Uuid,
@@ -913,6 +919,28 @@ fn recipe(route: &str) -> Option<Recipe> {
         "POST /api/v1/visits/{id}/corrections" => r(Placements).body(|_| {
             json!({"occurred_at": "2026-03-09T11:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true, "reason": "The visit began an hour later"})
         }),
+        "GET /api/v1/children/{id}/age-out-plan"
+        | "GET /api/v1/children/{id}/age-out-plan/summary"
+        | "GET /api/v1/children/{id}/age-out-plan/versions"
+        | "GET /api/v1/age-out-goals/{id}"
+        | "GET /api/v1/age-out-goals/{id}/versions" => r(Plans),
+        "POST /api/v1/children/{id}/age-out-plan" => {
+            r(Plans).fresh(Fresh::Child).body(|_| json!({}))
+        }
+        "PATCH /api/v1/children/{id}/age-out-plan" => r(Plans)
+            .if_match()
+            .body(|_| json!({"education_kind": "sfi", "education_applied_on": "2026-03-02"})),
+        "POST /api/v1/children/{id}/age-out-plan/goals" => r(Plans).body(|_| {
+            json!({"domain": "health", "description": "Find a doctor and a dentist of her own", "target_date": "2026-12-01", "responsible": "youth"})
+        }),
+        "PATCH /api/v1/age-out-goals/{id}" => r(Plans)
+            .if_match()
+            .body(|_| json!({"status": "in_progress"})),
+        "POST /api/v1/children/{id}/age-out-plan/reviews" => r(Plans).body(|_| {
+            json!({"held_on": "2026-03-10", "participants": ["The youth", "Her social secretary"], "youth_view": "I want to study to become a nurse."})
+        }),
+        "POST /api/v1/age-out-goals/{id}/progress-notes" => r(Plans)
+            .body(|_| json!({"note": "She booked a viewing of a flat."})),
         "POST /api/v1/children/{id}/placements" => {
             r(Placements).fresh(Fresh::Child).body(|t| {
                 json!({"facility_id": t.facility, "start_date": "2026-05-01", "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-50", "special_reasons": special_reasons(t)})
@@ -961,6 +989,7 @@ fn path_id(path: &str, t: &Target) -> Option<Uuid> {
         ("/api/v1/placements/", t.placement),
         ("/api/v1/contact-schedules/", t.schedule),
         ("/api/v1/visits/", t.visit),
+        ("/api/v1/age-out-goals/", t.goal),
         ("/api/v1/facilities/", t.facility),
         ("/api/v1/units/", t.unit),
         ("/api/v1/users/", t.user),
@@ -1098,6 +1127,32 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         }
         "POST /api/v1/placements/{id}/cancel" => {
             about_child(("cancel", "placement", Path), "cancel")
+        }
+        "GET /api/v1/children/{id}/age-out-plan"
+        | "GET /api/v1/children/{id}/age-out-plan/summary"
+        | "GET /api/v1/children/{id}/age-out-plan/versions" => {
+            about_child(("read", "age_out_plan", Any), "read")
+        }
+        "POST /api/v1/children/{id}/age-out-plan" => {
+            about_child(("create", "age_out_plan", Created), "create")
+        }
+        "PATCH /api/v1/children/{id}/age-out-plan" => {
+            about_child(("update", "age_out_plan", Any), "update")
+        }
+        "POST /api/v1/children/{id}/age-out-plan/goals" => {
+            about_child(("create", "age_out_goal", Created), "create")
+        }
+        "POST /api/v1/children/{id}/age-out-plan/reviews" => {
+            about_child(("create", "age_out_review", Created), "create")
+        }
+        "GET /api/v1/age-out-goals/{id}" | "GET /api/v1/age-out-goals/{id}/versions" => {
+            about_child(("read", "age_out_goal", Path), "read")
+        }
+        "PATCH /api/v1/age-out-goals/{id}" => {
+            about_child(("update", "age_out_goal", Path), "update")
+        }
+        "POST /api/v1/age-out-goals/{id}/progress-notes" => {
+            about_child(("create", "age_out_progress_note", Created), "create")
         }
         // A decision about the placement, recorded as an event about the placement.
         "POST /api/v1/placements/{id}/reviews" => {
@@ -1388,6 +1443,8 @@ struct World {
     counter: u32,
     /// The calendar feed token of each person who has one, by user id.
     feeds: HashMap<Uuid, String>,
+    /// Each child's age-out plan and its home staff's goal, once a route needed them.
+    plans: HashMap<Uuid, (Uuid, Uuid)>,
 }
 
 impl World {
@@ -1475,6 +1532,7 @@ impl World {
             digest_sql,
             counter: 0,
             feeds: HashMap::new(),
+            plans: HashMap::new(),
         };
         for kind in CHILD_KINDS {
             let child = world.new_child(app, kind).await;
@@ -1682,6 +1740,42 @@ impl World {
         token
     }
 
+    /// The age-out plan of `child` with a goal the home's staff see to, opened by her secretary
+    /// through the API the first time.
+    async fn plan_of(&mut self, app: &TestApp, child: Uuid) -> (Uuid, Uuid) {
+        if let Some(ids) = self.plans.get(&child) {
+            return *ids;
+        }
+        let secretary = self.session(Profession::SocialSecretary, Slot::Direct);
+        let path = format!("/api/v1/children/{child}/age-out-plan");
+        let plan: Value = app
+            .as_user(&secretary)
+            .post(&path, json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let goal: Value = app
+            .as_user(&secretary)
+            .post(
+                &format!("{path}/goals"),
+                json!({"domain": "housing", "description": "A flat of her own", "target_date": "2027-06-01", "responsible": "home_staff"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = |v: &Value| {
+            v["id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(Uuid::nil())
+        };
+        let ids = (id(&plan), id(&goal));
+        self.plans.insert(child, ids);
+        ids
+    }
+
     /// The ids for `case`, with fresh objects where `recipe` asks for them.
     async fn target(
         &mut self,
@@ -1734,6 +1828,11 @@ impl World {
         } else {
             Uuid::nil()
         };
+        let (plan, goal) = if route.contains("age-out") && recipe.fresh != Fresh::Child {
+            self.plan_of(app, child).await
+        } else {
+            (Uuid::nil(), Uuid::nil())
+        };
         let mut target = Target {
             tag,
             unit,
@@ -1741,6 +1840,8 @@ impl World {
             placement,
             schedule,
             visit,
+            plan,
+            goal,
             child_kind: kind,
             facility,
             move_to,
@@ -1756,27 +1857,35 @@ impl World {
         };
         if recipe.if_match {
             let path = route.split_once(' ').map(|(_, p)| p).unwrap_or_default();
-            let (table, id) = [
-                ("/api/v1/children/", "children", target.child),
-                ("/api/v1/placements/", "placements", target.placement),
-                (
-                    "/api/v1/contact-schedules/",
-                    "contact_schedules",
-                    target.schedule,
-                ),
-                ("/api/v1/facilities/", "facilities", target.facility),
-                ("/api/v1/units/", "units", target.unit),
-                ("/api/v1/users/", "users", target.user),
-                (
-                    "/api/v1/service-accounts/",
-                    "service_accounts",
-                    target.service_account,
-                ),
-            ]
-            .into_iter()
-            .find(|(prefix, _, _)| path.starts_with(prefix))
-            .map(|(_, table, id)| (table, id))
-            .unwrap_or_else(|| panic!("no version to match for {route}"));
+            let plan = [("age_out_plans", target.plan)]
+                .into_iter()
+                .filter(|_| path.ends_with("/age-out-plan"));
+            let (table, id) = plan
+                .chain(
+                    [
+                        ("/api/v1/children/", "children", target.child),
+                        ("/api/v1/placements/", "placements", target.placement),
+                        (
+                            "/api/v1/contact-schedules/",
+                            "contact_schedules",
+                            target.schedule,
+                        ),
+                        ("/api/v1/facilities/", "facilities", target.facility),
+                        ("/api/v1/units/", "units", target.unit),
+                        ("/api/v1/users/", "users", target.user),
+                        (
+                            "/api/v1/service-accounts/",
+                            "service_accounts",
+                            target.service_account,
+                        ),
+                        ("/api/v1/age-out-goals/", "age_out_goals", target.goal),
+                    ]
+                    .into_iter()
+                    .filter(|(prefix, _, _)| path.starts_with(prefix))
+                    .map(|(_, table, id)| (table, id)),
+                )
+                .next()
+                .unwrap_or_else(|| panic!("no version to match for {route}"));
             target.if_match =
                 if_match.or_else(|| Some(trygg::http::etag::etag(id, self.version_of(table, id))));
         }
@@ -1938,7 +2047,7 @@ async fn check(
     // Someone who may not see the child learns nothing from the answer: an id that does not
     // exist is answered the same way.
     if row.about == About::Child && !matrix.may_read_child(case) {
-        let (child, placement) = (Uuid::now_v7(), Uuid::now_v7());
+        let (child, placement, goal) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         // A matching If-Match, so the request differs in nothing but the id.
         let if_match = target.if_match.as_ref().map(|tag| {
             tag.replace(
@@ -1949,10 +2058,15 @@ async fn check(
                 &target.placement.simple().to_string(),
                 &placement.simple().to_string(),
             )
+            .replace(
+                &target.goal.simple().to_string(),
+                &goal.simple().to_string(),
+            )
         });
         let unknown = Target {
             child,
             placement,
+            goal,
             if_match,
             ..target.clone()
         };
@@ -2163,4 +2277,9 @@ async fn authorization_of_children() {
 #[actix_web::test]
 async fn authorization_of_placements() {
     run(&[Area::Placements]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_age_out_plans() {
+    run(&[Area::Plans]).await;
 }

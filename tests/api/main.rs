@@ -23,6 +23,7 @@ mod idempotency;
 mod openapi;
 mod placement_rules;
 mod placements;
+mod plans;
 mod problem_codes;
 mod protection;
 mod query_counts;
