@@ -9,6 +9,7 @@ use crate::contacts::worklist;
 use crate::facilities::routes as facilities;
 use crate::health;
 use crate::placements::routes as placements;
+use crate::plans::alerts as plan_alerts;
 use crate::plans::routes as plans;
 use crate::reports::routes as reports;
 use crate::service_accounts::routes as service_accounts;
@@ -46,6 +47,7 @@ crate::route_table! {
     "/api/v1/service-accounts/{id}/secret" => { POST Bearer => service_accounts::rotate_secret },
     "/api/v1/units" => { GET Bearer => units::list, POST Bearer => units::create },
     "/api/v1/units/{id}" => { GET Bearer => units::get, PATCH Bearer => units::update },
+    "/api/v1/units/{id}/age-out-alerts" => { GET Bearer => plan_alerts::of_unit },
     "/api/v1/facilities" => { GET Bearer => facilities::list, POST Bearer => facilities::create },
     "/api/v1/facilities/{id}" => {
         GET Bearer => facilities::get,

@@ -206,3 +206,26 @@ pub fn to_review(
     }
     Ok((items, events))
 }
+
+/// The age-out alerts of `children` (`db::age_out_alerts`), with a read event of each child
+/// alerted about.
+pub fn alerts(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    children: &HashMap<Uuid, ChildRow>,
+    rules: &crate::rules::Rules,
+    at: Moment,
+) -> QueryResult<(Vec<crate::db::age_out_alerts::Alert>, Vec<AuditEvent>)> {
+    let alerts = crate::db::age_out_alerts::of_children(conn, children, rules, at.today)?;
+    let alerted: std::collections::BTreeSet<Uuid> = alerts.iter().map(|a| a.child_id).collect();
+    let events = alerted
+        .iter()
+        .filter_map(|id| children.get(id))
+        .map(|child| {
+            actor
+                .event(AuditAction::Read, EntityType::Child, Some(child.id), at.now)
+                .about(child)
+        })
+        .collect();
+    Ok((alerts, events))
+}

@@ -51,7 +51,7 @@ pub async fn get(
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));
     let rules = state.settings.rules.clone();
-    let (items, decisions, to_review) = state
+    let (items, decisions, to_review, alerts) = state
         .db
         .audited(move |conn| {
             let Some(reach) = reach_of(&actor.principal) else {
@@ -69,14 +69,17 @@ pub async fn get(
             events.extend(read);
             let (to_review, read) = decisions::to_review(conn, &actor, &children, &rules, at)?;
             events.extend(read);
+            let (alerts, read) = decisions::alerts(conn, &actor, &children, &rules, at)?;
+            events.extend(read);
             audit::append(conn, &events)?;
-            Ok((items, decisions, to_review))
+            Ok((items, decisions, to_review, alerts))
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "items": items,
         "decisions": decisions,
         "placements_to_review": to_review,
+        "alerts": alerts,
     })))
 }
 

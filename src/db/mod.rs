@@ -1,5 +1,6 @@
 //! PostgreSQL access: the pool, embedded migrations, and running diesel off the actix workers.
 
+pub mod age_out_alerts;
 pub mod children;
 pub mod contact_schedules;
 pub mod durability;

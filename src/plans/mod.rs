@@ -4,6 +4,7 @@
 //! and a plain-language summary for the youth. Her secretaries write it; the unit manager reads
 //! it; the staff of her home read it and note progress on the goals that are theirs.
 
+pub mod alerts;
 pub mod input;
 pub mod opening;
 pub mod routes;

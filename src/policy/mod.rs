@@ -36,6 +36,9 @@ pub enum Action {
     /// only): unit managers (their own unit, `report::unit_scope`), administrators, and systems
     /// with `reports:read`.
     ReadCompliance,
+    /// See which youths of a unit risk leaving care unprepared (age-out alerts): the unit's
+    /// managers (`child::is_unit_manager_of`).
+    ReadAgeOutAlerts,
 }
 
 /// Whether `actor` may do `action`.
@@ -81,6 +84,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
                 profession,
                 Profession::UnitManager | Profession::Administrator
             )
+        }
+        (Principal::User { profession, .. }, Action::ReadAgeOutAlerts) => {
+            *profession == Profession::UnitManager
         }
         (Principal::Service { scopes, .. }, Action::ReadCompliance) => {
             scopes.contains(&Scope::ReportsRead)

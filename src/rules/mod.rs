@@ -13,6 +13,14 @@ use crate::domain::recurrence::Recurrence;
 
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
+fn default_alert_months_before_21() -> u32 {
+    6
+}
+
+fn default_alert_days_before_18() -> u32 {
+    90
+}
+
 /// Migrationsverket asks for the notice at least three weeks before the 18th birthday.
 fn default_notice_days() -> u32 {
     21
@@ -66,6 +74,13 @@ pub struct RuleSet {
     /// the adult age's birthday.
     #[serde(default = "default_notice_days")]
     pub migration_agency_notice_days_before: u32,
+    /// A youth in care this many months before 21 is alerted about without a plan, or with open
+    /// goals for housing or economy.
+    #[serde(default = "default_alert_months_before_21")]
+    pub alert_months_before_21: u32,
+    /// An 18th birthday this many days ahead without the decision on care after it is alerted.
+    #[serde(default = "default_alert_days_before_18")]
+    pub alert_days_before_18: u32,
     /// The age-out plan is open at the latest at this birthday, or at the first placement in
     /// supported housing if that comes first.
     #[serde(default = "default_age_out_plan_opens_at_age")]

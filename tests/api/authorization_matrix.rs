@@ -840,6 +840,7 @@ fn recipe(route: &str) -> Option<Recipe> {
         }
 
         "GET /api/v1/units" | "GET /api/v1/units/{id}" => r(Organisation),
+        "GET /api/v1/units/{id}/age-out-alerts" => r(Organisation),
         "POST /api/v1/units" => {
             r(Organisation).body(|t| json!({"name": format!("Unit {}", t.tag)}))
         }
@@ -1070,6 +1071,7 @@ fn expected_events(route: &str) -> (Expected, Expected) {
             (("read", entity, Listed), ("list", entity, Nothing))
         }
         "GET /api/v1/units" | "GET /api/v1/facilities" => same(("list", entity, Nothing)),
+        "GET /api/v1/units/{id}/age-out-alerts" => same(("list", "child", Nothing)),
         "GET /api/v1/reports/capacity" | "GET /api/v1/reports/contact-compliance" => {
             same(("read", "report", Nothing))
         }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod age_assessment;
+mod alerts;
 mod audit;
 mod audit_triggers;
 mod auth;
