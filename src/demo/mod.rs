@@ -2,6 +2,7 @@
 //! the demo users a new password and adds nothing twice.
 
 mod cases;
+mod plans;
 mod visits;
 
 use diesel::prelude::*;
@@ -141,6 +142,7 @@ pub fn seed(database_url: &str, dev_mode: bool) -> Result<(), SeedError> {
                 &mut events,
             )?;
             visits::year_of_visits(conn, secretaries[0], &mut events)?;
+            plans::plans(conn, &mut events)?;
         }
         audit::append(conn, &events)
     })?;

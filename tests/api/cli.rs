@@ -184,6 +184,49 @@ async fn the_demo_story_loads_once_and_its_logins_work() {
     assert!(schedules.len() >= 10, "anna keeps her children's schedules");
     assert_eq!(overdue, 2, "two of anna's visits are overdue today");
 
+    // Age-out plans in every state, and one youth weeks from 21 with her housing goal open.
+    let plans: i64 = trygg::db::schema::age_out_plans::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(plans >= 5, "plans for the youths of 17 and over ({plans})");
+    let statuses: Vec<String> = trygg::db::schema::age_out_goals::table
+        .select(trygg::db::schema::age_out_goals::status)
+        .distinct()
+        .load(&mut conn)
+        .unwrap();
+    for status in ["not_started", "in_progress", "achieved", "dropped"] {
+        assert!(
+            statuses.contains(&status.to_owned()),
+            "a goal {status}: {statuses:?}"
+        );
+    }
+    let children: std::collections::HashMap<uuid::Uuid, trygg::db::children::ChildRow> =
+        trygg::db::schema::children::table
+            .select(trygg::db::children::ChildRow::as_select())
+            .load(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let rules = trygg::rules::Rules::built_in();
+    let alerts =
+        trygg::db::age_out_alerts::of_children(&mut conn, &children, &rules, today).unwrap();
+    let kinds: Vec<String> = alerts
+        .iter()
+        .map(|a| {
+            serde_json::to_value(a.kind)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"near_21_with_open_goals".to_owned()),
+        "a youth weeks from 21 with her housing goal open: {kinds:?}"
+    );
+
     // Demo users have no second factor; with a second factor required they may only enrol.
     let login = first_login(&app, "anna", &password).await;
     assert_eq!(login.status(), 200);
