@@ -2,10 +2,8 @@
 //! home's staff note progress, reviews keep the goals' status, and the dates follow the date of
 //! birth. The test clock starts on Tuesday 2026-03-10.
 
-use chrono::{Duration, NaiveDate, Utc};
-use diesel::prelude::*;
+use chrono::{Duration, NaiveDate};
 use serde_json::{json, Value};
-use trygg::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType};
 use trygg::policy::Profession;
 use uuid::Uuid;
 
@@ -97,30 +95,18 @@ async fn goal(app: &TestApp, session: &Session, child: Uuid, responsible: &str) 
     body
 }
 
-/// Moves the date of birth as an age re-assessment would, straight in the database with the
-/// audit event the schema asks for.
-fn revise_date_of_birth(app: &TestApp, child: Uuid, born: NaiveDate) {
-    use trygg::db::schema::children;
-    let mut conn = app.db.superuser();
-    conn.transaction(|conn| {
-        let event = AuditEvent::new(
-            AuditActor::system(),
-            AuditAction::Update,
-            EntityType::Child,
-            Some(child),
-            Utc::now(),
+/// Revises the date of birth as the age re-assessment does it (`POST .../age-assessments`).
+async fn revise_date_of_birth(app: &TestApp, session: &Session, child: Uuid, born: NaiveDate) {
+    let response = app
+        .as_user(session)
+        .post(
+            &format!("/api/v1/children/{child}/age-assessments"),
+            json!({"date_of_birth": born, "reason": "The medical age assessment came back", "decision_reference": "SN-2026-40"}),
         )
-        .child(child);
-        diesel::update(children::table.find(child))
-            .set((
-                children::date_of_birth.eq(born),
-                children::last_audit_event_id.eq(event.id),
-            ))
-            .execute(conn)?;
-        audit::append(conn, &[event])?;
-        Ok::<_, trygg::error::AppError>(())
-    })
-    .expect("revise the date of birth");
+        .await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
 }
 
 fn milestones(plan: &Value) -> [&str; 5] {
@@ -186,9 +172,11 @@ async fn milestones_of_a_29_february_birth_fall_on_1_march_and_follow_a_revised_
     // The age assessment finds her a year older, born on 29 February 2008.
     revise_date_of_birth(
         &app,
+        session,
         case.child,
         NaiveDate::from_ymd_opt(2008, 2, 29).unwrap(),
-    );
+    )
+    .await;
     let (plan, _) = read(&app, session, &plan_path(case.child)).await;
     assert_eq!(
         milestones(&plan),
@@ -210,9 +198,11 @@ async fn milestones_of_a_29_february_birth_fall_on_1_march_and_follow_a_revised_
     // And back to an ordinary day.
     revise_date_of_birth(
         &app,
+        session,
         case.child,
         NaiveDate::from_ymd_opt(2009, 11, 30).unwrap(),
-    );
+    )
+    .await;
     let (plan, _) = read(&app, session, &plan_path(case.child)).await;
     assert_eq!(
         milestones(&plan),
