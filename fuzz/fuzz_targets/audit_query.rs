@@ -7,6 +7,7 @@
 //! * an accepted listing has a limit within its format's bounds (1 to 500 for JSON, 1 to 10,000
 //!   for CSV), a cursor after a positive sequence number, `from` not after `to`, and names no
 //!   sample size; an accepted sample has a size of 1 to 200 and no paging;
+//! * an accepted query holds no empty value (`unit_id=` is refused, never read as "no filter");
 //! * an encoded sequence number is accepted back as a cursor;
 //! * when the NUL check passes a query that HTTP can carry (no raw control character), no
 //!   decoded name or value holds NUL.
@@ -40,7 +41,16 @@ fuzz_target!(|data: &[u8]| {
         );
     }
 
+    let no_empty_value = || {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        assert!(
+            pairs.iter().all(|(_, v)| !v.is_empty()),
+            "accepted an empty filter value"
+        );
+    };
+
     if let Ok(listing) = Listing::parse(query, accept) {
+        no_empty_value();
         let max = match listing.format {
             Format::Json => MAX_LIMIT,
             Format::Csv => CSV_MAX_LIMIT,
@@ -57,6 +67,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(sampling) = Sampling::parse(query, accept) {
+        no_empty_value();
         assert!((1..=MAX_SAMPLE).contains(&sampling.size));
         if let (Some(from), Some(to)) = (sampling.filter.from, sampling.filter.to) {
             assert!(from <= to);

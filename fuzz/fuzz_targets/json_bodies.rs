@@ -14,10 +14,16 @@ use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use trygg::children::emergency::EmergencyRequest;
 use trygg::children::input::ChildInput;
-use trygg::children::protection::LowerProtection;
-use trygg::children::routes::{AssignSecretaries, EmergencyRequest};
-use trygg::error::AppError;
+use trygg::children::protection::{checked, ProtectionDecision};
+use trygg::children::routes::AssignSecretaries;
+use trygg::children::ProtectionLevel;
+use trygg::contacts::input::{
+    reason as contact_reason, tolerance, visit_texts, Correction, NewSchedule, NewVisit,
+    ScheduleChange,
+};
+use trygg::error::{AppError, FieldError};
 use trygg::facilities::input::{CreateFacility, StaffList, UpdateFacility};
 use trygg::http::json::{parse_json, parse_json_text};
 use trygg::http::text::{fields_with_nul, refuse_nul};
@@ -49,6 +55,16 @@ fn parsed<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
     Some(value)
 }
 
+/// What `contacts::routes::new_visit` checks of a visit without the database: its texts, and
+/// the Stockholm day it happened on.
+fn visit_checks(visit: &NewVisit, errors: &mut Vec<FieldError>) {
+    let _ = visit_texts(visit, errors);
+    let _ = visit
+        .occurred_at
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&kind, body)) = data.split_first() else {
         return;
@@ -71,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    match kind % 21 {
+    match kind % 25 {
         0 => {
             if let Some(child) = parsed::<ChildInput>(body) {
                 let rules = Rules::built_in();
@@ -154,15 +170,53 @@ fuzz_target!(|data: &[u8]| {
         }
         16 => drop(parsed::<CreateUnit>(body)),
         17 => drop(parsed::<UpdateUnit>(body)),
-        18 => drop(parsed::<LowerProtection>(body)),
+        18 => {
+            if let Some(decision) = parsed::<ProtectionDecision>(body) {
+                for &current in ProtectionLevel::ALL {
+                    let _ = checked(&decision, current);
+                }
+            }
+        }
         19 => {
             drop(parsed::<AssignSecretaries>(body));
             drop(parsed::<EmergencyRequest>(body));
         }
-        _ => {
+        20 => {
             // The token endpoint takes JSON without the NUL check (login names are bounded there).
             if let Ok(request) = parse_json_text::<TokenRequest>(body) {
                 let _ = request.grant();
+            }
+        }
+        21 => {
+            if let Some(schedule) = parsed::<NewSchedule>(body) {
+                let mut errors = Vec::new();
+                contact_reason("reason", &schedule.reason, &mut errors);
+                tolerance(schedule.tolerance_days, &mut errors);
+                let _ = schedule.recurrence.to_string();
+            }
+        }
+        22 => {
+            if let Some(change) = parsed::<ScheduleChange>(body) {
+                let mut errors = Vec::new();
+                contact_reason("reason", &change.reason, &mut errors);
+                if let Some(days) = change.tolerance_days {
+                    tolerance(days, &mut errors);
+                }
+                if let Some(recurrence) = change.recurrence {
+                    let _ = recurrence.to_string();
+                }
+            }
+        }
+        23 => {
+            if let Some(visit) = parsed::<NewVisit>(body) {
+                visit_checks(&visit, &mut Vec::new());
+            }
+        }
+        _ => {
+            if let Some(correction) = parsed::<Correction>(body) {
+                let mut errors = Vec::new();
+                contact_reason("reason", &correction.reason, &mut errors);
+                visit_checks(&correction.visit, &mut errors);
             }
         }
     }

@@ -33,7 +33,9 @@ pub fn decision_required() -> AppError {
     .because(Rule::ProtectionDecisionRequired)])
 }
 
-fn checked(
+/// The decision's own checks against the child's present level: the trimmed reason and
+/// decision reference, or a 422 naming every field out of bounds.
+pub fn checked(
     input: &ProtectionDecision,
     current: ProtectionLevel,
 ) -> Result<(String, String), AppError> {

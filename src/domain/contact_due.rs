@@ -221,4 +221,28 @@ mod tests {
         let kept = kept(&ended, &[], year, day("2026-12-31"));
         assert_eq!(kept.due, 1, "only 1 February fell due: {kept:?}");
     }
+
+    #[test]
+    fn a_daily_rate_with_missed_contacts_is_walked_to_the_end() {
+        // Found by the `recurrence` fuzz target: "31 per month" was due 30 / 31 = 0 days after
+        // the last contact, so a missed one never moved the walk on and the report hung.
+        for rate in ["31 per month", "92 per quarter"] {
+            let daily = Schedule {
+                recurrence: Recurrence::parse(rate).unwrap(),
+                tolerance_days: 0,
+                start_date: day("2026-01-01"),
+                end_date: None,
+            };
+            let january = (day("2026-01-01"), day("2026-01-31"));
+            let kept = kept(&daily, &[], january, day("2026-02-01"));
+            assert_eq!(kept.due, 30, "{rate}: one a day, 2 to 31 January");
+            assert_eq!(
+                next_due(&daily, Some(day("2026-01-20")), day("2026-01-20"))
+                    .unwrap()
+                    .due_on,
+                day("2026-01-21"),
+                "{rate}"
+            );
+        }
+    }
 }

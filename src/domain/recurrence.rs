@@ -63,9 +63,10 @@ impl Recurrence {
 
     /// When the next contact is due after one on `last`. Once a period is a calendar step (a
     /// month, a quarter: the 15th to the 15th); more often divides the period's days evenly,
-    /// rounding down, so a contact is never due later than the rate says.
+    /// rounding down, so a contact is never due later than the rate says, and never sooner than
+    /// the next day (`31 per month` and `92 per quarter` are daily).
     pub fn next_after(self, last: NaiveDate) -> NaiveDate {
-        let days = |n: u32| last + Duration::days(i64::from(n));
+        let days = |n: u32| last + Duration::days(i64::from(n.max(1)));
         match self {
             Self::EveryDays(n) => days(n),
             Self::Times(n, Period::Week) => days(7 / n),
@@ -146,6 +147,26 @@ mod tests {
         ] {
             assert_eq!(Recurrence::parse(text), Err(RecurrenceError), "{text}");
         }
+    }
+
+    #[test]
+    fn every_rate_is_due_later_than_the_last_contact() {
+        // Found by the `recurrence` fuzz target: "31 per month" and "92 per quarter" rounded
+        // down to 0 days, due again the day of the contact.
+        let last = day("2026-01-31");
+        let rates = (1..=366)
+            .map(|n| format!("every {n} days"))
+            .chain((1..=7).map(|n| format!("{n} per week")))
+            .chain((1..=31).map(|n| format!("{n} per month")))
+            .chain((1..=92).map(|n| format!("{n} per quarter")));
+        for text in rates {
+            let rate = Recurrence::parse(&text).unwrap();
+            assert!(rate.next_after(last) > last, "{text}");
+        }
+        assert_eq!(
+            Recurrence::Times(31, Period::Month).next_after(last),
+            day("2026-02-01")
+        );
     }
 
     #[test]
