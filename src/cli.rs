@@ -74,6 +74,10 @@ pub struct CheckpointArgs {
     #[arg(long, env = "TRYGG_AUDIT_CHECKPOINT_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=60))]
     pub checkpoint_secs: u64,
+    /// Milliseconds between the sequencer's passes, which seal committed events into the chain.
+    #[arg(long, env = "TRYGG_AUDIT_SEAL_MS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(10..=1000))]
+    pub seal_ms: u64,
 }
 
 #[derive(Debug, Args)]

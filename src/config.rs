@@ -52,6 +52,12 @@ pub struct AuditSettings {
     /// A checkpoint is also signed as soon as the chain has grown by this many events since
     /// the last one (checked every second), so a busy minute leaves a bounded unsigned tail.
     pub checkpoint_every_events: i64,
+    /// How often the sequencer seals what has committed (`TRYGG_AUDIT_SEAL_MS`).
+    pub seal_interval: Duration,
+    /// A sealing pass that finds an event waiting longer than this says so in the log.
+    pub seal_lag_warning: Duration,
+    /// Whether this process runs a sequencer (tests of an unsealed backlog turn it off).
+    pub sequencer: bool,
 }
 
 /// Requests a minute (each with a burst of the same size) per bearer token and per client
@@ -75,6 +81,11 @@ impl Default for RateLimitSettings {
 
 /// Default of [`AuditSettings::checkpoint_every_events`] (`TRYGG_AUDIT_CHECKPOINT_EVENTS`).
 pub const DEFAULT_CHECKPOINT_EVERY_EVENTS: i64 = 1_000;
+
+/// Default of [`AuditSettings::seal_interval`]: well inside the one second the chain may lag.
+pub const DEFAULT_SEAL_INTERVAL: Duration = Duration::from_millis(100);
+/// Default of [`AuditSettings::seal_lag_warning`].
+pub const DEFAULT_SEAL_LAG_WARNING: Duration = Duration::from_secs(1);
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

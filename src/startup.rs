@@ -119,6 +119,13 @@ impl Application {
             key: state.settings.audit.checkpoint_key.clone(),
             file: state.settings.audit.checkpoint_file.clone(),
         };
+        if state.settings.audit.sequencer {
+            crate::audit::sequencer::spawn(
+                state.db.clone(),
+                state.settings.audit.seal_interval,
+                state.settings.audit.seal_lag_warning,
+            );
+        }
         crate::audit::checkpoint_task::spawn(
             checkpointer.clone(),
             state.settings.audit.checkpoint_interval,

@@ -74,7 +74,7 @@ fn report(written: Result<Option<Checkpoint>, CheckpointNotWritten>) {
 async fn chain_end(checkpointer: &Checkpointer) -> Result<i64, crate::error::AppError> {
     checkpointer
         .db
-        .run(|conn| Ok(super::writer::chain_tail(conn)?.0))
+        .run(|conn| Ok(super::sequencer::chain_tail(conn)?.0))
         .await
 }
 

@@ -1,7 +1,12 @@
 //! Recomputing the chain: every event whose content, link or position does not match, every
 //! event whose details were removed without the right to remove them, every event that is not
-//! the one a signed checkpoint vouches for, and a tail cut off behind the highest checkpoint.
-//! The walk does not stop at the first problem: an altered event does not hide a cut tail.
+//! the one a signed checkpoint vouches for, a tail cut off behind the highest checkpoint, and
+//! events the sequencer has not sealed: those that left the queue unsealed, and a backlog that
+//! has waited too long. The walk does not stop at the first problem: an altered event does not
+//! hide a cut tail.
+//!
+//! Positions (`seq` in reports and checkpoints) are places in the chain, 1, 2, 3, ...; an
+//! event's own number (`event_seq`, `audit_events.seq`) is the order it was written in.
 
 use std::fmt;
 
@@ -13,8 +18,8 @@ use uuid::Uuid;
 
 use super::chain::{content_digest, link_hash, Content, GENESIS};
 use super::checkpoint::{Checkpoint, CheckpointFile, CheckpointKey};
-use super::writer::chain_tail;
-use crate::db::schema::audit_events;
+use super::sequencer::{chain_tail, seal_all};
+use crate::db::schema::{audit_chain, audit_events, audit_queue};
 
 const BATCH: i64 = 20_000;
 /// At most this many problems are listed (all are counted): a chain rewritten from its start
@@ -27,11 +32,18 @@ pub const MAX_PROBLEMS: usize = 1_000;
 /// whose stored `content_digest` keeps the chain verifiable.
 pub const RETENTION: TimeDelta = TimeDelta::days(5 * 365 + 2);
 
+/// How long (in seconds, by the database's clock) an event may wait in the queue before verify
+/// calls the backlog a problem. The sequencer seals within a second under load; a minute means
+/// it is not running.
+pub const SEALING_GRACE_SECONDS: i32 = 60;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Finding {
-    /// A sequence number is missing.
+    /// A chain position is missing.
     Gap,
+    /// The chain names an event that is not stored.
+    EventMissing,
     /// The stored content no longer matches its digest: the row was altered.
     ContentMismatch,
     /// The event is marked `details_removed` but is no tombstone (details remain), or is not
@@ -45,13 +57,21 @@ pub enum Finding {
     /// The event at a checkpoint's position is not the one that was signed (or a checkpoint
     /// names no event at all).
     CheckpointMismatch,
+    /// An event is neither in the chain nor queued for it: it will never be sealed.
+    Unsealed,
+    /// An event has waited in the queue longer than [`SEALING_GRACE_SECONDS`]: the sequencer is not
+    /// sealing (the backlog is reported from its oldest event).
+    SealingOverdue,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub finding: Finding,
-    /// The first event that does not match (for a gap or truncation: the first missing number).
+    /// The chain position at fault (for a gap or truncation: the first missing one; for an
+    /// event that is not sealed: the position the chain has reached).
     pub seq: i64,
+    /// The number of the event at fault, when there is one.
+    pub event_seq: Option<i64>,
     pub event_id: Option<Uuid>,
     pub detail: String,
 }
@@ -77,13 +97,24 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// How many problems were found, listed or not.
     pub problem_count: usize,
-    /// The highest sequence number in the chain as stored (`last_seq` is where the unbroken
-    /// part ends).
+    /// The highest position in the chain as stored (`last_seq` is where the unbroken part
+    /// ends).
     pub chain_end: i64,
+    /// Events written but not sealed yet (a short backlog is normal; see
+    /// [`SEALING_GRACE_SECONDS`]).
+    pub unsealed: i64,
+}
+
+/// One chain position and the event it seals (if that is stored).
+struct Row {
+    position: i64,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    event: Option<Event>,
 }
 
 #[derive(Queryable)]
-struct Row {
+struct Event {
     seq: i64,
     id: Uuid,
     occurred_at: DateTime<Utc>,
@@ -103,12 +134,10 @@ struct Row {
     purpose: Option<String>,
     changed_fields: Vec<String>,
     content_digest: Vec<u8>,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
     details_removed: bool,
 }
 
-impl Row {
+impl Event {
     fn content(&self) -> Content<'_> {
         Content {
             id: self.id,
@@ -132,11 +161,12 @@ impl Row {
     }
 }
 
-fn problem(finding: Finding, seq: i64, event_id: Option<Uuid>, detail: String) -> Problem {
+fn problem(finding: Finding, seq: i64, event: Option<&Event>, detail: String) -> Problem {
     Problem {
         finding,
         seq,
-        event_id,
+        event_seq: event.map(|e| e.seq),
+        event_id: event.map(|e| e.id),
         detail,
     }
 }
@@ -153,7 +183,7 @@ struct Removal {
 }
 
 /// The optional details that are still present on an event marked `details_removed`.
-fn remaining_details(row: &Row) -> Vec<&'static str> {
+fn remaining_details(row: &Event) -> Vec<&'static str> {
     [
         ("actor_id", row.actor_id.is_some()),
         ("actor_role", row.actor_role.is_some()),
@@ -174,7 +204,7 @@ fn remaining_details(row: &Row) -> Vec<&'static str> {
 
 /// An event marked `details_removed` passes only as a true tombstone past retention; its
 /// content cannot be recomputed, so its link (over the stored digest) is all that is checked.
-fn check_removal(row: &Row, removal: &Removal) -> Option<Problem> {
+fn check_removal(position: i64, row: &Event, removal: &Removal) -> Option<Problem> {
     let remaining = remaining_details(row);
     let why = if !remaining.is_empty() {
         format!(
@@ -186,7 +216,7 @@ fn check_removal(row: &Row, removal: &Removal) -> Option<Problem> {
             "details removed from an event of {}, inside the retention period",
             row.occurred_at
         )
-    } else if row.seq > removal.anchored_through {
+    } else if position > removal.anchored_through {
         "details removed, but no checkpoint signed before the retention cutoff shows the \
          event is that old"
             .to_owned()
@@ -195,45 +225,174 @@ fn check_removal(row: &Row, removal: &Removal) -> Option<Problem> {
     };
     Some(problem(
         Finding::PrematureOrFalseRemoval,
-        row.seq,
-        Some(row.id),
+        position,
+        Some(row),
         why,
     ))
 }
 
-/// Checks one stored event against its predecessor's hash. After a gap the link cannot be
-/// checked (the predecessor is gone); the gap is the finding.
-fn check_row(row: &Row, expected_seq: i64, prev_hash: &[u8], removal: &Removal) -> Vec<Problem> {
+/// Checks one chain position against its predecessor's hash and the event it seals. After a
+/// gap the link cannot be checked (the predecessor is gone); the gap is the finding.
+fn check_row(row: &Row, expected: i64, prev_hash: &[u8], removal: &Removal) -> Vec<Problem> {
     let mut found = Vec::new();
-    let gap = row.seq != expected_seq;
+    let gap = row.position != expected;
     if gap {
         found.push(problem(
             Finding::Gap,
-            expected_seq,
+            expected,
             None,
-            format!("event {expected_seq} is missing; the next is {}", row.seq),
+            format!(
+                "chain position {expected} is missing; the next is {}",
+                row.position
+            ),
         ));
     }
-    if row.details_removed {
-        found.extend(check_removal(row, removal));
-    } else if content_digest(&row.content()).as_slice() != row.content_digest {
+    let Some(event) = &row.event else {
+        found.push(problem(
+            Finding::EventMissing,
+            row.position,
+            None,
+            "the chain seals an event that is not stored".into(),
+        ));
+        return found;
+    };
+    if event.details_removed {
+        found.extend(check_removal(row.position, event, removal));
+    } else if content_digest(&event.content()).as_slice() != event.content_digest {
         found.push(problem(
             Finding::ContentMismatch,
-            row.seq,
-            Some(row.id),
+            row.position,
+            Some(event),
             "the event's content does not match its digest".into(),
         ));
     }
-    let expected_hash = link_hash(row.seq, &row.prev_hash, &row.content_digest);
+    let expected_hash = link_hash(row.position, &row.prev_hash, &event.content_digest);
     if (!gap && row.prev_hash != prev_hash) || row.hash != expected_hash {
         found.push(problem(
             Finding::ChainBreak,
-            row.seq,
-            Some(row.id),
+            row.position,
+            Some(event),
             "the event does not link to its predecessor".into(),
         ));
     }
     found
+}
+
+/// A batch of chain positions from `from` on, each with the event it seals.
+fn load_rows(conn: &mut PgConnection, from: i64) -> QueryResult<Vec<Row>> {
+    let links: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = audit_chain::table
+        .select((
+            audit_chain::position,
+            audit_chain::event_seq,
+            audit_chain::prev_hash,
+            audit_chain::hash,
+        ))
+        .filter(audit_chain::position.ge(from))
+        .order(audit_chain::position.asc())
+        .limit(BATCH)
+        .load(conn)?;
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbers: Vec<i64> = links.iter().map(|l| l.1).collect();
+    let mut events: std::collections::HashMap<i64, Event> = audit_events::table
+        .select((
+            audit_events::seq,
+            audit_events::id,
+            audit_events::occurred_at,
+            audit_events::actor_type,
+            audit_events::actor_id,
+            audit_events::actor_role,
+            audit_events::actor_unit_id,
+            audit_events::action,
+            audit_events::outcome,
+            audit_events::entity_type,
+            audit_events::entity_id,
+            audit_events::child_id,
+            audit_events::child_unit_id,
+            audit_events::child_protected,
+            audit_events::request_id,
+            audit_events::client_addr,
+            audit_events::purpose,
+            audit_events::changed_fields,
+            audit_events::content_digest,
+            audit_events::details_removed,
+        ))
+        .filter(audit_events::seq.eq_any(&numbers))
+        .load::<Event>(conn)?
+        .into_iter()
+        .map(|e| (e.seq, e))
+        .collect();
+    Ok(links
+        .into_iter()
+        .map(|(position, event_seq, prev_hash, hash)| Row {
+            position,
+            prev_hash,
+            hash,
+            event: events.remove(&event_seq),
+        })
+        .collect())
+}
+
+/// Events that are not in the chain: how many, and the problems among them (each event that
+/// left the queue unsealed; the backlog, once, when its oldest event waited too long).
+fn unsealed(conn: &mut PgConnection, chain_end: i64, findings: &mut Findings) -> QueryResult<i64> {
+    let count: i64 = audit_events::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            audit_chain::table.filter(audit_chain::event_seq.eq(audit_events::seq)),
+        )))
+        .count()
+        .get_result(conn)?;
+    if count == 0 {
+        return Ok(0);
+    }
+    let lost: Vec<(i64, Uuid)> = audit_events::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            audit_chain::table.filter(audit_chain::event_seq.eq(audit_events::seq)),
+        )))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            audit_queue::table.filter(audit_queue::event_seq.eq(audit_events::seq)),
+        )))
+        .select((audit_events::seq, audit_events::id))
+        .order(audit_events::seq.asc())
+        .limit(MAX_PROBLEMS as i64)
+        .load(conn)?;
+    for (event_seq, event_id) in lost {
+        findings.push(Problem {
+            finding: Finding::Unsealed,
+            seq: chain_end,
+            event_seq: Some(event_seq),
+            event_id: Some(event_id),
+            detail: "the event is neither in the chain nor queued to be sealed".into(),
+        });
+    }
+    let overdue: Option<(i64, Uuid, DateTime<Utc>)> = audit_queue::table
+        .inner_join(audit_events::table.on(audit_events::seq.eq(audit_queue::event_seq)))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "audit_queue.queued_at < clock_timestamp() - interval '{SEALING_GRACE_SECONDS} seconds'"
+        )))
+        .select((
+            audit_queue::event_seq,
+            audit_events::id,
+            audit_queue::queued_at,
+        ))
+        .order(audit_queue::queued_at.asc())
+        .first(conn)
+        .optional()?;
+    if let Some((event_seq, event_id, queued_at)) = overdue {
+        findings.push(Problem {
+            finding: Finding::SealingOverdue,
+            seq: chain_end,
+            event_seq: Some(event_seq),
+            event_id: Some(event_id),
+            detail: format!(
+                "events wait to be sealed; the oldest was queued at {queued_at}, more than {} s \
+                 before the check",
+                SEALING_GRACE_SECONDS
+            ),
+        });
+    }
+    Ok(count)
 }
 
 /// The problems of one walk: the first [`MAX_PROBLEMS`] kept, all counted.
@@ -252,11 +411,11 @@ impl Findings {
     }
 }
 
-fn checkpoint_mismatch(checkpoint: &Checkpoint, event_id: Option<Uuid>) -> Problem {
+fn checkpoint_mismatch(checkpoint: &Checkpoint, event: Option<&Event>) -> Problem {
     problem(
         Finding::CheckpointMismatch,
         checkpoint.seq,
-        event_id,
+        event,
         format!(
             "the event at the checkpoint signed at {} is not the one that was signed",
             checkpoint.at
@@ -317,48 +476,20 @@ pub fn verify_chain_at<'a>(
         intact_through = Some(0);
     }
     loop {
-        let rows: Vec<Row> = audit_events::table
-            .select((
-                audit_events::seq,
-                audit_events::id,
-                audit_events::occurred_at,
-                audit_events::actor_type,
-                audit_events::actor_id,
-                audit_events::actor_role,
-                audit_events::actor_unit_id,
-                audit_events::action,
-                audit_events::outcome,
-                audit_events::entity_type,
-                audit_events::entity_id,
-                audit_events::child_id,
-                audit_events::child_unit_id,
-                audit_events::child_protected,
-                audit_events::request_id,
-                audit_events::client_addr,
-                audit_events::purpose,
-                audit_events::changed_fields,
-                audit_events::content_digest,
-                audit_events::prev_hash,
-                audit_events::hash,
-                audit_events::details_removed,
-            ))
-            .filter(audit_events::seq.ge(expected_seq))
-            .order(audit_events::seq.asc())
-            .limit(BATCH)
-            .load(conn)?;
+        let rows = load_rows(conn, expected_seq)?;
         if rows.is_empty() {
             break;
         }
         for row in &rows {
             let mut at_row = check_row(row, expected_seq, &prev_hash, &removal);
             // Checkpoints at positions the chain skipped name events that are gone.
-            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq < row.seq) {
+            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq < row.position) {
                 at_row.push(checkpoint_mismatch(checkpoint, None));
                 next += 1;
             }
-            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq == row.seq) {
+            while let Some(checkpoint) = signed.get(next).filter(|c| c.seq == row.position) {
                 if checkpoint.hash != hex::encode(&row.hash) {
-                    at_row.push(checkpoint_mismatch(checkpoint, Some(row.id)));
+                    at_row.push(checkpoint_mismatch(checkpoint, row.event.as_ref()));
                 }
                 next += 1;
             }
@@ -367,7 +498,7 @@ pub fn verify_chain_at<'a>(
             }
             at_row.into_iter().for_each(|p| findings.push(p));
             checked += 1;
-            expected_seq = row.seq + 1;
+            expected_seq = row.position + 1;
             // Go on from the event as stored, so one altered event is one finding, not a
             // cascade of broken links behind it.
             prev_hash.clone_from(&row.hash);
@@ -388,6 +519,7 @@ pub fn verify_chain_at<'a>(
             ),
         ));
     }
+    let unsealed = unsealed(conn, chain_end, &mut findings)?;
     Ok(VerifyReport {
         intact: findings.count == 0,
         events_checked: checked,
@@ -401,6 +533,7 @@ pub fn verify_chain_at<'a>(
         problems: findings.listed,
         problem_count: findings.count,
         chain_end,
+        unsealed,
     })
 }
 
@@ -458,8 +591,8 @@ impl From<super::checkpoint::CheckpointError> for CheckpointWriteError {
     }
 }
 
-/// Signs the current end of the chain and appends it to the checkpoint file, unless it is
-/// already the latest checkpoint. Refuses ([`CheckpointWriteError::Diverged`]) when the event
+/// Seals what has committed, then signs the end of the chain and appends it to the checkpoint
+/// file, unless it is already the latest checkpoint. Refuses ([`CheckpointWriteError::Diverged`]) when the event
 /// at the latest checkpoint's position is gone or changed.
 pub fn write_checkpoint(
     conn: &mut PgConnection,
@@ -471,9 +604,9 @@ pub fn write_checkpoint(
     if let Some(latest) = &latest {
         // Events are only ever appended, so the one at `latest.seq` is there for good and
         // the tail read below cannot lie before it.
-        let at_latest: Option<Vec<u8>> = audit_events::table
-            .filter(audit_events::seq.eq(latest.seq))
-            .select(audit_events::hash)
+        let at_latest: Option<Vec<u8>> = audit_chain::table
+            .filter(audit_chain::position.eq(latest.seq))
+            .select(audit_chain::hash)
             .first(conn)
             .optional()?;
         if at_latest
@@ -487,6 +620,7 @@ pub fn write_checkpoint(
             });
         }
     }
+    seal_all(conn)?;
     let (seq, hash) = chain_tail(conn)?;
     if seq == 0 || latest.is_some_and(|c| c.seq == seq) {
         return Ok(None);

@@ -1,22 +1,19 @@
-//! Appending events. All appends take one transaction-scoped advisory lock and hold it until
-//! commit, so no two events share a predecessor and the chain's order is the commit order.
-//! Call `append` last in a transaction, just before it commits, to hold the lock briefly.
+//! Appending events: inserted in the caller's transaction, with no lock and no coordination
+//! with other requests. Each event's number comes from a sequence and the database queues it
+//! (trigger `audit_events_queue`); the sequencer (`audit::sequencer`) links it into the chain
+//! once it has committed. So an audited request waits on nobody else's commit.
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
-use super::chain::{content_digest, link_hash, Content, GENESIS};
+use super::chain::{content_digest, Content};
 use super::event::AuditEvent;
 use crate::db::schema::audit_events;
 use crate::error::{AppError, AppResult};
 
-const CHAIN_LOCK: i64 = 0x7472_7967_675f_6175;
-
 #[derive(Insertable)]
 #[diesel(table_name = audit_events)]
 struct NewRow<'a> {
-    seq: i64,
     id: uuid::Uuid,
     occurred_at: chrono::DateTime<chrono::Utc>,
     actor_type: &'a str,
@@ -35,8 +32,6 @@ struct NewRow<'a> {
     purpose: Option<&'a str>,
     changed_fields: &'a [String],
     content_digest: Vec<u8>,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
 }
 
 pub(crate) fn content_of(event: &AuditEvent) -> Content<'_> {
@@ -61,17 +56,7 @@ pub(crate) fn content_of(event: &AuditEvent) -> Content<'_> {
     }
 }
 
-/// The newest event's sequence number and hash, or the genesis position.
-pub fn chain_tail(conn: &mut PgConnection) -> QueryResult<(i64, Vec<u8>)> {
-    Ok(audit_events::table
-        .select((audit_events::seq, audit_events::hash))
-        .order(audit_events::seq.desc())
-        .first::<(i64, Vec<u8>)>(conn)
-        .optional()?
-        .unwrap_or((0, GENESIS.to_vec())))
-}
-
-/// Appends `events` to the chain inside the caller's transaction. If this fails, the caller's
+/// Writes `events` inside the caller's transaction, to be sealed once it commits. If this fails, the caller's
 /// transaction must fail with it: an unaudited change or read never commits.
 pub fn append(conn: &mut PgConnection, events: &[AuditEvent]) -> AppResult<()> {
     if events.is_empty() {
@@ -84,17 +69,9 @@ pub fn append(conn: &mut PgConnection, events: &[AuditEvent]) -> AppResult<()> {
 }
 
 fn append_rows(conn: &mut PgConnection, events: &[AuditEvent]) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(CHAIN_LOCK)
-        .execute(conn)?;
-    let (mut seq, mut prev_hash) = chain_tail(conn)?;
-    let mut rows = Vec::with_capacity(events.len());
-    for event in events {
-        seq += 1;
-        let digest = content_digest(&content_of(event));
-        let hash = link_hash(seq, &prev_hash, &digest);
-        rows.push(NewRow {
-            seq,
+    let rows: Vec<NewRow<'_>> = events
+        .iter()
+        .map(|event| NewRow {
             id: event.id,
             occurred_at: event.occurred_at,
             actor_type: event.actor.actor_type.as_str(),
@@ -112,12 +89,9 @@ fn append_rows(conn: &mut PgConnection, events: &[AuditEvent]) -> QueryResult<()
             client_addr: event.client_addr.as_deref(),
             purpose: event.purpose.as_deref(),
             changed_fields: &event.changed_fields,
-            content_digest: digest.to_vec(),
-            prev_hash: std::mem::take(&mut prev_hash),
-            hash: hash.to_vec(),
-        });
-        prev_hash = hash.to_vec();
-    }
+            content_digest: content_digest(&content_of(event)).to_vec(),
+        })
+        .collect();
     // Large list reads produce many events; keep each statement under PostgreSQL's bind limit.
     for chunk in rows.chunks(1000) {
         diesel::insert_into(audit_events::table)

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::audit::{AuditAction, Outcome};
-use crate::db::schema::audit_events;
+use crate::db::schema::{audit_chain, audit_events};
 use crate::error::{AppError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -45,7 +45,27 @@ pub struct EventRow {
     pub purpose: Option<String>,
     pub changed_fields: Vec<String>,
     pub details_removed: bool,
-    pub hash: Vec<u8>,
+}
+
+/// An event and its hash in the chain (`None` until the sequencer has sealed it).
+pub type Listed = (EventRow, Option<Vec<u8>>);
+
+/// The chain hashes of `rows`, one query for the page.
+fn with_hashes(conn: &mut PgConnection, rows: Vec<EventRow>) -> QueryResult<Vec<Listed>> {
+    let numbers: Vec<i64> = rows.iter().map(|row| row.seq).collect();
+    let mut hashes: std::collections::HashMap<i64, Vec<u8>> = audit_chain::table
+        .filter(audit_chain::event_seq.eq_any(&numbers))
+        .select((audit_chain::event_seq, audit_chain::hash))
+        .load::<(i64, Vec<u8>)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let hash = hashes.remove(&row.seq);
+            (row, hash)
+        })
+        .collect())
 }
 
 /// The auditors' views of the log.
@@ -388,7 +408,7 @@ pub fn page(
     conn: &mut PgConnection,
     review: Review,
     listing: &Listing,
-) -> QueryResult<(Vec<EventRow>, Option<String>)> {
+) -> QueryResult<(Vec<Listed>, Option<String>)> {
     let mut query = narrowed(
         audit_events::table
             .select(EventRow::as_select())
@@ -410,11 +430,11 @@ pub fn page(
     } else {
         None
     };
-    Ok((rows, next))
+    Ok((with_hashes(conn, rows)?, next))
 }
 
 /// A uniform random sample of the events that match, in chain order, and how many matched.
-pub fn sample(conn: &mut PgConnection, sampling: &Sampling) -> QueryResult<(Vec<EventRow>, i64)> {
+pub fn sample(conn: &mut PgConnection, sampling: &Sampling) -> QueryResult<(Vec<Listed>, i64)> {
     let population: i64 = narrowed(
         audit_events::table.select(count_star()).into_boxed(),
         &sampling.filter,
@@ -432,15 +452,16 @@ pub fn sample(conn: &mut PgConnection, sampling: &Sampling) -> QueryResult<(Vec<
     .limit(sampling.size)
     .load(conn)?;
     rows.sort_by_key(|row| row.seq);
-    Ok((rows, population))
+    Ok((with_hashes(conn, rows)?, population))
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<EventRow>> {
-    audit_events::table
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Listed>> {
+    let row = audit_events::table
         .filter(audit_events::id.eq(id))
         .select(EventRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(with_hashes(conn, row.into_iter().collect())?.pop())
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ pub async fn get(
                 Some(id),
                 work.at.now,
             );
-            if let Some(child_id) = row.child_id {
+            if let Some(child_id) = row.0.child_id {
                 event = event.child(child_id);
             }
             audit::append(conn, &[event])?;
@@ -232,7 +232,7 @@ pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
         None,
         move |conn, work| {
             let checkpoints = file.all_valid(&key).map_err(AppError::internal)?;
-            // The walk runs before the append: the chain lock is held only for the append.
+            // The walk runs before the append, so this request's own event is not in it.
             let report = verify_chain_at(conn, &checkpoints, work.at.now)?;
             let event =
                 work.actor

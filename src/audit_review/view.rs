@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::query::EventRow;
+use super::query::Listed;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEventView {
@@ -31,12 +31,13 @@ pub struct AuditEventView {
     pub changed_fields: Vec<String>,
     /// The details were removed under a retention rule; the event still verifies.
     pub details_removed: bool,
-    /// The event's link in the hash chain, hex.
-    pub hash: String,
+    /// The event's link in the hash chain, hex; `None` for the moment (under a second) between
+    /// its commit and its sealing.
+    pub hash: Option<String>,
 }
 
-impl From<EventRow> for AuditEventView {
-    fn from(row: EventRow) -> Self {
+impl From<Listed> for AuditEventView {
+    fn from((row, hash): Listed) -> Self {
         Self {
             seq: row.seq,
             id: row.id,
@@ -59,7 +60,7 @@ impl From<EventRow> for AuditEventView {
             purpose: row.purpose,
             changed_fields: row.changed_fields,
             details_removed: row.details_removed,
-            hash: hex::encode(row.hash),
+            hash: hash.map(hex::encode),
         }
     }
 }
@@ -157,7 +158,7 @@ pub fn to_csv(events: &[AuditEventView]) -> String {
                 text(&e.purpose),
                 e.changed_fields.join(";"),
                 e.details_removed.to_string(),
-                e.hash.clone(),
+                e.hash.clone().unwrap_or_default(),
             ],
         );
     }

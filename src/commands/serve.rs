@@ -72,6 +72,9 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
             checkpoint_file: args.checkpoints.checkpoint_file,
             checkpoint_interval: Duration::from_secs(args.checkpoints.checkpoint_secs),
             checkpoint_every_events: checkpoint_every_events()?,
+            seal_interval: Duration::from_millis(args.checkpoints.seal_ms),
+            seal_lag_warning: crate::config::DEFAULT_SEAL_LAG_WARNING,
+            sequencer: true,
         },
         rules: Arc::new(crate::rules::Rules::load().map_err(|e| e.to_string())?),
         rate_limits: RateLimitSettings {

@@ -21,13 +21,31 @@ diesel::table! {
         changed_fields -> Array<Text>,
         txid -> BigInt,
         content_digest -> Bytea,
-        prev_hash -> Bytea,
-        hash -> Bytea,
         details_removed -> Bool,
         child_unit_id -> Nullable<Uuid>,
         child_protected -> Bool,
     }
 }
+
+diesel::table! {
+    audit_chain (position) {
+        position -> BigInt,
+        event_seq -> BigInt,
+        prev_hash -> Bytea,
+        hash -> Bytea,
+        queued_at -> Timestamptz,
+        sealed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_queue (event_seq) {
+        event_seq -> BigInt,
+        queued_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(audit_chain -> audit_events (event_seq));
 
 diesel::table! {
     units (id) {
@@ -362,6 +380,8 @@ diesel::joinable!(calendar_feeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    audit_chain,
+    audit_queue,
     units,
     users,
     recovery_codes,

@@ -1,7 +1,7 @@
-//! Liveness (the process answers) and readiness (it can reach the database).
+//! Liveness (the process answers) and readiness (it can reach the database), with the audit
+//! sequencer's backlog: counts only, nothing about anyone.
 
 use actix_web::{web, HttpResponse};
-use diesel::RunQueryDsl;
 use serde_json::json;
 
 use crate::error::AppResult;
@@ -12,12 +12,9 @@ pub async fn live() -> HttpResponse {
 }
 
 pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    state
+    let backlog = state
         .db
-        .run(|conn| {
-            diesel::sql_query("SELECT 1").execute(conn)?;
-            Ok(())
-        })
+        .run(|conn| Ok(crate::audit::sequencer::backlog(conn)?))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "audit_backlog": backlog })))
 }

@@ -14,7 +14,7 @@ use trygg::audit::verify::{
 };
 use trygg::audit::{self, AuditAction, AuditActor, AuditEvent, EntityType, Outcome};
 use trygg::clock::Clock;
-use trygg::db::schema::{audit_events, users};
+use trygg::db::schema::{audit_chain, audit_events, users};
 use trygg::policy::Profession;
 use uuid::Uuid;
 
@@ -66,6 +66,33 @@ fn tamperer(app: &TestApp) -> PgConnection {
     conn.batch_execute("SET session_replication_role = replica")
         .unwrap();
     conn
+}
+
+/// Seals what has committed, as the sequencer does; the chain's end.
+pub fn seal(app: &TestApp) -> i64 {
+    trygg::audit::sequencer::seal_all(&mut app.db.service_role())
+        .unwrap()
+        .through
+}
+
+/// What someone with full rights runs to cut the newest events off: the chain past `position`,
+/// the events sealed there, and every event still waiting to be sealed.
+fn cut_after(position: i64) -> String {
+    format!(
+        "WITH cut AS (DELETE FROM audit_chain WHERE position > {position} RETURNING event_seq) \
+         DELETE FROM audit_events WHERE seq IN (SELECT event_seq FROM cut) \
+            OR seq IN (SELECT event_seq FROM audit_queue); \
+         DELETE FROM audit_queue;"
+    )
+}
+
+/// The chain position of the event numbered `seq`.
+fn position_of(app: &TestApp, seq: i64) -> i64 {
+    audit_chain::table
+        .filter(audit_chain::event_seq.eq(seq))
+        .select(audit_chain::position)
+        .first(&mut app.db.superuser())
+        .unwrap()
 }
 
 fn checkpoint_file(app: &TestApp) -> CheckpointFile {
@@ -208,6 +235,8 @@ async fn an_event_altered_in_the_database_is_named_by_verify() {
     let (_, karin) = auditor(&app).await;
     let target = 3;
     assert!(last_seq(&app) > target);
+    seal(&app);
+    let position = position_of(&app, target);
 
     tamperer(&app)
         .batch_execute(&format!(
@@ -219,15 +248,16 @@ async fn an_event_altered_in_the_database_is_named_by_verify() {
     assert!(!report.intact);
     let found = report.problem.unwrap();
     assert_eq!(
-        (found.finding, found.seq),
-        (Finding::ContentMismatch, target)
+        (found.finding, found.seq, found.event_seq),
+        (Finding::ContentMismatch, position, Some(target))
     );
-    assert_eq!(report.last_seq, target - 1);
+    assert_eq!(report.last_seq, position - 1);
 
     let report = verify_over_http(&app, &karin).await;
     assert_eq!(report["intact"], false);
     assert_eq!(report["problem"]["finding"], "content_mismatch");
-    assert_eq!(report["problem"]["seq"], target);
+    assert_eq!(report["problem"]["seq"], position);
+    assert_eq!(report["problem"]["event_seq"], target);
 
     // `trygg audit verify` fails (a non-zero exit) on the same chain.
     let cli = trygg::commands::audit::verify(trygg::cli::AuditArgs {
@@ -237,6 +267,7 @@ async fn an_event_altered_in_the_database_is_named_by_verify() {
         checkpoints: trygg::cli::CheckpointArgs {
             checkpoint_file: app.settings.audit.checkpoint_file.clone(),
             checkpoint_secs: 60,
+            seal_ms: 100,
         },
         dev: true,
         witness: Vec::new(),
@@ -271,10 +302,7 @@ async fn removing_the_newest_events_after_a_checkpoint_is_reported_as_truncation
     assert!(verify_over_http(&app, &karin).await["intact"] == true);
 
     tamperer(&app)
-        .batch_execute(&format!(
-            "DELETE FROM audit_events WHERE seq > {}",
-            signed - 2
-        ))
+        .batch_execute(&cut_after(signed - 2))
         .unwrap();
 
     let latest = checkpoint_file(&app)
@@ -357,6 +385,8 @@ async fn an_event_rewritten_and_marked_as_removed_is_named_by_verify() {
     let case = casework(&app);
     let (_, karin) = auditor(&app).await;
     let target = seq_of(&app, case.outside);
+    seal(&app);
+    let position = position_of(&app, target);
     assert!(verify_now(&app).intact);
 
     // The flag is not hashed: before, setting it switched off the content check.
@@ -372,14 +402,18 @@ async fn an_event_rewritten_and_marked_as_removed_is_named_by_verify() {
     let found = report.problem.unwrap();
     assert_eq!(
         (found.finding, found.seq, found.event_id),
-        (Finding::PrematureOrFalseRemoval, target, Some(case.outside))
+        (
+            Finding::PrematureOrFalseRemoval,
+            position,
+            Some(case.outside)
+        )
     );
     assert!(found.detail.contains("child_id"), "{}", found.detail);
-    assert_eq!(report.last_seq, target - 1);
+    assert_eq!(report.last_seq, position - 1);
     let report = verify_over_http(&app, &karin).await;
     assert_eq!(report["intact"], false);
     assert_eq!(report["problem"]["finding"], "premature_or_false_removal");
-    assert_eq!(report["problem"]["seq"], target);
+    assert_eq!(report["problem"]["seq"], position);
 
     // Stripped like a real tombstone, it is still inside the retention period.
     tamperer(&app)
@@ -388,7 +422,7 @@ async fn an_event_rewritten_and_marked_as_removed_is_named_by_verify() {
     let found = verify_now(&app).problem.unwrap();
     assert_eq!(
         (found.finding, found.seq),
-        (Finding::PrematureOrFalseRemoval, target)
+        (Finding::PrematureOrFalseRemoval, position)
     );
     assert!(found.detail.contains("retention"), "{}", found.detail);
 }
@@ -426,6 +460,7 @@ async fn only_a_tombstone_that_a_checkpoint_proves_old_enough_passes() {
     );
     let recent_id = recent.id;
     record(&mut app.db.superuser(), &[recent]);
+    seal(&app);
     let (old_seq, recent_seq) = (seq_of(&app, old_id), seq_of(&app, recent_id));
 
     tamperer(&app)
@@ -444,8 +479,8 @@ async fn only_a_tombstone_that_a_checkpoint_proves_old_enough_passes() {
         .problem
         .unwrap();
     assert_eq!(
-        (found.finding, found.seq),
-        (Finding::PrematureOrFalseRemoval, old_seq)
+        (found.finding, found.event_seq),
+        (Finding::PrematureOrFalseRemoval, Some(old_seq))
     );
 
     // Backdating a recent event's time does not make it old: no checkpoint that old covers it.
@@ -457,10 +492,10 @@ async fn only_a_tombstone_that_a_checkpoint_proves_old_enough_passes() {
         .unwrap();
     let found = verify_now(&app).problem.unwrap();
     assert_eq!(
-        (found.finding, found.seq, found.event_id),
+        (found.finding, found.event_seq, found.event_id),
         (
             Finding::PrematureOrFalseRemoval,
-            recent_seq,
+            Some(recent_seq),
             Some(recent_id)
         )
     );
@@ -493,10 +528,7 @@ async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it()
 
     // A superuser removes the newest events, the checkpointed one among them.
     tamperer(&app)
-        .batch_execute(&format!(
-            "DELETE FROM audit_events WHERE seq > {}",
-            signed - 2
-        ))
+        .batch_execute(&cut_after(signed - 2))
         .unwrap();
     let refused = write_checkpoint(
         &mut app.db.superuser(),
@@ -514,7 +546,7 @@ async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it()
         let response = app.as_user(&karin).get("/api/v1/audit-events").await;
         assert_eq!(response.status(), 200);
     }
-    assert!(last_seq(&app) > signed);
+    assert!(seal(&app) > signed);
     let report = verify_chain(&mut app.db.superuser(), None).unwrap();
     assert!(report.intact, "the links alone cannot tell");
 
@@ -555,9 +587,9 @@ async fn a_cut_the_chain_has_grown_past_is_not_signed_over_and_verify_names_it()
 
     // A newer checkpoint over the regrown chain (as one signed before this check would have
     // been) does not hide the cut: every checkpoint is compared, not only the newest.
-    let (tail, hash): (i64, Vec<u8>) = audit_events::table
-        .select((audit_events::seq, audit_events::hash))
-        .order(audit_events::seq.desc())
+    let (tail, hash): (i64, Vec<u8>) = audit_chain::table
+        .select((audit_chain::position, audit_chain::hash))
+        .order(audit_chain::position.desc())
         .first(&mut app.db.superuser())
         .unwrap();
     checkpoint_file(&app)
@@ -607,28 +639,34 @@ async fn a_hundred_concurrent_audited_changes_leave_one_unbroken_chain() {
         .filter(|e| e.action == "update" && e.actor_id == Some(admin_user.id))
         .count();
     assert_eq!(updates, 100);
-    let (count, min, max): (i64, Option<i64>, Option<i64>) = audit_events::table
+    seal(&app);
+    let count: i64 = audit_events::table
+        .count()
+        .get_result(&mut app.db.superuser())
+        .unwrap();
+    let (links, sealed, min, max): (i64, i64, Option<i64>, Option<i64>) = audit_chain::table
         .select((
             diesel::dsl::count_star(),
-            diesel::dsl::min(audit_events::seq),
-            diesel::dsl::max(audit_events::seq),
+            diesel::dsl::count(audit_chain::event_seq).aggregate_distinct(),
+            diesel::dsl::min(audit_chain::position),
+            diesel::dsl::max(audit_chain::position),
         ))
         .first(&mut app.db.superuser())
         .unwrap();
     assert_eq!(
-        (min, max),
-        (Some(1), Some(count)),
-        "sequence numbers are gap-free"
+        (links, sealed, min, max),
+        (count, count, Some(1), Some(count)),
+        "every event sealed once, at gap-free positions"
     );
     let report = verify_chain(&mut app.db.superuser(), None).unwrap();
     assert!(report.intact, "{:?}", report.problem);
-    assert_eq!(report.events_checked, count);
+    assert_eq!((report.events_checked, report.unsealed), (count, 0));
 }
 
 #[actix_web::test]
 async fn appends_from_many_connections_at_once_keep_one_chain() {
     let app = spawn_app().await;
-    let before = last_seq(&app);
+    let before = seal(&app);
     let writers: Vec<_> = (0..8)
         .map(|_| {
             let mut conn = app.db.service_role();
@@ -654,6 +692,7 @@ async fn appends_from_many_connections_at_once_keep_one_chain() {
     for writer in writers {
         writer.join().unwrap();
     }
+    seal(&app);
     let report = verify_chain(&mut app.db.superuser(), None).unwrap();
     assert!(report.intact, "{:?}", report.problem);
     assert_eq!(report.last_seq, before + 200);
@@ -1234,15 +1273,14 @@ async fn verify_names_an_altered_event_and_a_cut_off_tail_together() {
     let signed = response.json::<Value>().await.unwrap()["seq"]
         .as_i64()
         .unwrap();
-    let altered = 3;
+    let altered = position_of(&app, 3);
     assert!(signed - 2 > altered);
 
     // Someone with full rights rewrites an old event and cuts the newest ones off.
     tamperer(&app)
         .batch_execute(&format!(
-            "UPDATE audit_events SET purpose = 'nothing to see' WHERE seq = {altered}; \
-             DELETE FROM audit_events WHERE seq > {}",
-            signed - 2
+            "UPDATE audit_events SET purpose = 'nothing to see' WHERE seq = 3; {}",
+            cut_after(signed - 2)
         ))
         .unwrap();
 
@@ -1293,20 +1331,7 @@ fn latest_checkpoint_seq(app: &TestApp) -> i64 {
 async fn a_normal_shutdown_signs_the_chain_end_so_no_tail_can_be_cut_unnoticed() {
     let app = spawn_app().await;
     // A second instance of the service on the same database, which is then stopped.
-    let settings = trygg::config::Settings {
-        bind: "127.0.0.1:0".into(),
-        ..(*app.settings).clone()
-    };
-    let other = trygg::startup::Application::build(
-        settings,
-        app.clock.clone(),
-        trygg::startup::ServerOptions {
-            workers: 1,
-            run_migrations: false,
-        },
-    )
-    .await
-    .unwrap();
+    let other = app.another_instance(app.settings.audit.clone()).await;
     let handle = other.handle();
     let running = actix_web::rt::spawn(other.run_until_stopped());
 
@@ -1384,7 +1409,8 @@ async fn a_witness_catches_a_database_rolled_back_with_the_servers_own_checkpoin
         )
         .await;
     assert_eq!(first.status(), 201);
-    let backed_up_at = last_seq(&app);
+    let backed_up_at = seal(&app);
+    let events_backed_up = last_seq(&app);
     let file = app.settings.audit.checkpoint_file.clone();
     let file_backup = std::fs::read(&file).unwrap();
 
@@ -1413,7 +1439,9 @@ async fn a_witness_catches_a_database_rolled_back_with_the_servers_own_checkpoin
     // Someone restores the backup: the database and the server's checkpoint file alike.
     tamperer(&app)
         .batch_execute(&format!(
-            "DELETE FROM audit_events WHERE seq > {backed_up_at}"
+            "DELETE FROM audit_chain WHERE position > {backed_up_at}; \
+             DELETE FROM audit_events WHERE seq > {events_backed_up}; \
+             DELETE FROM audit_queue WHERE event_seq > {events_backed_up};"
         ))
         .unwrap();
     std::fs::write(&file, file_backup).unwrap();

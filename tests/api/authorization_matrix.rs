@@ -1502,7 +1502,8 @@ impl World {
         let mut conn = app.db.superuser();
         let tables: Vec<NameRow> = sql_query(
             "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' \
-             AND tablename NOT IN ('audit_events', '__diesel_schema_migrations') ORDER BY 1",
+             AND tablename NOT IN ('audit_events', 'audit_chain', 'audit_queue', '__diesel_schema_migrations') \
+             ORDER BY 1",
         )
         .load(&mut conn)
         .expect("list the tables");

@@ -194,12 +194,12 @@ async fn a_malformed_idempotency_key_is_refused() {
     );
 }
 
-/// Holds the audit chain's lock from a connection of its own, so a request that reaches its
-/// audit append waits there (its work written, not committed) until the guard is dropped.
-fn hold_the_chain(app: &TestApp) -> diesel::PgConnection {
+/// Locks the audit log against inserts from a connection of its own, so a request that reaches
+/// its audit append waits there (its work written, not committed) until the lock is let go.
+fn hold_the_audit_log(app: &TestApp) -> diesel::PgConnection {
     use diesel::connection::SimpleConnection;
     let mut conn = app.db.superuser();
-    conn.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(8390902540767551861);")
+    conn.batch_execute("BEGIN; LOCK TABLE audit_events IN EXCLUSIVE MODE;")
         .unwrap();
     conn
 }
@@ -234,9 +234,9 @@ async fn a_retry_after_the_database_went_away_mid_request_runs_the_work_once() {
             .send()
     };
 
-    // The first request claims its key, writes the child and waits for the audit chain; then
+    // The first request claims its key, writes the child and waits for the audit log; then
     // the database goes away under it.
-    let mut chain = hold_the_chain(&app);
+    let mut chain = hold_the_audit_log(&app);
     let first = actix_web::rt::spawn(send());
     actix_web::rt::time::sleep(std::time::Duration::from_millis(700)).await;
     assert_eq!(stored_keys(&app), 1, "the key is claimed");

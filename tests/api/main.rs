@@ -7,6 +7,7 @@ mod helpers;
 mod age_assessment;
 mod alerts;
 mod audit;
+mod audit_sequencer;
 mod audit_triggers;
 mod auth;
 mod authorization_matrix;

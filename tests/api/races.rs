@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::audit_triggers::event_numbered;
+use crate::audit_triggers::event;
 use crate::children::{child_body, office, register, Office};
 use crate::helpers::{spawn_app_with, AppOptions, TestApp};
 
@@ -170,12 +170,12 @@ async fn the_database_alone_refuses_the_second_of_two_simultaneous_placements_in
     let north = office(&app, "North").await;
     let home = app.arrange_facility(north.unit, "hvb", 1, &[]);
     let kids = children(&app, &north, 2).await;
-    // Each writes its event with a sequence number of its own, so they meet only at the home.
-    let insert = |child: Uuid, nth: i64| {
+    // Events are numbered without coordination, so the two meet only at the home.
+    let insert = |child: Uuid| {
         let id = Uuid::now_v7();
         vec![
             "BEGIN".to_owned(),
-            event_numbered(nth, id, "placement", Some(id), Some(child)),
+            event(id, "placement", Some(id), Some(child)),
             format!(
                 "INSERT INTO placements (id, child_id, facility_id, start_date, planned_end, \
                  legal_basis, decision_reference, created_at, updated_at, last_audit_event_id) \
@@ -185,11 +185,11 @@ async fn the_database_alone_refuses_the_second_of_two_simultaneous_placements_in
         ]
     };
     let mut first = app.db.service_role();
-    for statement in insert(kids[0], 1) {
+    for statement in insert(kids[0]) {
         first.batch_execute(&statement).unwrap();
     }
     let mut second = app.db.service_role();
-    let second_statements = insert(kids[1], 2);
+    let second_statements = insert(kids[1]);
     let (written, inserted) = std::sync::mpsc::channel();
     let second = std::thread::spawn(move || {
         for statement in &second_statements {

@@ -43,6 +43,8 @@ pub struct AppOptions {
     pub acquire_timeout: Option<Duration>,
     /// Sign a checkpoint after this many events (default: the production default).
     pub checkpoint_every_events: Option<i64>,
+    /// Run no sequencer: what the app's requests write stays queued (a crash before sealing).
+    pub no_sequencer: bool,
     /// What calendar feeds may say (default: no names, links to the request's address).
     pub calendar: Option<trygg::config::CalendarSettings>,
 }
@@ -89,6 +91,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             checkpoint_every_events: options
                 .checkpoint_every_events
                 .unwrap_or(trygg::config::DEFAULT_CHECKPOINT_EVERY_EVENTS),
+            seal_interval: trygg::config::DEFAULT_SEAL_INTERVAL,
+            seal_lag_warning: trygg::config::DEFAULT_SEAL_LAG_WARNING,
+            sequencer: !options.no_sequencer,
         },
         rules: Arc::new(trygg::rules::Rules::built_in()),
         rate_limits: options.rate_limits.unwrap_or_default(),
@@ -132,6 +137,26 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Another instance of the service on this app's database and clock (a restarted or a
+    /// second process), with `audit` settings of its own; not yet serving.
+    pub async fn another_instance(&self, audit: AuditSettings) -> Application {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            audit,
+            ..(*self.settings).clone()
+        };
+        Application::build(
+            settings,
+            self.clock.clone(),
+            ServerOptions {
+                workers: 1,
+                run_migrations: false,
+            },
+        )
+        .await
+        .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
