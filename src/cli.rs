@@ -125,9 +125,16 @@ pub struct ServeArgs {
     /// Requests a minute one client address may make (with a burst of as many).
     #[arg(long, env = "TRYGG_RATE_PER_ADDRESS", default_value_t = RateLimitSettings::default().per_address_per_minute)]
     pub rate_per_address: u32,
-    /// Database connections in the pool.
-    #[arg(long, env = "TRYGG_DB_POOL_SIZE", default_value_t = 10)]
+    /// Database connections in the requests' pool (the audit sequencer has one more of its
+    /// own). Every request's database work holds one for its transaction, so this bounds the
+    /// transactions in flight: a few per core of the database server.
+    #[arg(long, env = "TRYGG_DB_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
     pub pool_size: u32,
+    /// HTTP worker threads (default: one per core). They only parse, route and answer; database
+    /// work and argon2 run on the blocking pool.
+    #[arg(long, env = "TRYGG_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
     /// Require a second factor for people: `true` or `false`. Default: on, off in development.
     #[arg(long, env = "TRYGG_MFA_REQUIRED", value_parser = BoolishValueParser::new())]
     pub mfa_required: Option<bool>,

@@ -12,7 +12,7 @@ use crate::audit::checkpoint_task::Checkpointer;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::db::{build_pool, run_migrations, Db};
+use crate::db::{build_pool, run_migrations, DatabaseSettings, Db};
 use crate::error::AppError;
 use crate::http::request_context::request_context;
 pub use crate::state::AppState;
@@ -120,8 +120,14 @@ impl Application {
             file: state.settings.audit.checkpoint_file.clone(),
         };
         if state.settings.audit.sequencer {
+            // A connection of its own: sealing never queues behind requests for the pool, so
+            // the chain's lag stays bounded however busy the service is.
+            let own = DatabaseSettings {
+                pool_size: 1,
+                ..state.settings.database.clone()
+            };
             crate::audit::sequencer::spawn(
-                state.db.clone(),
+                Db::new(build_pool(&state.settings.database_url, &own)),
                 state.settings.audit.seal_interval,
                 state.settings.audit.seal_lag_warning,
             );

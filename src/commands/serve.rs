@@ -117,6 +117,7 @@ fn checkpoint_every_events() -> Result<i64, String> {
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
     crate::telemetry::init(args.dev);
+    let workers = args.workers;
     let settings = settings(args)?;
     if settings.dev_mode {
         tracing::warn!("development mode: never use it with real data");
@@ -124,7 +125,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     let bind = settings.bind.clone();
     let dev_mode = settings.dev_mode;
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(settings, Arc::new(SystemClock), ServerOptions::default())
+        let mut options = ServerOptions::default();
+        if let Some(workers) = workers {
+            options.workers = usize::from(workers);
+        }
+        let app = Application::build(settings, Arc::new(SystemClock), options)
             .await
             .map_err(|e| e.to_string())?;
         let host = bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
