@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_review;
 pub mod auth;
 pub mod calendar;
+pub mod changes;
 pub mod children;
 pub mod cli;
 pub mod clock;

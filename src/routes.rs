@@ -2,6 +2,7 @@
 
 use crate::audit_review::routes as audit;
 use crate::calendar::routes as calendar;
+use crate::changes::routes as changes;
 use crate::children::emergency;
 use crate::children::routes as children;
 use crate::contacts::routes as contacts;
@@ -116,4 +117,5 @@ crate::route_table! {
     "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },
     "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
     "/api/v1/reports/contact-compliance" => { GET Bearer => reports::compliance },
+    "/api/v1/changes" => { GET Bearer => changes::list },
 }

@@ -69,6 +69,7 @@ const LAYERS: &[Layer] = &[
             "contacts",
             "plans",
             "reports",
+            "changes",
             "service_accounts",
             "audit_review",
             "sign_in",

@@ -57,6 +57,8 @@ crate::text_enum! {
         AuditLog = "audit_log",
         /// A person's calendar feed (its token, never its content).
         CalendarFeed = "calendar_feed",
+        /// A page of the change feed (ids and kinds of change, never data).
+        ChangeFeed = "change_feed",
         Child = "child",
         ContactSchedule = "contact_schedule",
         Facility = "facility",

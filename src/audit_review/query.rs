@@ -1,7 +1,6 @@
 //! Reading the log for review (loggkontroll): filters parsed once at the boundary, paging over
 //! the sequence number, the auditors' views, and random samples for spot checks (stickprov).
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::pg::{Pg, PgConnection};
@@ -349,17 +348,13 @@ impl Sampling {
     }
 }
 
-/// Cursors are opaque to clients: the last sequence number of the page, encoded.
+/// Cursors are opaque to clients: the last event number of the page, encoded.
 pub fn encode_cursor(seq: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
+    crate::http::pagination::encode_position(seq)
 }
 
 fn decode_cursor(cursor: &str) -> Option<i64> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    let seq = i64::from_be_bytes(bytes.try_into().ok()?);
-    (seq > 0).then_some(seq)
+    crate::http::pagination::decode_position(cursor, 1)
 }
 
 /// Applies the filters and the view to any boxed query over the log.

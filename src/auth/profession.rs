@@ -32,5 +32,7 @@ crate::text_enum! {
         VisitsRead = "visits:read",
         VisitsWrite = "visits:write",
         ReportsRead = "reports:read",
+        /// The change feed: what changed, never the data.
+        ChangesRead = "changes:read",
     }
 }

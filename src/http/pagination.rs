@@ -52,6 +52,21 @@ pub fn encode_cursor(id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
 
+/// A position in an ordered log (the audit log's event number, the chain's position) as an
+/// opaque cursor.
+pub fn encode_position(position: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.to_be_bytes())
+}
+
+/// The position a cursor from [`encode_position`] names, if it is one and not below `least`.
+pub fn decode_position(cursor: &str, least: i64) -> Option<i64> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    let position = i64::from_be_bytes(bytes.try_into().ok()?);
+    (position >= least).then_some(position)
+}
+
 #[derive(Debug, Serialize)]
 pub struct Paged<T> {
     pub items: Vec<T>,

@@ -39,6 +39,8 @@ pub enum Action {
     /// See which youths of a unit risk leaving care unprepared (age-out alerts): the unit's
     /// managers (`child::is_unit_manager_of`).
     ReadAgeOutAlerts,
+    /// Follow the change feed (ids and kinds of change, no data): systems with `changes:read`.
+    ReadChanges,
 }
 
 /// Whether `actor` may do `action`.
@@ -91,6 +93,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         (Principal::Service { scopes, .. }, Action::ReadCompliance) => {
             scopes.contains(&Scope::ReportsRead)
         }
+        (Principal::Service { scopes, .. }, Action::ReadChanges) => {
+            scopes.contains(&Scope::ChangesRead)
+        }
+        (Principal::User { .. }, Action::ReadChanges) => false,
         (Principal::Service { .. }, _) => false,
     }
 }

@@ -869,6 +869,7 @@ fn recipe(route: &str) -> Option<Recipe> {
             query: Some(|t| format!("unit_id={}&from=2026-01-01&to=2026-03-31", t.unit)),
             ..r(Organisation)
         },
+        "GET /api/v1/changes" => r(Organisation),
 
         "GET /api/v1/audit-events"
         | "GET /api/v1/audit-events/emergency-accesses"
@@ -1075,6 +1076,7 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         "GET /api/v1/reports/capacity" | "GET /api/v1/reports/contact-compliance" => {
             same(("read", "report", Nothing))
         }
+        "GET /api/v1/changes" => same(("list", "change_feed", Nothing)),
         "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
         "POST /api/v1/audit-events/checkpoints" | "GET /api/v1/audit-events/checkpoints/latest" => {
             same(("checkpoint", "audit_log", Nothing))

@@ -12,6 +12,7 @@ mod audit_triggers;
 mod auth;
 mod authorization_matrix;
 mod calendar;
+mod changes;
 mod children;
 mod cli;
 mod compliance;
