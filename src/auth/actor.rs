@@ -197,10 +197,16 @@ fn load_actor(
             sessions::user_id,
             sessions::service_account_id,
             sessions::stage,
+            sessions::scopes,
         ))
-        .first::<(Option<Uuid>, Option<Uuid>, SessionStage)>(conn)
+        .first::<(
+            Option<Uuid>,
+            Option<Uuid>,
+            SessionStage,
+            Option<Vec<String>>,
+        )>(conn)
         .optional()?;
-    let Some((user_id, service_id, stage)) = session else {
+    let Some((user_id, service_id, stage, narrowed)) = session else {
         return Ok(None);
     };
     let principal = match (user_id, service_id) {
@@ -223,7 +229,12 @@ fn load_actor(
             .optional()?
             .map(|scopes| Principal::Service {
                 id: service_id,
-                scopes: scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+                // What the account still holds, and of that what the session asked for.
+                scopes: scopes
+                    .iter()
+                    .filter(|s| narrowed.as_ref().is_none_or(|n| n.contains(s)))
+                    .filter_map(|s| Scope::parse(s))
+                    .collect(),
             }),
         _ => None,
     };

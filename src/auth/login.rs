@@ -632,6 +632,7 @@ pub fn client_credentials_grant(
             issued => issued,
         });
     };
+    let mut narrowed: Option<Vec<String>> = None;
     if let Some(requested) = grant.scope.as_deref() {
         let unknown: Vec<&str> = requested
             .split_whitespace()
@@ -642,6 +643,12 @@ pub fn client_credentials_grant(
                 "scope",
                 format!("not granted to this client: {}", unknown.join(" ")),
             )));
+        }
+        let mut asked: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
+        asked.sort();
+        asked.dedup();
+        if !asked.is_empty() {
+            narrowed = Some(asked);
         }
     }
     reset_throttle(conn, &account_key)?;
@@ -668,10 +675,14 @@ pub fn client_credentials_grant(
             Some(started.id),
         )],
     )?;
+    if let Some(narrowed) = &narrowed {
+        session::narrow(conn, started.id, narrowed)?;
+    }
     let granted: Vec<&str> = scopes
         .iter()
         .map(String::as_str)
         .filter(|s| Scope::parse(s).is_some())
+        .filter(|s| narrowed.as_ref().is_none_or(|n| n.iter().any(|a| a == s)))
         .collect();
     Ok(GrantOutcome::Issued(TokenResponse {
         scope: Some(granted.join(" ")),

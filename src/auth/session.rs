@@ -102,6 +102,14 @@ pub fn start(
     })
 }
 
+/// Narrows a system's session to `scopes` (a subset of its account's, checked by the caller).
+pub fn narrow(conn: &mut PgConnection, session_id: Uuid, scopes: &[String]) -> AppResult<()> {
+    diesel::update(sessions::table.find(session_id))
+        .set(sessions::scopes.eq(Some(scopes)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// An access token (never outliving its session) and, for people, a fresh refresh token.
 pub fn issue(
     conn: &mut PgConnection,

@@ -112,6 +112,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
+        scopes -> Nullable<Array<Text>>,
     }
 }
 

@@ -97,10 +97,8 @@ async fn a_system_administrator_registers_a_client_system_that_then_gets_a_token
         .unwrap();
     assert_eq!(form.headers()["cache-control"], "no-store");
     let tokens = json_of(form, 200).await;
-    assert_eq!(
-        scopes_of(&tokens),
-        set(&["placements:read", "capacity:read"])
-    );
+    // Asked for one of its scopes, it gets that one only.
+    assert_eq!(scopes_of(&tokens), set(&["capacity:read"]));
 }
 
 #[actix_web::test]
@@ -654,4 +652,36 @@ async fn every_read_and_write_of_a_service_account_is_in_the_audit_log() {
         ],
         "create, get, list, deactivate (ending its session), rotate"
     );
+}
+
+#[actix_web::test]
+async fn a_token_asked_for_with_a_narrower_scope_carries_only_that_scope() {
+    let app = spawn_app().await;
+    let admin = app.system_admin_session().await;
+    let client = app
+        .register_client(&admin, "rapporter", &["capacity:read", "reports:read"])
+        .await;
+    let response = app
+        .client_token_request(
+            &client.client_id,
+            &client.client_secret,
+            Some("capacity:read"),
+        )
+        .await;
+    let tokens = json_of(response, 200).await;
+    assert_eq!(scopes_of(&tokens), set(&["capacity:read"]));
+    let narrow = Session {
+        access_token: tokens["access_token"].as_str().unwrap().to_owned(),
+        refresh_token: None,
+    };
+    let unit = app.create_unit("North");
+    let capacity = format!("/api/v1/reports/capacity?unit_id={unit}");
+    let compliance =
+        format!("/api/v1/reports/contact-compliance?unit_id={unit}&from=2026-01-01&to=2026-03-31");
+    assert_eq!(app.as_user(&narrow).get(&capacity).await.status(), 200);
+    problem(app.as_user(&narrow).get(&compliance).await, 403).await;
+
+    // Without `scope`, a token carries every scope the account holds.
+    let full = app.client_login(&client).await;
+    assert_eq!(app.as_user(&full).get(&compliance).await.status(), 200);
 }
