@@ -72,6 +72,8 @@ impl ChildAction {
             ChildAction::Read => Some(Scope::ChildrenRead),
             ChildAction::ReadPlacements => Some(Scope::PlacementsRead),
             ChildAction::ReadContacts => Some(Scope::VisitsRead),
+            // Place, move, extend, end and cancel; reviews are a person's decisions.
+            ChildAction::ManagePlacements => Some(Scope::PlacementsWrite),
             _ => None,
         }
     }
@@ -501,7 +503,7 @@ mod tests {
     }
 
     #[test]
-    fn a_system_reads_children_with_children_read_and_placements_with_placements_read() {
+    fn a_system_reads_children_with_children_read_and_places_them_with_placements_write() {
         let system = |scopes| Actor {
             principal: Principal::Service {
                 id: Uuid::now_v7(),
@@ -536,9 +538,22 @@ mod tests {
             decide(&placements, &protected, ChildAction::ReadPlacements),
             Decision::Hidden
         );
+        let writer = system(vec![Scope::PlacementsWrite]);
+        assert_eq!(
+            decide(&writer, &plain, ChildAction::ManagePlacements),
+            Decision::Allow(Audience::System)
+        );
+        assert_eq!(
+            decide(&writer, &protected, ChildAction::ManagePlacements),
+            Decision::Hidden
+        );
+        assert_eq!(
+            decide(&placements, &plain, ChildAction::ManagePlacements),
+            Decision::Forbidden
+        );
         let every = system(Scope::ALL.to_vec());
         assert_eq!(
-            decide(&every, &plain, ChildAction::ManagePlacements),
+            decide(&every, &plain, ChildAction::RecordReview),
             Decision::Forbidden
         );
         assert!(refused_whatever_the_child(&every, ChildAction::Update));
