@@ -189,8 +189,19 @@ fn load_actor(
     subject: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<(SessionStage, Principal)>> {
-    let session = sessions::table
-        .find(session_id)
+    // One statement: this runs for every request that carries a token.
+    type Found = (
+        Option<Uuid>,
+        Option<Uuid>,
+        SessionStage,
+        Option<Vec<String>>,
+        Option<(Profession, Option<Uuid>, bool)>,
+        Option<(Vec<String>, bool)>,
+    );
+    let found: Option<Found> = sessions::table
+        .left_join(users::table)
+        .left_join(service_accounts::table)
+        .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select((
@@ -198,44 +209,29 @@ fn load_actor(
             sessions::service_account_id,
             sessions::stage,
             sessions::scopes,
+            (users::profession, users::unit_id, users::active).nullable(),
+            (service_accounts::scopes, service_accounts::active).nullable(),
         ))
-        .first::<(
-            Option<Uuid>,
-            Option<Uuid>,
-            SessionStage,
-            Option<Vec<String>>,
-        )>(conn)
+        .first(conn)
         .optional()?;
-    let Some((user_id, service_id, stage, narrowed)) = session else {
+    let Some((user_id, service_id, stage, narrowed, user, service)) = found else {
         return Ok(None);
     };
-    let principal = match (user_id, service_id) {
-        (Some(user_id), None) => users::table
-            .find(user_id)
-            .filter(users::active.eq(true))
-            .select((users::profession, users::unit_id))
-            .first::<(Profession, Option<Uuid>)>(conn)
-            .optional()?
-            .map(|(profession, unit_id)| Principal::User {
-                id: user_id,
-                profession,
-                unit_id,
-            }),
-        (None, Some(service_id)) => service_accounts::table
-            .find(service_id)
-            .filter(service_accounts::active.eq(true))
-            .select(service_accounts::scopes)
-            .first::<Vec<String>>(conn)
-            .optional()?
-            .map(|scopes| Principal::Service {
-                id: service_id,
-                // What the account still holds, and of that what the session asked for.
-                scopes: scopes
-                    .iter()
-                    .filter(|s| narrowed.as_ref().is_none_or(|n| n.contains(s)))
-                    .filter_map(|s| Scope::parse(s))
-                    .collect(),
-            }),
+    let principal = match (user_id, service_id, user, service) {
+        (Some(user_id), None, Some((profession, unit_id, true)), _) => Some(Principal::User {
+            id: user_id,
+            profession,
+            unit_id,
+        }),
+        (None, Some(service_id), _, Some((scopes, true))) => Some(Principal::Service {
+            id: service_id,
+            // What the account still holds, and of that what the session asked for.
+            scopes: scopes
+                .iter()
+                .filter(|s| narrowed.as_ref().is_none_or(|n| n.contains(s)))
+                .filter_map(|s| Scope::parse(s))
+                .collect(),
+        }),
         _ => None,
     };
     // The token's subject must be the session's principal: a defence against a forged pairing.
