@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use trygg::children::age_assessment::AgeAssessment;
 use trygg::children::emergency::EmergencyRequest;
 use trygg::children::input::ChildInput;
 use trygg::children::protection::{checked, ProtectionDecision};
@@ -27,9 +28,14 @@ use trygg::error::{AppError, FieldError};
 use trygg::facilities::input::{CreateFacility, StaffList, UpdateFacility};
 use trygg::http::json::{parse_json, parse_json_text};
 use trygg::http::text::{fields_with_nul, refuse_nul};
+use trygg::domain::age_out::{GoalDomain, GoalResponsible, GoalStatus};
 use trygg::placements::input::{
     cancellation_reason, reason, reference, CancelInput, EndInput, MoveInput, PlacementChange,
     PlacementInput, ReviewInput,
+};
+use trygg::plans::input::{
+    bounded, participants, GoalChange, GoalFields, NewGoal, NewPlan, NewProgressNote, NewReview,
+    PlanChange, NOTE, YOUTH_VIEW,
 };
 use trygg::rules::Rules;
 use trygg::service_accounts::input::{CreateServiceAccount, UpdateServiceAccount};
@@ -87,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    match kind % 25 {
+    match kind % 32 {
         0 => {
             if let Some(child) = parsed::<ChildInput>(body) {
                 let rules = Rules::built_in();
@@ -212,11 +218,72 @@ fuzz_target!(|data: &[u8]| {
                 visit_checks(&visit, &mut Vec::new());
             }
         }
-        _ => {
+        24 => {
             if let Some(correction) = parsed::<Correction>(body) {
                 let mut errors = Vec::new();
                 contact_reason("reason", &correction.reason, &mut errors);
                 visit_checks(&correction.visit, &mut errors);
+            }
+        }
+        25 => drop(parsed::<AgeAssessment>(body)),
+        26 => drop(parsed::<NewPlan>(body)),
+        27 => drop(parsed::<PlanChange>(body)),
+        28 => {
+            if let Some(goal) = parsed::<NewGoal>(body) {
+                let mut errors = Vec::new();
+                let fields = goal.fields(&mut errors);
+                if errors.is_empty() {
+                    // What is stored is trimmed and within the schema's bounds.
+                    let length = fields.description.chars().count();
+                    assert_eq!(fields.description.trim(), fields.description);
+                    assert!((3..=2000).contains(&length), "{fields:?}");
+                    assert_eq!(
+                        fields.responsible_other.is_some(),
+                        fields.responsible == GoalResponsible::Other
+                    );
+                    assert_eq!(
+                        fields.dropped_reason.is_some(),
+                        fields.status == GoalStatus::Dropped
+                    );
+                }
+            }
+        }
+        29 => {
+            if let Some(change) = parsed::<GoalChange>(body) {
+                let current = GoalFields {
+                    domain: GoalDomain::Housing,
+                    description: "Find a flat of her own".into(),
+                    target_date: today,
+                    responsible: GoalResponsible::Other,
+                    responsible_other: Some("Gunnel Gode, god man".into()),
+                    status: GoalStatus::Dropped,
+                    dropped_reason: Some("She chose to stay".into()),
+                };
+                let mut errors = Vec::new();
+                let next = change.applied(&current, &mut errors);
+                if errors.is_empty() {
+                    // A change leaves no stale party or reason behind.
+                    assert_eq!(
+                        next.responsible_other.is_some(),
+                        next.responsible == GoalResponsible::Other
+                    );
+                    assert_eq!(
+                        next.dropped_reason.is_some(),
+                        next.status == GoalStatus::Dropped
+                    );
+                }
+            }
+        }
+        30 => {
+            if let Some(note) = parsed::<NewProgressNote>(body) {
+                let _ = bounded("note", &note.note, NOTE, &mut Vec::new());
+            }
+        }
+        _ => {
+            if let Some(review) = parsed::<NewReview>(body) {
+                let mut errors = Vec::new();
+                let _ = participants(&review.participants, &mut errors);
+                let _ = bounded("youth_view", &review.youth_view, YOUTH_VIEW, &mut errors);
             }
         }
     }
