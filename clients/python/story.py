@@ -191,6 +191,7 @@ def main() -> None:
     system = AuthenticatedClient(base_url=URL, token=answer.access_token)
     narrow = issue_token.sync_detailed(client=Client(base_url=URL), body=grant("changes:read"))
     narrowed = expect(narrow, 200, "system asks for changes:read alone")
+    check(narrowed.scope == "changes:read", f"a narrowed token carries {narrowed.scope!r}")
     refused = issue_token.sync_detailed(client=Client(base_url=URL), body=grant("visits:read"))
     problem = expect_problem(refused, 400, "system asks for a scope it was not granted")
     say(
