@@ -71,7 +71,6 @@ pub async fn list(
     actor: Actor,
     query: web::Query<FeedQuery>,
 ) -> AppResult<HttpResponse> {
-    let (after, limit) = query.parse()?;
     let page = allowed(
         &state,
         actor,
@@ -80,6 +79,8 @@ pub async fn list(
         EntityType::ChangeFeed,
         None,
         move |conn, work| {
+            // Checked after the caller may follow the feed: others learn nothing of cursors.
+            let (after, limit) = query.parse()?;
             let (end, _) = chain_tail(conn)?;
             let mut rows = store::after(conn, after, end, limit + 1)?;
             let more = rows.len() as i64 > limit;

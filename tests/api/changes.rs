@@ -143,6 +143,9 @@ async fn only_a_system_with_changes_read_follows_and_a_bad_cursor_is_refused() {
         &other,
     ] {
         problem(app.as_user(session).get("/api/v1/changes").await, 403).await;
+        // Refused before anything else: a bad cursor tells a caller who may not follow nothing.
+        let malformed = app.as_user(session).get("/api/v1/changes?after=%21").await;
+        problem(malformed, 403).await;
     }
     let system = follower(&app).await;
     for query in [
