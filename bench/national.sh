@@ -47,7 +47,7 @@ die() {
 	printf 'national.sh: %s\n' "$*" >&2
 	exit 1
 }
-sql() { psql "${server_url}/$1" -XAtq -v ON_ERROR_STOP=1 -c "$2"; }
+sql() { PGOPTIONS='--client-min-messages=warning' psql "${server_url}/$1" -XAtq -v ON_ERROR_STOP=1 -c "$2"; }
 
 work=$(mktemp -d)
 records="${work}/records.jsonl"
@@ -84,9 +84,10 @@ if ! psql "${server_url}/postgres" -XAtqc 'SELECT 1' >/dev/null 2>&1; then
 		die "cannot reach PostgreSQL at ${server_url}; start it and retry"
 	fi
 fi
-if pgrep -f "fuzz run" >/dev/null; then
-	say "warning: a fuzzer is running on this machine; the figures will be lower"
-fi
+# Other work on the machine lowers the figures; the report names what was running.
+others() { pgrep -af 'fuzz run|dev test|cargo (test|build|clippy)|schemathesis' | grep -v "$$" | awk '{print $2, $3, $4}' | sort -u | paste -sd ';' -; }
+others_before=$(others || true)
+[[ -n ${others_before} ]] && say "warning: also running on this machine: ${others_before}"
 
 say "building Trygg (release)"
 cargo build --release >&2
@@ -100,11 +101,11 @@ record --arg started "${started}" --arg cpu "$(nproc) × $(grep -m1 'model name'
 	--arg memory "$(free -h | awk '/^Mem:/ {print $2}')" --arg os "$(uname -sr)" \
 	--arg pg "$(setting server_version)" --arg load_before "${load_before}" --arg rustc "$(rustc --version)" \
 	--arg settings "shared_buffers $(setting shared_buffers), work_mem $(setting work_mem), max_connections ${max_connections}, fsync $(setting fsync), synchronous_commit $(setting synchronous_commit), full_page_writes $(setting full_page_writes), max_wal_size $(setting max_wal_size), autovacuum $(setting autovacuum)" \
-	--argjson seconds "${seconds}" --argjson pool "${pool_size}" --arg clients "${client_counts[*]}" \
+	--argjson seconds "${seconds}" --argjson pool "${pool_size}" --arg clients "${client_counts[*]}" --arg others "${others_before}" \
 	--arg wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" \
 	'{type: "machine", started: $started, cpu: $cpu, memory: $memory, os: $os, postgres: $pg,
 	  settings: $settings, load_before: $load_before, rustc: $rustc, seconds: $seconds,
-	  pool_size: $pool, clients: $clients, wrk: $wrk}'
+	  pool_size: $pool, clients: $clients, wrk: $wrk, others: $others}'
 
 # The run's one password, for every bench login; hashed once by the service's own command in a
 # scratch database, and the hash reused for every user (argon2 per user would take minutes).
@@ -325,48 +326,76 @@ run_scenario() {
 }
 
 # The plans of the hot requests, as the service runs them: auto_explain logs every statement of
-# one warm request of each (with ANALYZE and BUFFERS) to the server log, read back from there.
+# one warm request of each scenario (with ANALYZE and BUFFERS) to the server log, read back from
+# there.
 probe_plans() {
-	local db=$1 log
+	local scale=$1 db=$2 log
 	log=$(ls /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1 || true)
 	if [[ -z ${log} || ! -r ${log} ]]; then
 		say "warning: no readable server log; no plans recorded"
 		return 0
 	fi
-	say "probing the hot queries' plans (auto_explain)"
+	say "${scale}: probing the plans of each scenario's request (auto_explain)"
 	sql postgres "ALTER DATABASE ${db} SET session_preload_libraries = 'auto_explain'"
 	for s in "log_min_duration = 0" "log_analyze = on" "log_buffers = on" "log_timing = on" "log_triggers = on" "log_nested_statements = on"; do
 		sql postgres "ALTER DATABASE ${db} SET auto_explain.${s}"
 	done
 	stop_service
 	start_service "${db}"
-	local secretary child manager auditor from to
+	local secretary child visitor placed registrar unit placer waiting manager auditor system other from to at
 	secretary=$(login "${people_a[0]}")
 	child=$(sql "${db}" "SELECT cs.child_id FROM child_secretaries cs JOIN users u ON u.id = cs.user_id
 		WHERE u.username = '${people_a[0]}' ORDER BY cs.child_id LIMIT 1")
+	visitor=$(login "${people_c[0]}")
+	placed=$(sql "${db}" "SELECT cs.child_id FROM child_secretaries cs JOIN users u ON u.id = cs.user_id
+		WHERE u.username = '${people_c[0]}' AND EXISTS (SELECT 1 FROM placements p WHERE p.child_id = cs.child_id)
+		ORDER BY cs.child_id LIMIT 1")
+	registrar=$(login "${people_d[0]}")
+	unit=$(sql "${db}" "SELECT unit_id FROM users WHERE username = '${people_d[0]}'")
+	# A child still waiting, if (g) left one, placed by her own secretary.
+	local waiting_row
+	waiting_row=$(sql "${db}" "SELECT cs.child_id || ' ' || u.username FROM child_secretaries cs
+		JOIN users u ON u.id = cs.user_id
+		ORDER BY EXISTS (SELECT 1 FROM placements p WHERE p.child_id = cs.child_id), u.username = '${people_g[0]}' DESC
+		LIMIT 1")
+	waiting=${waiting_row%% *}
+	placer=$(login "${waiting_row##* }")
 	manager=$(login "${people_e[0]}")
 	auditor=$(login auditor-1)
+	system=$(login_client bench-placements)
+	other=$(sql "${db}" "SELECT id FROM children WHERE protection_level = 'none' ORDER BY md5(id::text) LIMIT 1")
 	from=$(date -u -d '-365 days' +%Y-%m-%dT%H:%M:%SZ)
 	to=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	at=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:%SZ)
+	# name|token|method|path|body
 	local probes=(
-		"worklist|${secretary}|/api/v1/me/worklist"
-		"child_read|${secretary}|/api/v1/children/${child}"
-		"capacity|${manager}|/api/v1/reports/capacity?days=90"
-		"audit_by_child|${auditor}|/api/v1/audit-events?child_id=${child}&from=${from}&to=${to}"
+		"worklist|${secretary}|GET|/api/v1/me/worklist|"
+		"child_read|${secretary}|GET|/api/v1/children/${child}|"
+		"visit|${visitor}|POST|/api/v1/children/${placed}/visits|{\"occurred_at\":\"${at}\",\"mode\":\"home_visit\",\"at_placement\":true,\"completed\":true,\"spoke_alone\":true,\"planned\":true}"
+		"register|${registrar}|POST|/api/v1/children|{\"given_name\":\"Bench\",\"family_name\":\"Probe-NONCE\",\"date_of_birth\":\"2011-04-04\",\"sex\":\"male\",\"asylum_status\":\"asylum_seeker\",\"responsible_unit_id\":\"${unit}\"}"
+		"capacity|${manager}|GET|/api/v1/reports/capacity?days=90|"
+		"service_placements|${system}|GET|/api/v1/children/${other}/placements|"
+		"placement|${placer}|POST|/api/v1/children/${waiting}/placements|{\"facility_id\":\"${BENCH_FACILITY}\",\"start_date\":\"${BENCH_TODAY}\",\"legal_basis\":\"SoL2025-insats\",\"decision_reference\":\"BENCH-PROBE\"}"
+		"audit_by_child|${auditor}|GET|/api/v1/audit-events?child_id=${child}&from=${from}&to=${to}|"
 	)
-	local offset round probe name token path
+	local offset round probe name token method path body
 	for round in warm measured; do
 		[[ ${round} == measured ]] && { drain; offset=$(stat -c %s "${log}"); }
 		for probe in "${probes[@]}"; do
-			IFS='|' read -r name token path <<<"${probe}"
+			IFS='|' read -r name token method path body <<<"${probe}"
 			[[ ${round} == measured ]] && sql postgres "DO \$\$BEGIN RAISE LOG 'trygg-bench-probe: ${name}'; END\$\$"
-			curl -fs -o /dev/null -H "Authorization: Bearer ${token}" "${base}${path}"
+			if [[ ${method} == GET ]]; then
+				curl -s -o /dev/null -H "Authorization: Bearer ${token}" "${base}${path}"
+			else
+				curl -s -o /dev/null -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' \
+					--data-binary "${body//NONCE/${round}}" "${base}${path}"
+			fi
 			sleep 0.3
 		done
 	done
 	sql postgres "DO \$\$BEGIN RAISE LOG 'trygg-bench-probe: end'; END\$\$"
 	sleep 1
-	python3 bench/national_report.py plans "${log}" "${offset}" "${db}" >>"${records}"
+	python3 bench/national_report.py plans "${log}" "${offset}" "${db}" "${scale}" >>"${records}"
 	stop_service
 	sql postgres "ALTER DATABASE ${db} RESET ALL"
 }
@@ -432,7 +461,7 @@ for scale in "${scales[@]}"; do
 	record --arg scale "${scale}" --argjson vmhwm_kb "$(vmhwm)" \
 		--arg placed "$(sql "${db}" "SELECT count(*) FROM placements WHERE facility_id = '${facility}' AND created_at > now() - interval '1 day'")" \
 		'{type: "service", scale: $scale, vmhwm_kb: $vmhwm_kb, placed_in_full_home: ($placed | tonumber)}'
-	[[ ${scale} == national ]] && probe_plans "${db}"
+	probe_plans "${scale}" "${db}"
 	stop_service
 	if [[ ${keep} != 1 ]]; then
 		sql postgres "DROP DATABASE ${db}"
@@ -440,8 +469,8 @@ for scale in "${scales[@]}"; do
 done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-record --arg load_after "${load_after}" --arg ended "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	'{type: "end", load_after: $load_after, ended: $ended}'
+record --arg load_after "${load_after}" --arg ended "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg others "$(others || true)" \
+	'{type: "end", load_after: $load_after, ended: $ended, others: $others}'
 
 # --- the report ------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helpers of bench/national.sh (standard library only).
 
-  national_report.py plans <server log> <offset> <database>   # JSON line: the probe's plans
+  national_report.py plans <server log> <offset> <database> <scale>   # JSON line: the probe's plans
   national_report.py report <records.jsonl>                    # the Markdown section
 """
 
@@ -31,7 +31,7 @@ BACKGROUND = re.compile(
 MESSAGE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ \[\d+\] ")
 
 
-def plans(log_path, offset, database):
+def plans(log_path, offset, database, scale):
     with open(log_path, "rb") as log:
         log.seek(int(offset))
         text = log.read().decode("utf-8", "replace")
@@ -79,7 +79,7 @@ def plans(log_path, offset, database):
         probe["statements"].append(
             {"duration_ms": float(found.group(1)), "query": query, "plan": "\n".join(plan_lines).rstrip()}
         )
-    print(json.dumps({"type": "plans", "probes": probes}))
+    print(json.dumps({"type": "plans", "scale": scale, "probes": probes}))
 
 
 def fmt(value, digits=0):
@@ -99,7 +99,7 @@ def report(path):
     services = {r["scale"]: r for r in records if r["type"] == "service"}
     runs = [r for r in records if r["type"] == "scenario"]
     by = {(r["scale"], r["scenario"], r["clients"]): r for r in runs}
-    probes = next((r for r in records if r["type"] == "plans"), None)
+    probes = {r["scale"]: r for r in records if r["type"] == "plans"}
     clients = sorted({r["clients"] for r in runs} | {k[1] for k in pgbench})
     scales = [s for s in ("national", "tenth") if s in seeds]
     out = []
@@ -116,6 +116,7 @@ def report(path):
     w(f"| OS | {machine['os']} |")
     w(f"| PostgreSQL | {machine['postgres']} ({machine['settings']}), on the same machine |")
     w(f"| load average before / after | {machine['load_before']} / {end.get('load_after', '?')} |")
+    w(f"| also running (start / end) | {machine.get('others') or 'nothing seen'} / {end.get('others') or 'nothing seen'} |")
     w(f"| build | `cargo build --release`, {machine['rustc']}; `trygg serve --dev`, 2 actix workers (one per core), pool of {machine['pool_size']} connections, rate limits off |")
     w(f"| load | {machine['wrk']} (`-t2 -c N -d{machine['seconds']}s --latency --timeout 30s`), on the same machine; each scenario alone, {machine['clients']} connections |")
     w("")
@@ -278,21 +279,27 @@ def report(path):
     w("")
 
     # Plans -----------------------------------------------------------------------------------------
-    w("### Plans of the hot requests (national scale)")
-    w("")
-    if not probes or not probes["probes"]:
-        w("Not recorded (the server log was not readable).")
-    else:
-        w("Every statement of one warm request of each, as the service ran it, logged by `auto_explain` "
-          "(ANALYZE, BUFFERS, triggers, nested statements) after the scenarios; the sequencer's and "
-          "checkpointer's statements in between are left out. Times include `auto_explain`'s own overhead.")
+    for scale in scales:
+        w(f"### Plans of each scenario's request ({'national scale' if scale == 'national' else 'a tenth'})")
         w("")
-        for probe in probes["probes"]:
+        probe_set = probes.get(scale)
+        if not probe_set or not probe_set["probes"]:
+            w("Not recorded (the server log was not readable).")
+            w("")
+            continue
+        w("Every statement of one warm request of each scenario, as the service ran it after the "
+          "scenarios, logged by `auto_explain` (ANALYZE, BUFFERS, triggers, nested statements); the "
+          "sequencer's and checkpointer's statements in between are left out. Times include "
+          "`auto_explain`'s own overhead; the commit (a WAL flush) is not a statement and not shown.")
+        w("")
+        for probe in probe_set["probes"]:
             statements = probe["statements"]
             total = sum(s["duration_ms"] for s in statements)
             checks = probe.get("pool_checks", 0)
-            w(f"#### {probe['name']}: {len(statements)} statements, {total:.2f} ms in the database "
-              f"(besides {checks} `SELECT 1` checks of pooled connections, some of them the background tasks')")
+            letter = SCENARIOS.get(probe["name"], ("?",))[0]
+            w(f"#### ({letter}) {probe['name']}: {len(statements)} statements, {total:.2f} ms in the database")
+            w("")
+            w(f"Besides {checks} `SELECT 1` checks of pooled connections (some of them the background tasks').")
             w("")
             w("| ms | statement |")
             w("|---:|---|")
@@ -302,7 +309,7 @@ def report(path):
                     query = query[:157] + "…"
                 w(f"| {s['duration_ms']:.3f} | `{query}` |")
             w("")
-            slowest = sorted(statements, key=lambda s: -s["duration_ms"])[:3]
+            slowest = sorted(statements, key=lambda s: -s["duration_ms"])[:2]
             w("<details><summary>plans of the slowest statements</summary>")
             w("")
             for s in slowest:
@@ -320,7 +327,7 @@ def report(path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "plans":
-        plans(sys.argv[2], sys.argv[3], sys.argv[4])
+        plans(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif sys.argv[1] == "report":
         report(sys.argv[2])
     else:
