@@ -28,6 +28,50 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// What calendar feeds may say, and where their links point.
     pub calendar: CalendarSettings,
+    /// How webhooks are sent, retried and given up on.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook deliveries: at least once, with exponential back-off up to a cap, and a
+/// subscription disabled after repeated failure (its owner turns it on again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Whether this process sends webhooks at all.
+    pub dispatcher: bool,
+    /// How often the dispatcher looks for new changes and due deliveries.
+    pub tick: Duration,
+    /// The wait after a first failed attempt; it doubles with each failure after that...
+    pub first_retry: Duration,
+    /// ...up to this.
+    pub longest_retry: Duration,
+    /// Attempts before a delivery counts as failed.
+    pub attempts: u32,
+    /// Failed deliveries in a row that disable a subscription.
+    pub disable_after: u32,
+    /// How long a receiver has to answer.
+    pub timeout: Duration,
+    /// How long the secret before a rotation still signs (both signatures are sent).
+    pub secret_overlap: Duration,
+    /// Targets over plain `http` or on loopback and private addresses (development and tests
+    /// only: in production a webhook must not reach into the municipality's own network).
+    pub private_targets: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            dispatcher: true,
+            tick: Duration::from_millis(500),
+            // 30 s, 1 min, 2 min, ... capped at an hour: 12 attempts span about 7 hours.
+            first_retry: Duration::from_secs(30),
+            longest_retry: Duration::from_secs(3600),
+            attempts: 12,
+            disable_after: 5,
+            timeout: Duration::from_secs(10),
+            secret_overlap: Duration::from_secs(24 * 3600),
+            private_targets: false,
+        }
+    }
 }
 
 /// The calendar feed is read by third-party calendar services and phones: by default its events

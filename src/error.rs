@@ -135,10 +135,13 @@ pub enum Rule {
     AgeReassessmentRequired,
     /// A goal of the age-out plan is dropped only with a reason.
     DropReasonRequired,
+    /// A webhook target that is not `https` to a public address (see `webhooks::target`).
+    WebhookTargetRefused,
 }
 
 impl Rule {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
+        Self::WebhookTargetRefused,
         Self::VisitInFuture,
         Self::DropReasonRequired,
         Self::InvalidCharacter,
@@ -163,6 +166,7 @@ impl Rule {
             Self::InvalidCharacter => "invalid-character",
             Self::VisitInFuture => "visit-in-future",
             Self::DropReasonRequired => "drop-reason-required",
+            Self::WebhookTargetRefused => "webhook-target-refused",
         }
     }
 }

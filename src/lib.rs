@@ -35,3 +35,4 @@ pub mod state;
 pub mod telemetry;
 pub mod units;
 pub mod users;
+pub mod webhooks;

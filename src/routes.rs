@@ -17,6 +17,7 @@ use crate::service_accounts::routes as service_accounts;
 use crate::sign_in::routes as sign_in;
 use crate::units::routes as units;
 use crate::users::{me, routes as users};
+use crate::webhooks::routes as webhooks;
 
 crate::route_table! {
     "/health/live" => { GET Public => health::live },
@@ -118,4 +119,9 @@ crate::route_table! {
     "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
     "/api/v1/reports/contact-compliance" => { GET Bearer => reports::compliance },
     "/api/v1/changes" => { GET Bearer => changes::list },
+    "/api/v1/webhooks" => { GET Bearer => webhooks::list, POST Bearer => webhooks::create },
+    "/api/v1/webhooks/{id}" => { GET Bearer => webhooks::get, PATCH Bearer => webhooks::update },
+    "/api/v1/webhooks/{id}/secret" => { POST Bearer => webhooks::rotate_secret },
+    "/api/v1/webhooks/{id}/deliveries" => { GET Bearer => webhooks::deliveries },
+    "/api/v1/webhook-deliveries/{id}/redeliver" => { POST Bearer => webhooks::redeliver },
 }

@@ -132,6 +132,17 @@ impl Application {
                 state.settings.audit.seal_lag_warning,
             );
         }
+        if state.settings.webhooks.dispatcher {
+            let own = DatabaseSettings {
+                pool_size: 2,
+                ..state.settings.database.clone()
+            };
+            crate::webhooks::dispatcher::spawn(crate::webhooks::dispatcher::Dispatcher {
+                db: Db::new(build_pool(&state.settings.database_url, &own)),
+                settings: state.settings.webhooks.clone(),
+                data_key: state.settings.data_key.clone(),
+            });
+        }
         crate::audit::checkpoint_task::spawn(
             checkpointer.clone(),
             state.settings.audit.checkpoint_interval,

@@ -70,6 +70,7 @@ const LAYERS: &[Layer] = &[
             "plans",
             "reports",
             "changes",
+            "webhooks",
             "service_accounts",
             "audit_review",
             "sign_in",

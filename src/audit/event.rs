@@ -72,6 +72,10 @@ crate::text_enum! {
         Unit = "unit",
         User = "user",
         Visit = "visit",
+        /// A webhook's delivery (ids of a change, never data).
+        WebhookDelivery = "webhook_delivery",
+        /// A system's webhook subscription (where changes are sent, never their data).
+        WebhookSubscription = "webhook_subscription",
     }
 }
 

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod checkpoint_task;
 pub mod event;
+pub mod feed;
 pub mod sequencer;
 pub mod verify;
 pub mod writer;

@@ -2,4 +2,3 @@
 //! audit chain's order, never the data itself.
 
 pub mod routes;
-pub mod store;

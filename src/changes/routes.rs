@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::store;
 use crate::access::work::allowed;
+use crate::audit::feed::{self, ENTITIES};
 use crate::audit::sequencer::chain_tail;
 use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
@@ -82,7 +82,7 @@ pub async fn list(
             // Checked after the caller may follow the feed: others learn nothing of cursors.
             let (after, limit) = query.parse()?;
             let (end, _) = chain_tail(conn)?;
-            let mut rows = store::after(conn, after, end, limit + 1)?;
+            let mut rows = feed::after(conn, after, end, limit + 1, &ENTITIES)?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next = match rows.last() {

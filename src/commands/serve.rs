@@ -8,7 +8,7 @@ use crate::cli::ServeArgs;
 use crate::clock::SystemClock;
 use crate::config::{
     AuditSettings, CalendarSettings, DatabaseSettings, RateLimitSettings, Settings, SigningKey,
-    DEFAULT_CHECKPOINT_EVERY_EVENTS,
+    WebhookSettings, DEFAULT_CHECKPOINT_EVERY_EVENTS,
 };
 use crate::startup::{Application, ServerOptions};
 
@@ -84,6 +84,10 @@ pub fn settings(args: ServeArgs) -> Result<Settings, String> {
         calendar: CalendarSettings {
             first_names: args.calendar_first_names,
             public_url: public_url(args.public_url)?,
+        },
+        webhooks: WebhookSettings {
+            private_targets: args.dev,
+            ..WebhookSettings::default()
         },
     })
 }

@@ -409,7 +409,67 @@ diesel::allow_tables_to_appear_in_same_query!(
     age_out_goal_versions,
     age_out_progress_notes,
     age_out_reviews,
+    webhook_subscriptions,
+    webhook_progress,
+    webhook_deliveries,
+    webhook_attempts,
 );
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Uuid,
+        service_account_id -> Uuid,
+        url -> Text,
+        entity_types -> Array<Text>,
+        secret_sealed -> Text,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    webhook_progress (subscription_id) {
+        subscription_id -> Uuid,
+        position -> BigInt,
+        failed_in_a_row -> Integer,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        subscription_id -> Uuid,
+        position -> BigInt,
+        body -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Uuid,
+        attempt -> Integer,
+        started_at -> Timestamptz,
+        duration_ms -> Integer,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_subscriptions -> service_accounts (service_account_id));
+diesel::joinable!(webhook_progress -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::table! {
     age_out_plans (id) {

@@ -68,3 +68,12 @@ pub fn created<T: serde::Serialize>(
         .insert_header((header::ETAG, etag(id, 1)))
         .json(body)
 }
+
+/// An answer carrying a secret must not be kept by any cache on the way.
+pub fn not_stored(mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}

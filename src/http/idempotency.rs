@@ -5,7 +5,8 @@
 //! reads the current state at `Location`, with every access check applied again. The owner of a
 //! key is the caller as the real authentication sees it (token *and* live session), so a logged
 //! out or deactivated caller gets nothing from the store. Routes that hand out secrets or tokens
-//! (`/api/v1/auth/*`, `/api/v1/me/*`, `/api/v1/service-accounts*`) never take part.
+//! (`/api/v1/auth/*`, `/api/v1/me/*`, `/api/v1/service-accounts*`, `/api/v1/webhooks*`) never
+//! take part.
 //! Reusing a key for a different request is refused (422); a request still running gets 409.
 //!
 //! A claim is a lease, not a lock for a day: the claiming request renews `claimed_until` (by
@@ -50,7 +51,12 @@ const KEPT_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 /// Headers of the first answer that a replay repeats.
 const REPLAYED_HEADERS: [header::HeaderName; 2] = [header::LOCATION, header::ETAG];
 /// Paths whose answers hand out tokens or secrets: a repeat simply runs again.
-const EXCLUDED: [&str; 3] = ["/api/v1/auth", "/api/v1/me", "/api/v1/service-accounts"];
+const EXCLUDED: [&str; 4] = [
+    "/api/v1/auth",
+    "/api/v1/me",
+    "/api/v1/service-accounts",
+    "/api/v1/webhooks",
+];
 /// How long a claim holds without being renewed. Longer than any pause between two renewals.
 pub const LEASE: Duration = Duration::seconds(30);
 /// How often a running request renews its claim (real time).

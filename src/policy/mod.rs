@@ -41,6 +41,9 @@ pub enum Action {
     ReadAgeOutAlerts,
     /// Follow the change feed (ids and kinds of change, no data): systems with `changes:read`.
     ReadChanges,
+    /// Register and manage its own webhooks and read their deliveries: the change feed pushed,
+    /// so for systems with `changes:read`.
+    ManageWebhooks,
 }
 
 /// Whether `actor` may do `action`.
@@ -96,7 +99,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         (Principal::Service { scopes, .. }, Action::ReadChanges) => {
             scopes.contains(&Scope::ChangesRead)
         }
-        (Principal::User { .. }, Action::ReadChanges) => false,
+        (Principal::Service { scopes, .. }, Action::ManageWebhooks) => {
+            scopes.contains(&Scope::ChangesRead)
+        }
+        (Principal::User { .. }, Action::ReadChanges | Action::ManageWebhooks) => false,
         (Principal::Service { .. }, _) => false,
     }
 }

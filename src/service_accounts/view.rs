@@ -1,14 +1,14 @@
 //! How a service account is shown. Never the row's secret hash; the secret itself only in the
 //! one answer that creates it.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::store::ServiceAccountRow;
-use crate::http::etag::{created, tagged};
+use crate::http::etag::{created, not_stored, tagged};
 use crate::policy::Scope;
 
 #[derive(Debug, Serialize)]
@@ -74,13 +74,4 @@ impl WithSecretView {
             client_secret,
         }
     }
-}
-
-/// An answer carrying a secret must not be kept by any cache on the way.
-fn not_stored(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
 }

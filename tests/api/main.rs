@@ -36,3 +36,4 @@ mod reports;
 mod scoping;
 mod service_accounts;
 mod units;
+mod webhooks;

@@ -47,6 +47,22 @@ pub struct AppOptions {
     pub no_sequencer: bool,
     /// What calendar feeds may say (default: no names, links to the request's address).
     pub calendar: Option<trygg::config::CalendarSettings>,
+    /// How webhooks are sent (default [`quick_webhooks`]).
+    pub webhooks: Option<trygg::config::WebhookSettings>,
+}
+
+/// Webhooks as tests want them: to the test's own receiver on loopback, quickly retried.
+pub fn quick_webhooks() -> trygg::config::WebhookSettings {
+    trygg::config::WebhookSettings {
+        tick: Duration::from_millis(50),
+        first_retry: Duration::from_millis(50),
+        longest_retry: Duration::from_millis(200),
+        attempts: 4,
+        disable_after: 2,
+        timeout: Duration::from_secs(5),
+        private_targets: true,
+        ..trygg::config::WebhookSettings::default()
+    }
 }
 
 impl AppOptions {
@@ -98,6 +114,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         rules: Arc::new(trygg::rules::Rules::built_in()),
         rate_limits: options.rate_limits.unwrap_or_default(),
         calendar: options.calendar.unwrap_or_default(),
+        webhooks: options.webhooks.unwrap_or_else(quick_webhooks),
         data_key: trygg::auth::secret_box::DataKey::generate(),
     };
     let settings = Arc::new(settings);

@@ -1,3 +1,6 @@
+//! What changed, read off the sealed audit chain: the change feed for other systems
+//! (`changes/`) and the webhooks' outbox (`webhooks/`) are this one query.
+//!
 //! The feed is read off the sealed audit chain. Its positions are given only to committed
 //! events, in the order they are sealed, and a position once given is never given again; so a
 //! cursor at a position has seen every change that will ever sit below it, and a change that
@@ -9,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use crate::audit::{AuditAction, EntityType};
+use super::{AuditAction, EntityType};
 
 /// The kinds of change a feed reports: every successful write, under the name it has in the
 /// audit log. Protection decisions are left out: they would tell who has a protected identity.
@@ -51,16 +54,22 @@ pub struct Change {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Up to `limit` changes after position `after` and at most `through`, in chain order. Events
-/// about a child who had a protected identity at the time are never in a feed.
+/// Up to `limit` changes to records of `entities` after position `after` and at most
+/// `through`, in chain order. Events about a child who had a protected identity at the time
+/// are never in a feed.
 pub fn after(
     conn: &mut PgConnection,
     after: i64,
     through: i64,
     limit: i64,
+    entities: &[EntityType],
 ) -> QueryResult<Vec<Change>> {
     let actions: Vec<&str> = CHANGES.iter().map(|a| a.as_str()).collect();
-    let entities: Vec<&str> = ENTITIES.iter().map(|e| e.as_str()).collect();
+    let entities: Vec<&str> = entities
+        .iter()
+        .filter(|e| ENTITIES.contains(e))
+        .map(|e| e.as_str())
+        .collect();
     diesel::sql_query(
         "SELECT c.position, e.entity_type, e.entity_id, e.action, e.child_id, e.occurred_at
            FROM audit_chain c JOIN audit_events e ON e.seq = c.event_seq
