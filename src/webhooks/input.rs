@@ -77,6 +77,42 @@ pub struct WebhookChange {
     pub active: Option<bool>,
 }
 
+impl WebhookChange {
+    /// The target and on-switch after the change, and the fields it changed. `disabled`: the
+    /// dispatcher has it off after repeated failure, which `"active": true` also ends.
+    pub fn applied_to(
+        self,
+        was: &Target,
+        active: bool,
+        disabled: bool,
+    ) -> (Target, bool, Vec<&'static str>) {
+        let enables_again = self.enables_again(disabled);
+        let target = Target {
+            url: self.url.unwrap_or_else(|| was.url.clone()),
+            entity_types: self
+                .entity_types
+                .unwrap_or_else(|| was.entity_types.clone()),
+        };
+        let now_active = self.active.unwrap_or(active);
+        let changed = [
+            ("url", target.url != was.url),
+            ("entity_types", target.entity_types != was.entity_types),
+            ("active", now_active != active || enables_again),
+        ];
+        let fields = changed
+            .iter()
+            .filter(|(_, c)| *c)
+            .map(|(f, _)| *f)
+            .collect();
+        (target, now_active, fields)
+    }
+
+    /// Whether it turns on again a subscription that repeated failure disabled.
+    pub fn enables_again(&self, disabled: bool) -> bool {
+        self.active == Some(true) && disabled
+    }
+}
+
 impl UpdateWebhook {
     pub fn validate(self, private_targets: bool) -> Result<WebhookChange, AppError> {
         let url = self

@@ -169,23 +169,13 @@ pub async fn update(
             if current.version != expected_version {
                 return Err(AppError::stale_version().into());
             }
-            let was = current.target();
-            let target = super::input::Target {
-                url: change.url.unwrap_or_else(|| was.url.clone()),
-                entity_types: change
-                    .entity_types
-                    .unwrap_or_else(|| was.entity_types.clone()),
-            };
-            let active = change.active.unwrap_or(current.active);
-            let enable_again = change.active == Some(true) && progress.disabled_at.is_some();
-            let changed = [
-                ("url", target.url != was.url),
-                ("entity_types", target.entity_types != was.entity_types),
-                ("active", active != current.active || enable_again),
-            ];
+            let disabled = progress.disabled_at.is_some();
+            let enable_again = change.enables_again(disabled);
+            let (target, active, changed) =
+                change.applied_to(&current.target(), current.active, disabled);
             let event = work
                 .event(AuditAction::Update, SUBSCRIPTION, Some(id))
-                .changed(changed.iter().filter(|(_, c)| *c).map(|(f, _)| *f));
+                .changed(changed);
             let row = store::update(
                 conn,
                 id,

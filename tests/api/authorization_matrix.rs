@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::children::{child_body, register};
 use crate::helpers::service_accounts::TestClient;
 use crate::helpers::users::{totp_code, Session, PASSWORD};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{quick_webhooks, spawn_app_with, AppOptions, TestApp};
 
 const MATRIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -720,6 +720,10 @@ struct Target {
     secretary: Uuid,
     user: Uuid,
     service_account: Uuid,
+    /// A webhook subscription of the calling system (or, for a caller that may not make one,
+    /// of another system) and a delivery of it.
+    webhook: Uuid,
+    delivery: Uuid,
     audit_event: Uuid,
     client_id: String,
     client_secret: String,
@@ -870,6 +874,17 @@ fn recipe(route: &str) -> Option<Recipe> {
             ..r(Organisation)
         },
         "GET /api/v1/changes" => r(Organisation),
+        "GET /api/v1/webhooks"
+        | "GET /api/v1/webhooks/{id}"
+        | "GET /api/v1/webhooks/{id}/deliveries"
+        | "POST /api/v1/webhooks/{id}/secret"
+        | "POST /api/v1/webhook-deliveries/{id}/redeliver" => r(Organisation),
+        "POST /api/v1/webhooks" => r(Organisation).body(|t| {
+            json!({"url": format!("http://127.0.0.1:9/{}", t.tag), "entity_types": ["placement"]})
+        }),
+        "PATCH /api/v1/webhooks/{id}" => r(Organisation)
+            .if_match()
+            .body(|_| json!({"entity_types": ["placement", "child"]})),
 
         "GET /api/v1/audit-events"
         | "GET /api/v1/audit-events/emergency-accesses"
@@ -997,6 +1012,8 @@ fn path_id(path: &str, t: &Target) -> Option<Uuid> {
         ("/api/v1/users/", t.user),
         ("/api/v1/service-accounts/", t.service_account),
         ("/api/v1/audit-events/", t.audit_event),
+        ("/api/v1/webhooks/", t.webhook),
+        ("/api/v1/webhook-deliveries/", t.delivery),
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))
@@ -1042,6 +1059,7 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         ("/api/v1/reports", "report"),
         ("/api/v1/children", "child"),
         ("/api/v1/placements", "placement"),
+        ("/api/v1/webhooks", "webhook_subscription"),
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))
@@ -1077,6 +1095,16 @@ fn expected_events(route: &str) -> (Expected, Expected) {
             same(("read", "report", Nothing))
         }
         "GET /api/v1/changes" => same(("list", "change_feed", Nothing)),
+        "GET /api/v1/webhooks" => (("read", entity, Listed), ("list", entity, Nothing)),
+        "POST /api/v1/webhooks" => (("create", entity, Created), ("create", entity, Nothing)),
+        "GET /api/v1/webhooks/{id}" => same(("read", entity, Path)),
+        "PATCH /api/v1/webhooks/{id}" | "POST /api/v1/webhooks/{id}/secret" => {
+            same(("update", entity, Path))
+        }
+        "GET /api/v1/webhooks/{id}/deliveries" => same(("list", entity, Path)),
+        "POST /api/v1/webhook-deliveries/{id}/redeliver" => {
+            same(("update", "webhook_delivery", Path))
+        }
         "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
         "POST /api/v1/audit-events/checkpoints" | "GET /api/v1/audit-events/checkpoints/latest" => {
             same(("checkpoint", "audit_log", Nothing))
@@ -1639,6 +1667,46 @@ impl World {
         session
     }
 
+    /// A webhook of `caller` with one delivery, made just before the call: a system that may
+    /// have webhooks registers one of its own; for anyone else (who will be refused before
+    /// any lookup) one of a following system's.
+    async fn webhook_of(&mut self, app: &TestApp, caller: &Session) -> (Uuid, Uuid) {
+        let body = json!({"url": "http://127.0.0.1:9/hook", "entity_types": ["child"]});
+        let mut made = app
+            .as_user(caller)
+            .post("/api/v1/webhooks", body.clone())
+            .await;
+        if made.status() != 201 {
+            let admin = self.session(Profession::SystemAdmin, Slot::NoUnit);
+            let tag = self.tag();
+            let client = app
+                .register_client(&admin, &format!("hook-{tag}"), &["changes:read"])
+                .await;
+            let owner = app.client_login(&client).await;
+            made = app.as_user(&owner).post("/api/v1/webhooks", body).await;
+        }
+        assert_eq!(made.status(), 201, "a webhook for the matrix");
+        let made: Value = made.json().await.unwrap();
+        let webhook: Uuid = made["id"].as_str().unwrap().parse().unwrap();
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        trygg::audit::sequencer::seal_all(&mut self.conn).expect("seal");
+        // A delivery as the dispatcher (off in the matrix's app) would have queued it.
+        let delivery = sql_query(
+            "INSERT INTO webhook_deliveries (id, subscription_id, position, body, state, attempts, next_attempt_at, created_at) \
+             SELECT $1, $2, max(position), '{}', 'failed', 12, now(), now() FROM audit_chain RETURNING id",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
+        .bind::<diesel::sql_types::Uuid, _>(webhook)
+        .get_result::<Id>(&mut self.conn)
+        .expect("a delivery")
+        .id;
+        (webhook, delivery)
+    }
+
     /// The session a cell calls with.
     async fn caller(&mut self, app: &TestApp, who: &Who, fresh: Fresh) -> Session {
         match (who, fresh) {
@@ -1788,6 +1856,7 @@ impl World {
         route: &str,
         recipe: &Recipe,
         kind: ChildKind,
+        caller: Option<&Session>,
     ) -> Target {
         let (child, placement) = if recipe.fresh == Fresh::Child {
             self.new_child(app, kind).await
@@ -1827,6 +1896,12 @@ impl World {
             }
             _ => self.target_client.id,
         };
+        let (webhook, delivery) =
+            if let Some(caller) = caller.filter(|_| route.contains("/webhook")) {
+                self.webhook_of(app, caller).await
+            } else {
+                (Uuid::nil(), Uuid::nil())
+            };
         let schedule = self.first_schedule(child);
         let visit = if route.contains("/visits") {
             self.arrange_visit(child, schedule)
@@ -1853,6 +1928,8 @@ impl World {
             secretary: self.people[&(Profession::SocialSecretary, Slot::Direct)].0,
             user,
             service_account,
+            webhook,
+            delivery,
             audit_event: self.audit_event,
             client_id: self.target_client.client_id.clone(),
             client_secret: self.target_client.client_secret.clone(),
@@ -1884,6 +1961,7 @@ impl World {
                             target.service_account,
                         ),
                         ("/api/v1/age-out-goals/", "age_out_goals", target.goal),
+                        ("/api/v1/webhooks/", "webhook_subscriptions", target.webhook),
                     ]
                     .into_iter()
                     .filter(|(prefix, _, _)| path.starts_with(prefix))
@@ -1990,7 +2068,9 @@ async fn check(
     let recipe = recipe(&route).expect("a recipe for every row");
     let label = &case.label;
     let session = world.caller(app, &case.who, recipe.fresh).await;
-    let mut target = world.target(app, &route, &recipe, case.child).await;
+    let mut target = world
+        .target(app, &route, &recipe, case.child, Some(&session))
+        .await;
     if recipe.start_totp && matches!(case.who, Who::Person { .. }) {
         let started = app
             .as_user(&session)
@@ -2127,7 +2207,7 @@ async fn check_public(app: &TestApp, world: &mut World, row: &Row) -> Result<(),
         housing: false,
         protected: false,
     };
-    let target = world.target(app, &route, &recipe, kind).await;
+    let target = world.target(app, &route, &recipe, kind, None).await;
     let (status, _, body) = read(send(app, row, &recipe, None, &target).await).await;
     if (200..300).contains(&status) {
         Ok(())
@@ -2143,7 +2223,15 @@ async fn check_public(app: &TestApp, world: &mut World, row: &Row) -> Result<(),
 /// the service disagrees with the matrix.
 async fn run(areas: &[Area]) {
     let matrix = Matrix::load();
-    let app = spawn_app().await;
+    // No dispatcher: what it writes on its own would look like a change made by a refusal.
+    let app = spawn_app_with(AppOptions {
+        webhooks: Some(trygg::config::WebhookSettings {
+            dispatcher: false,
+            ..quick_webhooks()
+        }),
+        ..AppOptions::default()
+    })
+    .await;
     let mut world = World::build(&app).await;
     let mut faults = Vec::new();
     let mut cells = 0;
