@@ -628,3 +628,64 @@ async fn a_target_outside_the_rules_is_refused_with_its_own_code() {
         .await;
     assert_eq!(response.status(), 201, "a public https target is taken");
 }
+
+#[actix_web::test]
+async fn a_delivery_claimed_by_a_dispatcher_that_died_is_sent_when_its_lease_ends() {
+    use trygg::webhooks::{dispatcher, outbox};
+    let app = spawn_app_with(AppOptions {
+        webhooks: Some(trygg::config::WebhookSettings {
+            dispatcher: false,
+            ..quick_webhooks()
+        }),
+        ..AppOptions::default()
+    })
+    .await;
+    let north = office(&app, "North").await;
+    let receiver = Receiver::start(0).await;
+    let system = follower(&app, "arkivet").await;
+    let (id, _, secret) = subscribe(&app, &system, &receiver.url, &["child"]).await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    seal(&app);
+
+    // A dispatcher queues and claims the delivery, then dies before it sends anything.
+    let mut conn = app.db.service_role();
+    assert_eq!(outbox::fan_out(&mut conn).unwrap(), 1);
+    assert_eq!(outbox::fan_out(&mut conn).unwrap(), 0, "queued once");
+    let claimed = outbox::claim(&mut conn, 10, Duration::from_secs(1)).unwrap();
+    assert_eq!(claimed.len(), 1);
+    drop(conn);
+
+    // The next dispatcher leaves it alone while the lease runs, then sends it.
+    let settings = app.settings.as_ref().clone();
+    dispatcher::spawn(dispatcher::Dispatcher {
+        db: trygg::db::Db::new(trygg::db::build_pool(
+            &settings.database_url,
+            &settings.database,
+        )),
+        settings: settings.webhooks.clone(),
+        data_key: settings.data_key.clone(),
+    });
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        receiver.got().is_empty(),
+        "not while the dead dispatcher's lease runs"
+    );
+    let got = receiver.until(|got| !got.is_empty()).await;
+    assert_eq!(got[0].json()["data"]["entity_id"], child.to_string());
+    assert!(got[0].signed_by(&secret));
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.got().len(), 1);
+    let log = deliveries(&app, &system, id).await;
+    assert_eq!(log[0]["state"], "delivered");
+    assert_eq!(log[0]["attempts"], 2, "the lost attempt counts");
+    assert_eq!(
+        log[0]["log"].as_array().unwrap().len(),
+        1,
+        "only the attempt that was made is logged"
+    );
+}
