@@ -205,6 +205,17 @@ drain() {
 }
 
 vmhwm() { awk '/^VmHWM/ {print $2}' "/proc/${service_pid}/status"; }
+# CPU time, in clock ticks: of one process (all its threads), of every PostgreSQL process, and
+# of the whole machine (busy, not idle or waiting for disk). Where a request's CPU goes says
+# what bounds throughput on a machine whose cores the service, the server and wrk share.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+postgres_ticks() {
+	local total=0 pid
+	for pid in $(pgrep -x postgres); do total=$((total + $(proc_ticks "${pid}"))); done
+	echo "${total}"
+}
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+cpu_sample() { echo "$(proc_ticks "${service_pid}") $(postgres_ticks) $(busy_ticks)"; }
 
 # --- data for the scenarios ----------------------------------------------------------------------
 
@@ -303,11 +314,18 @@ run_scenario() {
 	(while sleep 0.5; do backlog || true; done) >"${work}/backlog" 2>/dev/null &
 	sampler_pid=$!
 	say "${scale}: ${scenario}, ${n} connections"
+	local cpu_before cpu_after
+	cpu_before=$(cpu_sample)
 	out=$(BENCH_DATA="${file}" wrk "-t${threads}" "-c${n}" "-d${seconds}s" --latency --timeout 30s \
 		-s "bench/wrk/${scenario}.lua" "${base}" 2>&1) || die "wrk failed: ${out}"
+	cpu_after=$(cpu_sample)
 	kill "${sampler_pid}" 2>/dev/null || true
 	wait "${sampler_pid}" 2>/dev/null || true
 	sampler_pid=""
+	local cpu
+	cpu=$(echo "${cpu_before} ${cpu_after} $(getconf CLK_TCK) $(nproc) ${seconds}" | awk '{
+		printf "{\"service_s\": %.3f, \"postgres_s\": %.3f, \"busy_s\": %.3f, \"cores\": %d, \"seconds\": %d}",
+			($4 - $1) / $7, ($5 - $2) / $7, ($6 - $3) / $7, $8, $9 }')
 	result=$(grep '^BENCH_RESULT ' <<<"${out}" | cut -d' ' -f2-)
 	[[ -n ${result} ]] || die "wrk printed no result: ${out}"
 	drain
@@ -320,8 +338,9 @@ run_scenario() {
 	peak=$(jq -s '{events: (map(.events) | max // 0), oldest_s: (map(.oldest_seconds) | max // 0)}' "${work}/backlog")
 	record --arg scale "${scale}" --arg scenario "${scenario}" --argjson clients "${n}" \
 		--argjson wrk "${result}" --argjson lag "${lag}" --argjson backlog "${peak}" --argjson vmhwm_kb "$(vmhwm)" \
+		--argjson cpu "${cpu}" \
 		'{type: "scenario", scale: $scale, scenario: $scenario, clients: $clients, wrk: $wrk,
-		  lag: $lag, backlog: $backlog, vmhwm_kb: $vmhwm_kb}'
+		  lag: $lag, backlog: $backlog, vmhwm_kb: $vmhwm_kb, cpu: $cpu}'
 	jq -r '"    \(.rps) req/s, p99 \(.p99_ms) ms, unexpected \(.unexpected), \(.answers)"' <<<"${result}" >&2
 }
 

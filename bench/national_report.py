@@ -213,6 +213,26 @@ def report(path):
                   f"{wr['p50_ms']:.1f} ms | {wr['p99_ms']:.1f} ms | {'**' + str(unexpected) + '**' if unexpected else 0} | "
                   f"{answers} | {run['lag']['max_s']:.3f} s | {fmt(run['backlog']['events'])} | {run['vmhwm_kb'] / 1024:.0f} MB |")
         w("")
+        cpu_rows = [(scenario, n, by.get((scale, scenario, n))) for scenario in SCENARIOS for n in clients]
+        cpu_rows = [(sc, n, run) for sc, n, run in cpu_rows if run and run.get("cpu") and run["wrk"]["requests"]]
+        if cpu_rows:
+            w("Where the CPU went: CPU time per request of the service (all its threads), of PostgreSQL "
+              "(every server process) and of the rest (wrk, the kernel's interrupts, anything else), "
+              "from `/proc` before and after each run, and how busy the machine's cores were. With "
+              "every core busy, throughput is the cores divided by the total.")
+            w("")
+            w("| scenario | conns | service | PostgreSQL | rest | total | cores busy | ceiling at that cost |")
+            w("|---|---:|---:|---:|---:|---:|---:|---:|")
+            for scenario, n, run in cpu_rows:
+                c, req = run["cpu"], run["wrk"]["requests"]
+                rest = max(c["busy_s"] - c["service_s"] - c["postgres_s"], 0)
+                per = lambda v: f"{v * 1000 / req:.2f} ms"
+                total = c["busy_s"] * 1000 / req
+                busy = c["busy_s"] / (c["cores"] * c["seconds"]) * 100
+                w(f"| ({SCENARIOS[scenario][0]}) {SCENARIOS[scenario][1]} | {n} | {per(c['service_s'])} | "
+                  f"{per(c['postgres_s'])} | {per(rest)} | {total:.2f} ms | {busy:.0f} % | "
+                  f"{fmt(round(c['cores'] * 1000 / total)) if total else '–'} req/s |")
+            w("")
         if service:
             w(f"Peak memory of the service over the whole scale: {service['vmhwm_kb'] / 1024:.0f} MB. "
               f"Placements made in the nearly full home by (g): {service.get('placed_in_full_home', '?')} "

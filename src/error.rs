@@ -137,10 +137,14 @@ pub enum Rule {
     DropReasonRequired,
     /// A webhook target that is not `https` to a public address (see `webhooks::target`).
     WebhookTargetRefused,
+    /// A visit's `performed_by` names someone other than the person recording it, or a system
+    /// names no one, or someone who may not record a contact with the child.
+    VisitPerformerRefused,
 }
 
 impl Rule {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
+        Self::VisitPerformerRefused,
         Self::WebhookTargetRefused,
         Self::VisitInFuture,
         Self::DropReasonRequired,
@@ -167,6 +171,7 @@ impl Rule {
             Self::VisitInFuture => "visit-in-future",
             Self::DropReasonRequired => "drop-reason-required",
             Self::WebhookTargetRefused => "webhook-target-refused",
+            Self::VisitPerformerRefused => "visit-performer-refused",
         }
     }
 }

@@ -10,16 +10,17 @@ use uuid::Uuid;
 
 use super::refuse;
 use crate::audit::{AuditAction, AuditEvent, EntityType};
-use crate::auth::actor::Actor;
+use crate::auth::actor::{Actor, Principal, SessionStage};
 use crate::clock::Moment;
 use crate::db::children::{self, ChildRow};
 use crate::db::placement_days::covers;
-use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements};
+use crate::db::schema::{child_secretaries, emergency_accesses, facility_staff, placements, users};
 use crate::db::Stop;
 use crate::error::AppError;
 use crate::policy::child::{
     decide, refused_whatever_the_child, Audience, ChildAction, ChildFacts, Decision, Relations,
 };
+use crate::policy::Profession;
 
 /// A child the caller may work on, and the view of her she gets.
 #[derive(Debug, Clone)]
@@ -83,6 +84,41 @@ pub fn facts(
         protected_identity: child.protection_level.is_protected(),
         relations,
     })
+}
+
+/// Whether the person `user_id` may herself do `action` for `child` today: for a system that
+/// acts for a named person (a visit a home's staff logged in their own app), so the system can
+/// never make someone the author of what she could not have done.
+pub fn person_may(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    child: &ChildRow,
+    action: ChildAction,
+    at: Moment,
+) -> QueryResult<bool> {
+    let found: Option<(Profession, Option<Uuid>, bool)> = users::table
+        .find(user_id)
+        .select((users::profession, users::unit_id, users::active))
+        .first(conn)
+        .optional()?;
+    let Some((profession, unit_id, true)) = found else {
+        return Ok(false);
+    };
+    let person = Actor {
+        principal: Principal::User {
+            id: user_id,
+            profession,
+            unit_id,
+        },
+        session_id: Uuid::nil(),
+        stage: SessionStage::Full,
+        origin: Default::default(),
+    };
+    let facts = facts(conn, &person, child, at)?;
+    Ok(matches!(
+        decide(&person, &facts, action),
+        Decision::Allow(_)
+    ))
 }
 
 /// Opens the child for `action`, inside the caller's [`Db::audited`] transaction. An action that

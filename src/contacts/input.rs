@@ -65,6 +65,9 @@ pub struct NewVisit {
     #[serde(default)]
     pub interpreter_used: bool,
     pub notes: Option<String>,
+    /// Who made the contact: a system (`visits:write`) names the person it records it for;
+    /// a person may leave it out or name herself.
+    pub performed_by: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize)]

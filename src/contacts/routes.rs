@@ -11,7 +11,7 @@ use super::input::{
 };
 use super::store::{self, ScheduleRow, VisitRow};
 use super::view::{schedule_view, visit_view, ScheduleContext, ScheduleView, VisitView};
-use crate::access::child::{self as child_access, OpenChild};
+use crate::access::child::{self as child_access, person_may, OpenChild};
 use crate::access::work::{on_child, ChildWork};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
@@ -468,10 +468,7 @@ fn new_visit(
     if !errors.is_empty() {
         return Err(AppError::unprocessable(errors).into());
     }
-    let performed_by = work
-        .actor
-        .user_id()
-        .ok_or_else(|| AppError::forbidden("people only"))?;
+    let performed_by = performer(conn, work, visit.performed_by)?;
     let (corrects_id, correction_reason) =
         corrects.map_or((None, None), |(id, why)| (Some(id), Some(why)));
     Ok(VisitRow {
@@ -493,6 +490,28 @@ fn new_visit(
         created_at: work.at.now,
         last_audit_event_id: event_id,
     })
+}
+
+/// Who made the contact: the person recording it, or the person a system records it for, who
+/// must be someone who may record it herself.
+fn performer(conn: &mut PgConnection, work: &ChildWork, named: Option<Uuid>) -> Result<Uuid, Stop> {
+    let refused =
+        |why: &str| AppError::rule_of(Rule::VisitPerformerRefused, "performed_by", why).into();
+    match (work.actor.user_id(), named) {
+        (Some(me), None) => Ok(me),
+        (Some(me), Some(named)) if named == me => Ok(me),
+        (Some(_), Some(_)) => Err(refused("a person records only her own contacts")),
+        (None, None) => Err(refused("a system names the person who made the contact")),
+        (None, Some(named)) => {
+            if person_may(conn, named, &work.child, ChildAction::RecordVisit, work.at)? {
+                Ok(named)
+            } else {
+                Err(refused(
+                    "is not someone who may record a contact with this child",
+                ))
+            }
+        }
+    }
 }
 
 /// Writes `row` as a new visit and shows it.

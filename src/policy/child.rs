@@ -74,6 +74,8 @@ impl ChildAction {
             ChildAction::ReadContacts => Some(Scope::VisitsRead),
             // Place, move, extend, end and cancel; reviews are a person's decisions.
             ChildAction::ManagePlacements => Some(Scope::PlacementsWrite),
+            // For a named person who may record it herself (`access::child::person_may`).
+            ChildAction::RecordVisit => Some(Scope::VisitsWrite),
             _ => None,
         }
     }

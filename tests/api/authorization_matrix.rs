@@ -724,6 +724,8 @@ struct Target {
     /// of another system) and a delivery of it.
     webhook: Uuid,
     delivery: Uuid,
+    /// Whether a system calls (it names the person it acts for, where it acts for one).
+    system_caller: bool,
     audit_event: Uuid,
     client_id: String,
     client_secret: String,
@@ -930,8 +932,13 @@ fn recipe(route: &str) -> Option<Recipe> {
             .fresh(Fresh::Child)
             .if_match()
             .body(|_| json!({"tolerance_days": 10, "reason": "Summer holidays"})),
-        "POST /api/v1/children/{id}/visits" => r(Placements).body(|_| {
-            json!({"occurred_at": "2026-03-09T15:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true})
+        "POST /api/v1/children/{id}/visits" => r(Placements).body(|t| {
+            let mut visit = json!({"occurred_at": "2026-03-09T15:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true});
+            if t.system_caller {
+                // For her assigned secretary, who may record it herself.
+                visit["performed_by"] = json!(t.secretary);
+            }
+            visit
         }),
         "POST /api/v1/visits/{id}/corrections" => r(Placements).body(|_| {
             json!({"occurred_at": "2026-03-09T11:00:00Z", "mode": "home_visit", "at_placement": true, "completed": true, "spoke_alone": true, "planned": true, "reason": "The visit began an hour later"})
@@ -1930,6 +1937,7 @@ impl World {
             service_account,
             webhook,
             delivery,
+            system_caller: false,
             audit_event: self.audit_event,
             client_id: self.target_client.client_id.clone(),
             client_secret: self.target_client.client_secret.clone(),
@@ -2071,6 +2079,7 @@ async fn check(
     let mut target = world
         .target(app, &route, &recipe, case.child, Some(&session))
         .await;
+    target.system_caller = matches!(case.who, Who::System(_));
     if recipe.start_totp && matches!(case.who, Who::Person { .. }) {
         let started = app
             .as_user(&session)

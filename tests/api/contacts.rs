@@ -577,3 +577,89 @@ async fn worklist(app: &TestApp, session: &Session) -> Value {
         .await
         .unwrap()
 }
+
+#[actix_web::test]
+async fn a_system_with_visits_write_records_a_contact_for_a_person_who_may_record_it() {
+    let app = spawn_app().await;
+    let case = placed_child(&app).await;
+    let admin = app.system_admin_session().await;
+    let client = app
+        .register_client(&admin, "boendeappen", &["visits:write"])
+        .await;
+    let system = app.client_login(&client).await;
+    let staff = of_kind(
+        &schedules(&app, &case.erik, case.child).await,
+        "staff_contact",
+    )
+    .clone();
+    let path = format!("/api/v1/children/{}/visits", case.child);
+    let mut body = visit("2026-03-10T06:30:00Z", &staff, false);
+
+    // Nobody named, or someone who could not record it herself: refused with its own code.
+    let unrelated = app.create_user(Profession::HvbStaff, Some(case.north.unit));
+    let gone = app.create_user(Profession::HvbStaff, Some(case.north.unit));
+    let shown = app
+        .as_user(&admin)
+        .get(&format!("/api/v1/users/{}", gone.id))
+        .await;
+    let etag = shown.headers()["etag"].to_str().unwrap().to_owned();
+    let deactivated = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{}", gone.id)))
+        .bearer_auth(&admin.access_token)
+        .header("if-match", etag)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivated.status(), 200);
+    for named in [
+        Value::Null,
+        json!(unrelated.id),
+        json!(gone.id),
+        json!(Uuid::now_v7()),
+    ] {
+        body["performed_by"] = named.clone();
+        let refused = problem(app.as_user(&system).post(&path, body.clone()).await, 422).await;
+        assert_eq!(
+            refused["type"], "urn:trygg:problem:visit-performer-refused",
+            "{named}"
+        );
+        assert_eq!(refused["errors"][0]["field"], "performed_by");
+    }
+
+    // The home's staff member: recorded as hers, by the system.
+    body["performed_by"] = json!(case.erik_user.id);
+    let response = app.as_user(&system).post(&path, body.clone()).await;
+    assert_eq!(response.status(), 201);
+    let recorded: Value = response.json().await.unwrap();
+    assert_eq!(recorded["performed_by"], case.erik_user.id.to_string());
+    let visits: Value = app
+        .as_user(&case.erik)
+        .get(&path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(visits["items"].as_array().unwrap().len(), 1);
+    let by: (String, Option<Uuid>) = {
+        use diesel::prelude::*;
+        use trygg::db::schema::audit_events::dsl as e;
+        e::audit_events
+            .filter(e::entity_id.eq(recorded["id"].as_str().unwrap().parse::<Uuid>().unwrap()))
+            .filter(e::action.eq("create"))
+            .select((e::actor_type, e::actor_id))
+            .first(&mut app.db.superuser())
+            .unwrap()
+    };
+    assert_eq!(
+        by,
+        ("service_account".to_owned(), Some(client.id)),
+        "the system is the one who wrote it"
+    );
+
+    // A person records only her own contacts.
+    body["performed_by"] = json!(case.north.secretary.id);
+    let refused = problem(app.as_user(&case.erik).post(&path, body).await, 422).await;
+    assert_eq!(refused["type"], "urn:trygg:problem:visit-performer-refused");
+}
