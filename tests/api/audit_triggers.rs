@@ -157,6 +157,12 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              updated_at, last_audit_event_id) VALUES ('{fresh}', 'c-{tag}', 'A system', 'x', \
              '{{visits:read}}', now(), now(), {event})"
         ),
+        "webhook_subscriptions" => format!(
+            "INSERT INTO webhook_subscriptions (id, service_account_id, url, entity_types, \
+             secret_sealed, created_at, updated_at, last_audit_event_id) SELECT '{fresh}', id, \
+             'https://example.se/hook', '{{child}}', 'v1:x', now(), now(), {event} \
+             FROM service_accounts WHERE client_id = 'ledger'"
+        ),
         "facilities" => format!(
             "INSERT INTO facilities (id, kind, name, unit_id, capacity, created_at, updated_at, \
              last_audit_event_id) VALUES ('{fresh}', 'hvb', 'Home {tag}', '{}', 3, now(), now(), \
@@ -305,8 +311,18 @@ async fn world(app: &TestApp) -> World {
     let facility = app.arrange_facility(north.unit, "hvb", 10, &[erik.id]);
     let colleague = app.create_user(Profession::SocialSecretary, Some(north.unit));
     let admin = app.system_admin_session().await;
-    app.register_client(&admin, "ledger", &["children:read"])
+    let ledger = app
+        .register_client(&admin, "ledger", &["children:read", "changes:read"])
         .await;
+    let ledger = app.client_login(&ledger).await;
+    let hooked = app
+        .as_user(&ledger)
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "entity_types": ["child"]}),
+        )
+        .await;
+    assert_eq!(hooked.status(), 201);
     let placed = register(
         app,
         &north.secretary_session,
@@ -451,6 +467,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "units",
         "users",
         "service_accounts",
+        "webhook_subscriptions",
         "facilities",
         "facility_staff",
         "children",

@@ -14,13 +14,18 @@ use crate::helpers::{spawn_app_with, AppOptions, TestApp};
 const SMALL: usize = 2;
 const LARGE: usize = 12;
 
-/// The app, with its database connections counted by a proxy. No sequencer runs: its passes
-/// (every 100 ms, on a connection through the same proxy) are not the request's statements.
+/// The app, with its database connections counted by a proxy. No sequencer and no webhook
+/// dispatcher run: their passes (on connections through the same proxy) are not the request's
+/// statements.
 async fn counted_app() -> (TestApp, DbProxy) {
     let proxy = DbProxy::start();
     let app = spawn_app_with(AppOptions {
         database_url_override: Some(proxy.url()),
         no_sequencer: true,
+        webhooks: Some(trygg::config::WebhookSettings {
+            dispatcher: false,
+            ..crate::helpers::quick_webhooks()
+        }),
         ..AppOptions::default()
     })
     .await;
