@@ -56,13 +56,15 @@ pub struct Change {
 
 /// Up to `limit` changes to records of `entities` after position `after` and at most
 /// `through`, in chain order. Events about a child who had a protected identity at the time
-/// are never in a feed.
+/// are never in a feed; with `units`, changes about children are those of children of these
+/// units only (the units a system is granted; changes to facilities and units are not about
+/// anyone and stay in).
 pub fn after(
     conn: &mut PgConnection,
-    after: i64,
-    through: i64,
+    (after, through): (i64, i64),
     limit: i64,
     entities: &[EntityType],
+    units: Option<&[Uuid]>,
 ) -> QueryResult<Vec<Change>> {
     let actions: Vec<&str> = CHANGES.iter().map(|a| a.as_str()).collect();
     let entities: Vec<&str> = entities
@@ -76,6 +78,7 @@ pub fn after(
           WHERE c.position > $1 AND c.position <= $2
             AND e.outcome = 'success' AND NOT e.child_protected
             AND e.action = ANY($3) AND e.entity_type = ANY($4)
+            AND ($6::uuid[] IS NULL OR e.child_id IS NULL OR e.child_unit_id = ANY($6))
           ORDER BY c.position
           LIMIT $5",
     )
@@ -84,5 +87,6 @@ pub fn after(
     .bind::<Array<Text>, _>(actions)
     .bind::<Array<Text>, _>(entities)
     .bind::<BigInt, _>(limit)
+    .bind::<Nullable<Array<SqlUuid>>, _>(units)
     .load(conn)
 }

@@ -26,7 +26,32 @@ pub enum Principal {
     Service {
         id: Uuid,
         scopes: Vec<Scope>,
+        /// The units it is granted; `None`: every unit.
+        units: Option<Vec<Uuid>>,
     },
+}
+
+impl Principal {
+    /// Whether the caller may see what belongs to `unit`: a system only in the units it is
+    /// granted; for people the policy decides by relation, and this says yes.
+    pub fn reaches_unit(&self, unit: Uuid) -> bool {
+        match self {
+            Principal::Service {
+                units: Some(units), ..
+            } => units.contains(&unit),
+            _ => true,
+        }
+    }
+
+    /// The units a system is limited to, if it is limited.
+    pub fn granted_units(&self) -> Option<&[Uuid]> {
+        match self {
+            Principal::Service {
+                units: Some(units), ..
+            } => Some(units),
+            _ => None,
+        }
+    }
 }
 
 impl Principal {
@@ -196,7 +221,7 @@ fn load_actor(
         SessionStage,
         Option<Vec<String>>,
         Option<(Profession, Option<Uuid>, bool)>,
-        Option<(Vec<String>, bool)>,
+        Option<(Vec<String>, bool, Option<Vec<Uuid>>)>,
     );
     let found: Option<Found> = sessions::table
         .left_join(users::table)
@@ -210,7 +235,12 @@ fn load_actor(
             sessions::stage,
             sessions::scopes,
             (users::profession, users::unit_id, users::active).nullable(),
-            (service_accounts::scopes, service_accounts::active).nullable(),
+            (
+                service_accounts::scopes,
+                service_accounts::active,
+                service_accounts::unit_ids,
+            )
+                .nullable(),
         ))
         .first(conn)
         .optional()?;
@@ -223,7 +253,7 @@ fn load_actor(
             profession,
             unit_id,
         }),
-        (None, Some(service_id), _, Some((scopes, true))) => Some(Principal::Service {
+        (None, Some(service_id), _, Some((scopes, true, units))) => Some(Principal::Service {
             id: service_id,
             // What the account still holds, and of that what the session asked for.
             scopes: scopes
@@ -231,6 +261,7 @@ fn load_actor(
                 .filter(|s| narrowed.as_ref().is_none_or(|n| n.contains(s)))
                 .filter_map(|s| Scope::parse(s))
                 .collect(),
+            units,
         }),
         _ => None,
     };

@@ -82,7 +82,13 @@ pub async fn list(
             // Checked after the caller may follow the feed: others learn nothing of cursors.
             let (after, limit) = query.parse()?;
             let (end, _) = chain_tail(conn)?;
-            let mut rows = feed::after(conn, after, end, limit + 1, &ENTITIES)?;
+            let mut rows = feed::after(
+                conn,
+                (after, end),
+                limit + 1,
+                &ENTITIES,
+                work.actor.principal.granted_units(),
+            )?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next = match rows.last() {

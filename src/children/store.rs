@@ -113,9 +113,12 @@ pub fn page_in(
                     .select(placements::child_id),
             ),
         ),
-        ListScope::Unprotected => {
+        ListScope::Unprotected(None) => {
             query.filter(children::protection_level.eq(ProtectionLevel::None))
         }
+        ListScope::Unprotected(Some(units)) => query
+            .filter(children::protection_level.eq(ProtectionLevel::None))
+            .filter(children::responsible_unit_id.eq_any(units)),
     };
     query.load(conn)
 }

@@ -33,21 +33,9 @@ pub struct ScheduleChange {
     pub private_conversation: Option<bool>,
     pub secretary_id: Option<Uuid>,
     /// Absent: unchanged; `null`: runs on.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub end_date: Option<Option<NaiveDate>>,
     pub reason: String,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -99,6 +99,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Integer,
         last_audit_event_id -> Uuid,
+        unit_ids -> Nullable<Array<Uuid>>,
     }
 }
 

@@ -15,3 +15,13 @@ pub fn is_open(conn: &mut PgConnection, unit_id: Uuid) -> AppResult<bool> {
         .get_result::<i64>(conn)?
         > 0)
 }
+
+/// Whether every one of `unit_ids` names a unit (open or closed: a closed unit's old children
+/// are still its).
+pub fn all_exist(conn: &mut PgConnection, unit_ids: &[Uuid]) -> AppResult<bool> {
+    let found: i64 = units::table
+        .filter(units::id.eq_any(unit_ids))
+        .count()
+        .get_result(conn)?;
+    Ok(found == unit_ids.len() as i64)
+}

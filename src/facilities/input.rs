@@ -32,7 +32,7 @@ pub struct CreateFacility {
 pub struct UpdateFacility {
     pub name: Option<String>,
     /// Absent: unchanged; `null` or blank: removed.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub address: Option<Option<String>>,
     pub capacity: Option<i64>,
     pub agreed_places: Option<i64>,
@@ -46,17 +46,6 @@ pub struct StaffList {
 }
 
 /// Tells "absent" (leave as is) from `null` (clear) in a merge-style update.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
-}
 
 /// A facility to open, checked field by field (whether its unit exists is the store's to say).
 #[derive(Debug, Clone)]

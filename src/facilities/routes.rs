@@ -87,6 +87,7 @@ pub async fn list(
     let filter = ListFilter {
         unit_id: query.unit_id,
         kind: query.kind,
+        within: actor.principal.granted_units().map(<[Uuid]>::to_vec),
     };
     let (action, audit_action) = (Action::ReadFacilities, AuditAction::List);
     let paged = allowed(
@@ -180,7 +181,9 @@ pub async fn get(
         EntityType::Facility,
         Some(id),
         move |conn, work| {
-            let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let row = store::find(conn, id)?
+                .filter(|f| work.actor.principal.reaches_unit(f.unit_id))
+                .ok_or(AppError::NotFound)?;
             let works_there = works_at(conn, &work.actor, &[id])?.contains(&id);
             let event = work.actor.event(
                 AuditAction::Read,

@@ -41,10 +41,12 @@ pub struct StaffRow {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub unit_id: Option<Uuid>,
     pub kind: Option<FacilityKind>,
+    /// Only these units' (a system granted some units).
+    pub within: Option<Vec<Uuid>>,
 }
 
 pub fn insert(
@@ -109,6 +111,9 @@ pub fn list(
     }
     if let Some(kind) = filter.kind {
         query = query.filter(facilities::kind.eq(kind));
+    }
+    if let Some(units) = filter.within {
+        query = query.filter(facilities::unit_id.eq_any(units));
     }
     Ok(query.load(conn)?)
 }

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every feature: request context, JSON bodies, the route table.
 
+pub mod double_option;
 pub mod etag;
 pub mod form;
 pub mod idempotency;

@@ -19,11 +19,11 @@ pub struct NewPlan {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanChange {
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub education_kind: Option<Option<EducationKind>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub education_applied_on: Option<Option<NaiveDate>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub education_started_on: Option<Option<NaiveDate>>,
 }
 
@@ -53,10 +53,10 @@ pub struct GoalChange {
     pub description: Option<String>,
     pub target_date: Option<NaiveDate>,
     pub responsible: Option<GoalResponsible>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub responsible_other: Option<Option<String>>,
     pub status: Option<GoalStatus>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     pub dropped_reason: Option<Option<String>>,
 }
 
@@ -76,18 +76,6 @@ pub struct NewReview {
     pub participants: Vec<String>,
     /// The youth's own view, in her own words.
     pub youth_view: String,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
 }
 
 /// `value` trimmed, with a field error unless it has `min..=max` characters.

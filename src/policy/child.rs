@@ -139,7 +139,8 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
     let writes = action.writes();
     match &actor.principal {
         Principal::Service { .. } => {
-            if child.protected_identity {
+            if child.protected_identity || !actor.principal.reaches_unit(child.responsible_unit_id)
+            {
                 Decision::Hidden
             } else {
                 Decision::Allow(Audience::System)
@@ -203,7 +204,7 @@ pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decisio
 
 /// Which children a list shows: the caller's reach, never more. Emergency access opens one
 /// child by id, never a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListScope {
     /// The children this secretary is assigned to.
     Caseload(Uuid),
@@ -211,8 +212,9 @@ pub enum ListScope {
     Unit(Uuid),
     /// The children living today where this person works.
     LivingWhereSheWorks(Uuid),
-    /// Every child without a protected identity (systems with `children:read`).
-    Unprotected,
+    /// Every child without a protected identity (systems with `children:read`), of these units
+    /// only when the system is granted some.
+    Unprotected(Option<Vec<Uuid>>),
 }
 
 /// The children `actor` may list and the view she gets of them; `None` when she may list none.
@@ -233,8 +235,8 @@ pub fn list_scope(actor: &Actor) -> Option<(ListScope, Audience)> {
             profession: Profession::HvbStaff | Profession::HousingStaff,
             ..
         } => Some((ListScope::LivingWhereSheWorks(*id), Audience::Care)),
-        Principal::Service { scopes, .. } if scopes.contains(&Scope::ChildrenRead) => {
-            Some((ListScope::Unprotected, Audience::System))
+        Principal::Service { scopes, units, .. } if scopes.contains(&Scope::ChildrenRead) => {
+            Some((ListScope::Unprotected(units.clone()), Audience::System))
         }
         _ => None,
     }
@@ -510,6 +512,7 @@ mod tests {
             principal: Principal::Service {
                 id: Uuid::now_v7(),
                 scopes,
+                units: None,
             },
             session_id: Uuid::now_v7(),
             stage: SessionStage::Full,

@@ -1,6 +1,7 @@
 //! Reports: which units a caller may see figures for. Whether she may read a report at all is
 //! an `Action` (`ReadCapacity`); this is the relation on top. Unit managers see their own unit;
-//! administrators (statistics) and systems with `capacity:read` see every unit.
+//! administrators (statistics) and systems with `capacity:read` see every unit, or a system
+//! granted some units one of those.
 
 use uuid::Uuid;
 
@@ -33,6 +34,16 @@ pub fn unit_scope(actor: &Actor, requested: Option<Uuid>) -> Option<ReportScope>
             unit_id: None,
             ..
         } => None,
+        // A system granted some units sees one of them at a time: the one it names, or its
+        // only one.
+        Principal::Service {
+            units: Some(ref units),
+            ..
+        } => match (requested, units.as_slice()) {
+            (Some(unit), _) if units.contains(&unit) => Some(ReportScope::Unit(unit)),
+            (None, [only]) => Some(ReportScope::Unit(*only)),
+            _ => None,
+        },
         _ => Some(requested.map_or(ReportScope::AllUnits, ReportScope::Unit)),
     }
 }
@@ -87,6 +98,7 @@ mod tests {
             actor(Principal::Service {
                 id: Uuid::now_v7(),
                 scopes,
+                units: None,
             })
         };
         assert!(allows(
@@ -124,7 +136,26 @@ mod tests {
         let system = actor(Principal::Service {
             id: Uuid::now_v7(),
             scopes: vec![Scope::CapacityRead],
+            units: None,
         });
         assert_eq!(unit_scope(&system, None), Some(ReportScope::AllUnits));
+        let (north, south) = (Uuid::now_v7(), Uuid::now_v7());
+        let limited = |units: Vec<Uuid>| {
+            actor(Principal::Service {
+                id: Uuid::now_v7(),
+                scopes: vec![Scope::CapacityRead],
+                units: Some(units),
+            })
+        };
+        assert_eq!(
+            unit_scope(&limited(vec![north]), None),
+            Some(ReportScope::Unit(north))
+        );
+        assert_eq!(
+            unit_scope(&limited(vec![north, south]), Some(south)),
+            Some(ReportScope::Unit(south))
+        );
+        assert_eq!(unit_scope(&limited(vec![north, south]), None), None);
+        assert_eq!(unit_scope(&limited(vec![north]), Some(south)), None);
     }
 }

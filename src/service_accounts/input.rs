@@ -2,6 +2,7 @@
 //! here, then trusted.
 
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::domain::username::validate_username;
 use crate::error::{AppError, FieldError};
@@ -32,11 +33,29 @@ pub fn validate_scopes(mut scopes: Vec<Scope>) -> Result<Vec<Scope>, FieldError>
     }
 }
 
+/// The units granted: `None` for every unit, else at least one, duplicates collapsed, in a
+/// fixed order. Whether each exists is checked against the database (`unit_ids` at fault).
+pub fn validate_units(units: Option<Vec<Uuid>>) -> Result<Option<Vec<Uuid>>, FieldError> {
+    let Some(mut units) = units else {
+        return Ok(None);
+    };
+    units.sort();
+    units.dedup();
+    if units.is_empty() {
+        return Err(FieldError::new(
+            "unit_ids",
+            "grant at least one unit, or null for every unit",
+        ));
+    }
+    Ok(Some(units))
+}
+
 /// A validated request to register a client system.
 pub struct NewServiceAccount {
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<Scope>,
+    pub units: Option<Vec<Uuid>>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +65,10 @@ pub struct CreateServiceAccount {
     name: String,
     /// Unknown scope names are refused while parsing (400 naming `scopes[i]`).
     scopes: Vec<Scope>,
+    /// The units whose children, facilities, reports and changes it sees; absent or `null`:
+    /// every unit.
+    #[serde(default)]
+    unit_ids: Option<Vec<Uuid>>,
 }
 
 impl CreateServiceAccount {
@@ -59,13 +82,19 @@ impl CreateServiceAccount {
         let scopes = validate_scopes(self.scopes)
             .map_err(|e| errors.push(e))
             .ok();
-        let (Some(client_id), Some(name), Some(scopes)) = (client_id, name, scopes) else {
+        let units = validate_units(self.unit_ids)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let (Some(client_id), Some(name), Some(scopes), Some(units)) =
+            (client_id, name, scopes, units)
+        else {
             return Err(AppError::unprocessable(errors));
         };
         Ok(NewServiceAccount {
             client_id,
             name,
             scopes,
+            units,
         })
     }
 }
@@ -76,6 +105,9 @@ pub struct UpdateServiceAccount {
     name: Option<String>,
     scopes: Option<Vec<Scope>>,
     active: Option<bool>,
+    /// Absent: as it is; `null`: every unit; a list: those units.
+    #[serde(default, with = "crate::http::double_option")]
+    unit_ids: Option<Option<Vec<Uuid>>>,
 }
 
 /// A checked update: what to change, the rest left as it is.
@@ -83,6 +115,7 @@ pub struct AccountChange {
     name: Option<String>,
     scopes: Option<Vec<Scope>>,
     active: Option<bool>,
+    units: Option<Option<Vec<Uuid>>>,
 }
 
 impl UpdateServiceAccount {
@@ -104,6 +137,13 @@ impl UpdateServiceAccount {
             .map_err(|e| errors.push(e))
             .ok()
             .flatten();
+        let units = self
+            .unit_ids
+            .map(validate_units)
+            .transpose()
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
         if !errors.is_empty() {
             return Err(AppError::unprocessable(errors));
         }
@@ -111,6 +151,7 @@ impl UpdateServiceAccount {
             name,
             scopes,
             active: self.active,
+            units,
         })
     }
 }
@@ -120,6 +161,7 @@ pub struct AccountFields {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub active: bool,
+    pub units: Option<Vec<Uuid>>,
 }
 
 impl AccountChange {
@@ -128,6 +170,7 @@ impl AccountChange {
             name: self.name.unwrap_or_else(|| current.name.clone()),
             scopes: self.scopes.unwrap_or_else(|| current.scopes.clone()),
             active: self.active.unwrap_or(current.active),
+            units: self.units.unwrap_or_else(|| current.units.clone()),
         }
     }
 }
@@ -139,6 +182,7 @@ impl AccountFields {
             ("name", self.name != current.name),
             ("scopes", self.scopes != current.scopes),
             ("active", self.active != current.active),
+            ("unit_ids", self.units != current.units),
         ]
         .into_iter()
         .filter_map(|(field, differs)| differs.then_some(field))

@@ -51,6 +51,18 @@ where
     .await
 }
 
+/// A unit granted must be one: 422 naming `unit_ids` otherwise (the database's trigger says the
+/// same, as a last line).
+fn granted_units_exist(conn: &mut PgConnection, units: Option<&[Uuid]>) -> AppResult<()> {
+    match units {
+        Some(units) if !crate::db::units::all_exist(conn, units)? => Err(AppError::rule(
+            "unit_ids",
+            "names a unit that does not exist",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Ends the account's live sessions, and records that it did when there were any.
 fn end_sessions(
     conn: &mut PgConnection,
@@ -100,6 +112,7 @@ pub async fn create(
         None,
         move |conn, work| {
             let account = body.validate()?;
+            granted_units_exist(conn, account.units.as_deref())?;
             let hash = hash_password(&to_hash).map_err(AppError::internal)?;
             let event = work.event(AuditAction::Create, EntityType::ServiceAccount, None);
             let row = store::insert(conn, &account, &hash, event.id, work.at.now)?;
@@ -107,7 +120,7 @@ pub async fn create(
                 entity_id: Some(row.id),
                 ..event
             };
-            let fields = ["client_id", "name", "scopes", "client_secret"];
+            let fields = ["client_id", "name", "scopes", "unit_ids", "client_secret"];
             audit::append(conn, &[event.changed(fields)])?;
             Ok(row)
         },
@@ -150,6 +163,7 @@ pub async fn update(
         }
         let was = current.fields();
         let next = change.applied_to(&was);
+        granted_units_exist(conn, next.units.as_deref())?;
         let event = work
             .event(AuditAction::Update, EntityType::ServiceAccount, Some(id))
             .changed(next.changed_from(&was));

@@ -29,6 +29,7 @@ pub struct ServiceAccountRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub unit_ids: Option<Vec<Uuid>>,
 }
 
 impl ServiceAccountRow {
@@ -44,6 +45,7 @@ impl ServiceAccountRow {
             name: self.name.clone(),
             scopes: self.granted(),
             active: self.active,
+            units: self.unit_ids.clone(),
         }
     }
 }
@@ -76,6 +78,7 @@ pub fn insert(
             service_accounts::name.eq(&account.name),
             service_accounts::secret_hash.eq(secret_hash),
             service_accounts::scopes.eq(scope_names(&account.scopes)),
+            service_accounts::unit_ids.eq(&account.units),
             service_accounts::created_at.eq(now),
             service_accounts::updated_at.eq(now),
             service_accounts::last_audit_event_id.eq(audit_event_id),
@@ -137,6 +140,7 @@ pub fn update(
         service_accounts::name.eq(&fields.name),
         service_accounts::scopes.eq(scope_names(&fields.scopes)),
         service_accounts::active.eq(fields.active),
+        service_accounts::unit_ids.eq(&fields.units),
         service_accounts::updated_at.eq(now),
         service_accounts::version.eq(service_accounts::version + 1),
         service_accounts::last_audit_event_id.eq(audit_event_id),

@@ -17,6 +17,8 @@ pub struct ServiceAccountView {
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// The units it sees; `null`: every unit.
+    pub unit_ids: Option<Vec<Uuid>>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -27,6 +29,7 @@ impl From<ServiceAccountRow> for ServiceAccountView {
         Self {
             id: row.id,
             scopes: row.granted(),
+            unit_ids: row.unit_ids,
             client_id: row.client_id,
             name: row.name,
             active: row.active,

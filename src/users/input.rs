@@ -84,23 +84,12 @@ impl CreateUser {
 pub struct UpdateUser {
     display_name: Option<String>,
     profession: Option<Profession>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::double_option")]
     unit_id: Option<Option<Uuid>>,
     active: Option<bool>,
 }
 
 /// Tells "absent" (leave as is) from `null` (clear) in a JSON merge-style update.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
-}
 
 /// A checked update: what to change, the rest left as it is.
 pub struct UserChange {

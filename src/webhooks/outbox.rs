@@ -57,6 +57,9 @@ struct Behind {
     entity_types: Vec<String>,
     #[diesel(sql_type = BigInt)]
     position: i64,
+    /// The units its account is granted (`None`: every unit).
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<SqlUuid>>)]
+    unit_ids: Option<Vec<Uuid>>,
 }
 
 /// Queues what the chain holds beyond each enabled subscription's position; returns how many
@@ -67,7 +70,7 @@ pub fn fan_out(conn: &mut PgConnection) -> AppResult<usize> {
     loop {
         let more = conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let behind: Vec<Behind> = diesel::sql_query(
-                "SELECT s.id, s.entity_types, p.position
+                "SELECT s.id, s.entity_types, p.position, a.unit_ids
                    FROM webhook_progress p
                    JOIN webhook_subscriptions s ON s.id = p.subscription_id
                    JOIN service_accounts a ON a.id = s.service_account_id
@@ -86,7 +89,13 @@ pub fn fan_out(conn: &mut PgConnection) -> AppResult<usize> {
                 .iter()
                 .filter_map(|t| EntityType::parse(t))
                 .collect();
-            let changes = feed::after(conn, sub.position, tail, FAN_OUT_BATCH, &types)?;
+            let changes = feed::after(
+                conn,
+                (sub.position, tail),
+                FAN_OUT_BATCH,
+                &types,
+                sub.unit_ids.as_deref(),
+            )?;
             let reached = match changes.last() {
                 Some(last) if changes.len() as i64 == FAN_OUT_BATCH => last.position,
                 _ => tail,

@@ -685,3 +685,171 @@ async fn a_token_asked_for_with_a_narrower_scope_carries_only_that_scope() {
     let full = app.client_login(&client).await;
     assert_eq!(app.as_user(&full).get(&compliance).await.status(), 200);
 }
+
+#[actix_web::test]
+async fn a_system_granted_one_unit_sees_that_units_children_facilities_figures_and_changes_only() {
+    use crate::children::{child_body, office, register};
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let north_home = app.arrange_facility(north.unit, "hvb", 4, &[]);
+    let south_home = app.arrange_facility(south.unit, "hvb", 4, &[]);
+    let ali = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2010-05-20"),
+    )
+    .await;
+    let sara = register(
+        &app,
+        &south.secretary_session,
+        child_body(south.unit, "Sara", "2010-06-20"),
+    )
+    .await;
+    let admin = app.system_admin_session().await;
+    let scopes = [
+        "children:read",
+        "capacity:read",
+        "changes:read",
+        "placements:read",
+    ];
+
+    // A unit that does not exist, or none at all, is no grant.
+    for units in [json!([Uuid::now_v7()]), json!([])] {
+        let response = app
+            .as_user(&admin)
+            .post(
+                "/api/v1/service-accounts",
+                json!({"client_id": "skolan-x", "name": "School", "scopes": scopes, "unit_ids": units}),
+            )
+            .await;
+        let refused = problem(response, 422).await;
+        assert_eq!(refused["errors"][0]["field"], "unit_ids", "{units}");
+    }
+    let response = app
+        .as_user(&admin)
+        .post(
+            "/api/v1/service-accounts",
+            json!({"client_id": "skolan", "name": "School", "scopes": scopes, "unit_ids": [north.unit]}),
+        )
+        .await;
+    let registered = json_of(response, 201).await;
+    assert_eq!(registered["unit_ids"], json!([north.unit]));
+    let client = TestClient {
+        id: registered["id"].as_str().unwrap().parse().unwrap(),
+        client_id: "skolan".into(),
+        client_secret: registered["client_secret"].as_str().unwrap().into(),
+        etag: String::new(),
+    };
+    let system = app.client_login(&client).await;
+    let ids = |body: &Value| -> BTreeSet<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let children = json_of(app.as_user(&system).get("/api/v1/children").await, 200).await;
+    assert_eq!(ids(&children), set(&[&ali.to_string()]));
+    json_of(
+        app.as_user(&system)
+            .get(&format!("/api/v1/children/{ali}"))
+            .await,
+        200,
+    )
+    .await;
+    problem(
+        app.as_user(&system)
+            .get(&format!("/api/v1/children/{sara}"))
+            .await,
+        404,
+    )
+    .await;
+    let placements = app
+        .as_user(&system)
+        .get(&format!("/api/v1/children/{sara}/placements"))
+        .await;
+    problem(placements, 404).await;
+
+    let facilities = json_of(app.as_user(&system).get("/api/v1/facilities").await, 200).await;
+    assert_eq!(ids(&facilities), set(&[&north_home.to_string()]));
+    problem(
+        app.as_user(&system)
+            .get(&format!("/api/v1/facilities/{south_home}"))
+            .await,
+        404,
+    )
+    .await;
+
+    let capacity = json_of(
+        app.as_user(&system).get("/api/v1/reports/capacity").await,
+        200,
+    )
+    .await;
+    let units: Vec<&Value> = capacity["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["unit_id"])
+        .collect();
+    assert_eq!(units, [&json!(north.unit)]);
+    let other = app
+        .as_user(&system)
+        .get(&format!("/api/v1/reports/capacity?unit_id={}", south.unit))
+        .await;
+    problem(other, 403).await;
+
+    crate::audit::seal(&app);
+    let feed = json_of(
+        app.as_user(&system).get("/api/v1/changes?limit=1000").await,
+        200,
+    )
+    .await;
+    let about: BTreeSet<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["child_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        about,
+        set(&[&ali.to_string()]),
+        "changes about her unit's children only"
+    );
+    let facility_changes = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["entity_type"] == "facility")
+        .count();
+    assert!(
+        facility_changes >= 1,
+        "changes to facilities are about no one and stay in"
+    );
+
+    // Every unit again: at once, for the same token.
+    let shown = app
+        .as_user(&admin)
+        .get(&format!("/api/v1/service-accounts/{}", client.id))
+        .await;
+    let etag = shown.headers()["etag"].to_str().unwrap().to_owned();
+    let widened = app
+        .client
+        .patch(app.url(&format!("/api/v1/service-accounts/{}", client.id)))
+        .bearer_auth(&admin.access_token)
+        .header("if-match", etag)
+        .json(&json!({"unit_ids": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(widened, 200).await["unit_ids"], Value::Null);
+    json_of(
+        app.as_user(&system)
+            .get(&format!("/api/v1/children/{sara}"))
+            .await,
+        200,
+    )
+    .await;
+}
