@@ -1,5 +1,7 @@
-//! HTTP plumbing shared by every feature: request context, JSON bodies, the route table.
+//! HTTP plumbing shared by every feature: request context, JSON bodies, CSV answers, the route
+//! table.
 
+pub mod csv;
 pub mod etag;
 pub mod form;
 pub mod idempotency;
