@@ -72,6 +72,7 @@ const LAYERS: &[Layer] = &[
             "changes",
             "service_accounts",
             "audit_review",
+            "access_requests",
             "sign_in",
             "calendar",
         ],
