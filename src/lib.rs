@@ -4,6 +4,7 @@
 //! and `startup` that builds the app for the binary, the tests and the benchmarks alike.
 
 pub mod access;
+pub mod access_requests;
 pub mod audit;
 pub mod audit_review;
 pub mod auth;

@@ -1,5 +1,6 @@
 //! Every route the service serves. The OpenAPI spec is tested against this table.
 
+use crate::access_requests::routes as access_requests;
 use crate::audit_review::routes as audit;
 use crate::calendar::routes as calendar;
 use crate::changes::routes as changes;
@@ -79,6 +80,7 @@ crate::route_table! {
     "/api/v1/children/{id}/emergency-access" => { POST Bearer => emergency::request },
     "/api/v1/children/{id}/protection" => { POST Bearer => children::decide_protection },
     "/api/v1/children/{id}/age-assessments" => { POST Bearer => children::reassess_age },
+    "/api/v1/children/{id}/access-export" => { GET Bearer => access_requests::export },
     "/api/v1/children/{id}/placements" => {
         GET Bearer => placements::list,
         POST Bearer => placements::create,

@@ -73,6 +73,7 @@ const LAYERS: &[Layer] = &[
             "webhooks",
             "service_accounts",
             "audit_review",
+            "access_requests",
             "sign_in",
             "calendar",
         ],

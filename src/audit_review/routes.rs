@@ -18,6 +18,7 @@ use crate::audit::{self, AuditAction, EntityType, Outcome};
 use crate::auth::actor::Actor;
 use crate::db::Stop;
 use crate::error::{AppError, AppResult, ConflictKind};
+use crate::http::csv::attachment;
 use crate::http::pagination::Paged;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -34,21 +35,18 @@ fn answer(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
     response
 }
 
-fn csv_answer(events: &[AuditEventView], extra: Option<(&'static str, String)>) -> HttpResponse {
+fn csv_answer(
+    events: &[AuditEventView],
+    extra: Option<(&'static str, String)>,
+) -> AppResult<HttpResponse> {
     let mut response = answer(HttpResponse::Ok());
-    response
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit-events.csv\"",
-        ))
-        .insert_header((header::VARY, "Accept"));
+    response.insert_header((header::VARY, "Accept"));
     if let Some((name, value)) = extra {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.insert_header((name, value));
         }
     }
-    response.body(to_csv(events))
+    Ok(attachment(response, "audit-events.csv", to_csv(events)?))
 }
 
 fn read_action(format: Option<Format>) -> AuditAction {
@@ -116,7 +114,7 @@ async fn listing(
     .await?;
     let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
     Ok(match format {
-        Format::Csv => csv_answer(&items, next_cursor.map(|c| ("x-next-cursor", c))),
+        Format::Csv => csv_answer(&items, next_cursor.map(|c| ("x-next-cursor", c)))?,
         Format::Json => answer(HttpResponse::Ok())
             .insert_header((header::VARY, "Accept"))
             .json(Paged { items, next_cursor }),
@@ -182,7 +180,7 @@ pub async fn sample(
     .await?;
     let items: Vec<AuditEventView> = rows.into_iter().map(AuditEventView::from).collect();
     Ok(match format {
-        Format::Csv => csv_answer(&items, Some(("x-population", population.to_string()))),
+        Format::Csv => csv_answer(&items, Some(("x-population", population.to_string())))?,
         Format::Json => answer(HttpResponse::Ok())
             .insert_header((header::VARY, "Accept"))
             .json(SampleView { items, population }),

@@ -6,6 +6,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::query::Listed;
+use crate::error::AppError;
+use crate::http::csv::Csv;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEventView {
@@ -90,103 +92,95 @@ pub const CSV_HEADER: [&str; 21] = [
     "hash",
 ];
 
-/// One CSV cell (RFC 4180). A cell that a spreadsheet would run as a formula is prefixed with
-/// an apostrophe, so a stated purpose such as `=HYPERLINK(...)` stays text.
-fn cell(out: &mut String, value: &str) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quoted = formula || value.contains([',', '"', '\n', '\r']);
-    if quoted {
-        out.push('"');
-    }
-    if formula {
-        out.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    if quoted {
-        out.push('"');
-    }
-}
-
-fn line(out: &mut String, cells: &[String]) {
-    for (i, value) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        cell(out, value);
-    }
-    out.push_str("\r\n");
-}
-
-/// The events as CSV with a header row. Lists inside a cell (changed fields) are joined by `;`.
-pub fn to_csv(events: &[AuditEventView]) -> String {
+/// The events as CSV with a header row, written by the shared [`Csv`] writer (byte-order mark,
+/// RFC 4180 quoting, CRLF, no cell that starts a formula: a stated purpose such as
+/// `=HYPERLINK(...)` stays text). Lists inside a cell (changed fields) are joined by `;`.
+pub fn to_csv(events: &[AuditEventView]) -> Result<Vec<u8>, AppError> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let id = |v: &Option<Uuid>| v.map(|id| id.to_string()).unwrap_or_default();
-    let mut out = String::new();
-    line(
-        &mut out,
-        &CSV_HEADER
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect::<Vec<_>>(),
-    );
+    let mut csv = Csv::with_header(&CSV_HEADER)?;
     for e in events {
-        line(
-            &mut out,
-            &[
-                e.seq.to_string(),
-                e.id.to_string(),
-                e.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                e.actor_type.clone(),
-                id(&e.actor_id),
-                text(&e.actor_role),
-                id(&e.actor_unit_id),
-                e.action.clone(),
-                e.outcome.clone(),
-                e.entity_type.clone(),
-                id(&e.entity_id),
-                id(&e.child_id),
-                id(&e.child_unit_id),
-                e.child_protected.to_string(),
-                e.outside_actor_unit.to_string(),
-                text(&e.request_id),
-                text(&e.client_addr),
-                text(&e.purpose),
-                e.changed_fields.join(";"),
-                e.details_removed.to_string(),
-                e.hash.clone().unwrap_or_default(),
-            ],
-        );
+        csv.row([
+            e.seq.to_string(),
+            e.id.to_string(),
+            e.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            e.actor_type.clone(),
+            id(&e.actor_id),
+            text(&e.actor_role),
+            id(&e.actor_unit_id),
+            e.action.clone(),
+            e.outcome.clone(),
+            e.entity_type.clone(),
+            id(&e.entity_id),
+            id(&e.child_id),
+            id(&e.child_unit_id),
+            e.child_protected.to_string(),
+            e.outside_actor_unit.to_string(),
+            text(&e.request_id),
+            text(&e.client_addr),
+            text(&e.purpose),
+            e.changed_fields.join(";"),
+            e.details_removed.to_string(),
+            e.hash.clone().unwrap_or_default(),
+        ])?;
     }
-    out
+    csv.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::csv::BOM;
 
-    fn cells(value: &str) -> String {
-        let mut out = String::new();
-        cell(&mut out, value);
-        out
+    fn event(purpose: &str) -> AuditEventView {
+        AuditEventView {
+            seq: 7,
+            id: Uuid::nil(),
+            occurred_at: DateTime::<Utc>::UNIX_EPOCH,
+            actor_type: "user".into(),
+            actor_id: None,
+            actor_role: Some("social_secretary".into()),
+            actor_unit_id: None,
+            action: "read".into(),
+            outcome: "success".into(),
+            entity_type: "child".into(),
+            entity_id: None,
+            child_id: None,
+            child_unit_id: None,
+            child_protected: false,
+            outside_actor_unit: false,
+            request_id: None,
+            client_addr: None,
+            purpose: Some(purpose.into()),
+            changed_fields: vec!["given_name".into(), "family_name".into()],
+            details_removed: false,
+            hash: None,
+        }
     }
 
     #[test]
     fn cells_are_quoted_only_when_needed_and_formulas_stay_text() {
-        assert_eq!(cells("read"), "read");
-        assert_eq!(cells("a,b"), "\"a,b\"");
-        assert_eq!(cells("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cells("=1+1"), "\"'=1+1\"");
-        assert_eq!(cells("line\nbreak"), "\"line\nbreak\"");
+        let csv = to_csv(&[event("=1+1"), event("say \"hi\", then go")]).unwrap();
+        let text = String::from_utf8(csv[BOM.len()..].to_vec()).unwrap();
+        let rows: Vec<&str> = text.split("\r\n").collect();
+        assert!(
+            rows[1].contains(",'=1+1,given_name;family_name,"),
+            "{}",
+            rows[1]
+        );
+        assert!(
+            rows[2].contains(",\"say \"\"hi\"\", then go\","),
+            "{}",
+            rows[2]
+        );
     }
 
     #[test]
-    fn the_csv_starts_with_its_header() {
-        let csv = to_csv(&[]);
-        assert_eq!(csv, format!("{}\r\n", CSV_HEADER.join(",")));
+    fn the_csv_starts_with_the_byte_order_mark_and_its_header() {
+        let csv = to_csv(&[]).unwrap();
+        assert_eq!(
+            csv,
+            [BOM, format!("{}\r\n", CSV_HEADER.join(",")).as_bytes()].concat()
+        );
     }
 }

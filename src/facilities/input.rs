@@ -45,8 +45,6 @@ pub struct StaffList {
     pub user_ids: Vec<Uuid>,
 }
 
-/// Tells "absent" (leave as is) from `null` (clear) in a merge-style update.
-
 /// A facility to open, checked field by field (whether its unit exists is the store's to say).
 #[derive(Debug, Clone)]
 pub struct NewFacility {

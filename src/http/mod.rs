@@ -1,8 +1,11 @@
-//! HTTP plumbing shared by every feature: request context, JSON bodies, the route table.
+//! HTTP plumbing shared by every feature: request context, JSON bodies, CSV and HTML answers,
+//! the route table.
 
+pub mod csv;
 pub mod double_option;
 pub mod etag;
 pub mod form;
+pub mod html;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;

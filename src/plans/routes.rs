@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use uuid::Uuid;
@@ -26,6 +26,7 @@ use crate::auth::actor::Actor;
 use crate::db::Stop;
 use crate::error::{age_out_plan_exists, AppError, AppResult, FieldError};
 use crate::http::etag::{created, if_match, required_version, tagged};
+use crate::http::html::wants_html;
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
 use crate::policy::child::{may_note_progress, ChildAction};
@@ -614,14 +615,6 @@ pub async fn add_review(
     Ok(created(plan_path(*path), view.id, &view))
 }
 
-/// Whether the caller asked for the printable page.
-fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
 /// The plan in plain language (JSON, or HTML for `Accept: text/html`).
 pub async fn get_summary(
     state: web::Data<AppState>,
@@ -656,7 +649,7 @@ pub async fn get_summary(
         Ok(summary(&plan, &goals, summary_facts))
     })
     .await?;
-    if wants_html(&req) {
+    if wants_html(req.headers()) {
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html(&view)));

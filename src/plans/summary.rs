@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::store::{GoalRow, PlanRow};
 use super::view::EducationView;
 use crate::domain::age_out::{GoalDomain, GoalResponsible, GoalStatus, ReviewDue};
+use crate::http::html::escape;
 
 #[derive(Debug, Serialize)]
 pub struct SummaryGoal {
@@ -106,22 +107,6 @@ pub fn summary(plan: &PlanRow, goals: &[GoalRow], facts: SummaryFacts) -> Summar
     }
 }
 
-/// Text made safe for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The printable page. Styles only (the service's Content-Security-Policy forbids scripts).
 pub fn html(summary: &Summary) -> String {
     let title = match &summary.given_name {
@@ -180,17 +165,4 @@ pub fn html(summary: &Summary) -> String {
         },
         summary.opened_on,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_character_html_gives_meaning_to_is_escaped() {
-        assert_eq!(
-            escape(r#"<script>alert("x") & 'y'</script>"#),
-            "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
-        );
-    }
 }

@@ -52,6 +52,10 @@ pub enum ChildAction {
     /// Add a progress note to a goal: her secretaries, and the staff of her home for the goals
     /// the home's staff are responsible for ([`may_note_progress`]).
     AddProgressNote,
+    /// Export everything held about the child for her own access request (GDPR art. 15,
+    /// registerutdrag): the registrar's work of system administrators and administrators,
+    /// whatever the child's relations and protection (see [`decide`]); nobody else, no system.
+    ExportRecord,
 }
 
 impl ChildAction {
@@ -63,6 +67,7 @@ impl ChildAction {
                 | ChildAction::ReadPlacements
                 | ChildAction::ReadContacts
                 | ChildAction::ReadPlan
+                | ChildAction::ExportRecord
         )
     }
 
@@ -93,12 +98,18 @@ pub enum Audience {
     Care,
     /// Another system with `children:read`: administrative facts, no names.
     System,
+    /// The registrar answering the child's own access request: everything held about her, for
+    /// her, protected fields included.
+    DataSubject,
 }
 
 impl Audience {
     /// Protected identity hides name, address and facility from everyone not directly involved.
     pub fn sees_protected_fields(self) -> bool {
-        matches!(self, Audience::Case | Audience::Care)
+        matches!(
+            self,
+            Audience::Case | Audience::Care | Audience::DataSubject
+        )
     }
 }
 
@@ -122,6 +133,9 @@ pub fn is_unit_manager_of(actor: &Actor, unit_id: Uuid) -> bool {
 /// for `action`. Such a caller gets 403 for every id, whether a child has it or not, so that
 /// the answer never tells her which children exist.
 pub fn refused_whatever_the_child(actor: &Actor, action: ChildAction) -> bool {
+    if action == ChildAction::ExportRecord {
+        return !answers_access_requests(actor);
+    }
     match &actor.principal {
         Principal::Service { scopes, .. } => !action.scope().is_some_and(|s| scopes.contains(&s)),
         Principal::User { profession, .. } => matches!(
@@ -131,9 +145,26 @@ pub fn refused_whatever_the_child(actor: &Actor, action: ChildAction) -> bool {
     }
 }
 
+/// Who answers a child's access request (GDPR art. 15): system administrators and
+/// administrators, people and never systems. They do no case work and have no relation to any
+/// child; the export is the registrar's duty to the child, not a view of the case.
+pub fn answers_access_requests(actor: &Actor) -> bool {
+    matches!(
+        actor.profession(),
+        Some(Profession::SystemAdmin | Profession::Administrator)
+    )
+}
+
 pub fn decide(actor: &Actor, child: &ChildFacts, action: ChildAction) -> Decision {
     if refused_whatever_the_child(actor, action) {
         return Decision::Forbidden;
+    }
+    if action == ChildAction::ExportRecord {
+        // Every child, a protected identity too: the right of access is hers as much as any
+        // child's, and an export that left out her name or home would not answer it. The
+        // export's event carries her protection, so the auditor's review of protected-identity
+        // accesses lists every such export.
+        return Decision::Allow(Audience::DataSubject);
     }
     let relations = child.relations;
     let writes = action.writes();
@@ -268,7 +299,7 @@ pub fn may_note_progress(audience: Audience, responsible: GoalResponsible) -> bo
     match audience {
         Audience::Case => true,
         Audience::Care => responsible == GoalResponsible::HomeStaff,
-        Audience::Management | Audience::System => false,
+        Audience::Management | Audience::System | Audience::DataSubject => false,
     }
 }
 
@@ -504,6 +535,75 @@ mod tests {
         ));
         assert!(!may_note_progress(Audience::Care, GoalResponsible::Youth));
         assert!(may_note_progress(Audience::Case, GoalResponsible::Other));
+    }
+
+    #[test]
+    fn only_system_admins_and_administrators_export_a_child_and_a_protected_one_too() {
+        let unit = Uuid::now_v7();
+        let every_relation = Relations {
+            assigned_secretary: true,
+            facility_staff: true,
+            emergency_access: true,
+        };
+        for protected in [false, true] {
+            let plain = child(unit, Relations::default(), protected);
+            let related = child(unit, every_relation, protected);
+            for profession in [Profession::SystemAdmin, Profession::Administrator] {
+                let registrar = user(profession, unit);
+                assert!(!refused_whatever_the_child(
+                    &registrar,
+                    ChildAction::ExportRecord
+                ));
+                assert_eq!(
+                    decide(&registrar, &plain, ChildAction::ExportRecord),
+                    Decision::Allow(Audience::DataSubject)
+                );
+            }
+            for profession in [
+                Profession::SocialSecretary,
+                Profession::UnitManager,
+                Profession::HvbStaff,
+                Profession::HousingStaff,
+                Profession::Auditor,
+            ] {
+                let caller = user(profession, unit);
+                // Refused whatever the child, so an unknown id gets the same 403.
+                assert!(refused_whatever_the_child(
+                    &caller,
+                    ChildAction::ExportRecord
+                ));
+                assert_eq!(
+                    decide(&caller, &related, ChildAction::ExportRecord),
+                    Decision::Forbidden
+                );
+            }
+            let system = Actor {
+                principal: Principal::Service {
+                    id: Uuid::now_v7(),
+                    scopes: Scope::ALL.to_vec(),
+                    units: None,
+                },
+                session_id: Uuid::now_v7(),
+                stage: SessionStage::Full,
+                origin: RequestOrigin::default(),
+            };
+            assert!(refused_whatever_the_child(
+                &system,
+                ChildAction::ExportRecord
+            ));
+            assert_eq!(
+                decide(&system, &plain, ChildAction::ExportRecord),
+                Decision::Forbidden
+            );
+        }
+        // The export opens nothing else to them.
+        let registrar = user(Profession::Administrator, unit);
+        let plain = child(unit, Relations::default(), false);
+        assert_eq!(
+            decide(&registrar, &plain, ChildAction::Read),
+            Decision::Forbidden
+        );
+        assert!(Audience::DataSubject.sees_protected_fields());
     }
 
     #[test]

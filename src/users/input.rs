@@ -89,8 +89,6 @@ pub struct UpdateUser {
     active: Option<bool>,
 }
 
-/// Tells "absent" (leave as is) from `null` (clear) in a JSON merge-style update.
-
 /// A checked update: what to change, the rest left as it is.
 pub struct UserChange {
     display_name: Option<String>,

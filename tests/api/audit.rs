@@ -18,6 +18,7 @@ use trygg::db::schema::{audit_chain, audit_events, users};
 use trygg::policy::Profession;
 use uuid::Uuid;
 
+use crate::children::{child_body, office, register};
 use crate::helpers::users::{Session, TestUser};
 use crate::helpers::{problem, spawn_app, spawn_app_with, AppOptions, TestApp};
 
@@ -1073,6 +1074,9 @@ async fn an_auditor_exports_the_log_as_csv() {
         .starts_with("text/csv"));
     assert_eq!(response.headers()["cache-control"], "no-store");
     let csv = response.text().await.unwrap();
+    let csv = csv
+        .strip_prefix('\u{feff}')
+        .expect("the byte-order mark first");
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("seq,id,occurred_at,actor_type,actor_id"));
     assert_eq!(lines.len(), 1 + 4, "a header and the child's four events");
@@ -1094,6 +1098,63 @@ async fn an_auditor_exports_the_log_as_csv() {
         .filter(|e| e.actor_id == Some(karin.id) && e.action == "export")
         .count();
     assert_eq!(exports, 2, "each export is logged as an export");
+}
+
+#[actix_web::test]
+async fn a_purpose_written_as_a_formula_opens_as_text_in_the_exported_csv() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let south = office(&app, "South").await;
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Åsa", "2010-05-20"),
+    )
+    .await;
+    let formula = "=HYPERLINK(\"http://x\",\"Öppna\")";
+    let granted = app
+        .as_user(&south.secretary_session)
+        .post(
+            &format!("/api/v1/children/{child}/emergency-access"),
+            json!({ "reason": formula }),
+        )
+        .await;
+    assert_eq!(granted.status(), 201);
+    let (_, session) = auditor(&app).await;
+
+    let response = app
+        .as_user(&session)
+        .get(&format!(
+            "/api/v1/audit-events?format=csv&action=emergency_access&child_id={child}"
+        ))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"audit-events.csv\""
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "the byte-order mark first"
+    );
+    let csv = std::str::from_utf8(&bytes[3..]).unwrap();
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the header and the one emergency access: {csv}"
+    );
+    // Quoted for its quotes and comma, and an apostrophe first: a spreadsheet shows text.
+    assert!(
+        lines[1].contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"Öppna\"\")\","),
+        "{}",
+        lines[1]
+    );
 }
 
 #[actix_web::test]

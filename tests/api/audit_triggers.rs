@@ -409,7 +409,7 @@ async fn world(app: &TestApp) -> World {
 }
 
 /// An age-out plan for `child` with a goal, a progress note and a review; its and the goal's ids.
-async fn age_out_plan(me: &crate::helpers::users::AsUser<'_>, child: Uuid) -> (Uuid, Uuid) {
+pub async fn age_out_plan(me: &crate::helpers::users::AsUser<'_>, child: Uuid) -> (Uuid, Uuid) {
     let path = format!("/api/v1/children/{child}/age-out-plan");
     let id = |v: Value| v["id"].as_str().unwrap().parse::<Uuid>().unwrap();
     let opened = me.post(&path, json!({})).await;

@@ -912,6 +912,7 @@ fn recipe(route: &str) -> Option<Recipe> {
         "POST /api/v1/children/{id}/age-assessments" => r(Children).fresh(Fresh::Child).body(|_| {
             json!({"date_of_birth": "2009-09-01", "reason": "The medical age assessment came back", "decision_reference": "SN-2026-78"})
         }),
+        "GET /api/v1/children/{id}/access-export" => r(Children),
         "POST /api/v1/children/{id}/protection" => r(Children).fresh(Fresh::Child).body(|t| {
             // Lifted from a protected child, raised for one who is not: a change either way.
             let level = if t.child_kind.protected { "none" } else { "confidentiality_marking" };
@@ -1134,6 +1135,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         }
         "POST /api/v1/children/{id}/age-assessments" => {
             about_child(("reassess_age", "child", Path), "reassess_age")
+        }
+        "GET /api/v1/children/{id}/access-export" => {
+            about_child(("export", "child", Path), "export")
         }
         "GET /api/v1/children/{id}/placements" => {
             about_child(("read", "placement", Listed), "read")

@@ -4,6 +4,7 @@
 #[allow(dead_code)] // Not every test uses every helper.
 mod helpers;
 
+mod access_export;
 mod age_assessment;
 mod alerts;
 mod audit;
