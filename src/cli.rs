@@ -36,6 +36,31 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Retention (gallring): remove the personal data of cases past their keeping time.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Remove or pseudonymise what has passed the retention rules (placements are kept), one
+    /// transaction and one audit event per child; with --dry-run, only print what would go.
+    Run(RetentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub checkpoints: CheckpointArgs,
+    /// Print, per child (by id, never by name), what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Development mode: a missing checkpoint key is generated (then no old checkpoint vouches
+    /// for an event, and the audit log keeps every event's details).
+    #[arg(long, env = "TRYGG_DEV", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub dev: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use trygg::cli::{AuditCommand, Cli, Command};
+use trygg::cli::{AuditCommand, Cli, Command, RetentionCommand};
 use trygg::commands;
 
 fn main() -> ExitCode {
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::CreateUser(args) => commands::create_user::run(args),
         Command::Audit(AuditCommand::Verify(args)) => commands::audit::verify(args),
         Command::Audit(AuditCommand::Checkpoint(args)) => commands::audit::checkpoint(args),
+        Command::Retention(RetentionCommand::Run(args)) => commands::retention::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,8 @@ crate::text_enum! {
         ReassessAge = "reassess_age",
         Verify = "verify",
         Checkpoint = "checkpoint",
+        /// Retention (gallring): a child's personal data removed or pseudonymised, by the system.
+        Retention = "retention",
     }
 }
 

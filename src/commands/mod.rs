@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod create_user;
+pub mod retention;
 pub mod serve;

@@ -11,6 +11,10 @@ use crate::domain::contact::{ContactKind, Responsible};
 use crate::domain::facility_kind::FacilityKind;
 use crate::domain::recurrence::Recurrence;
 
+pub mod retention;
+
+use retention::Retention;
+
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
 
 fn default_alert_months_before_21() -> u32 {
@@ -91,6 +95,9 @@ pub struct RuleSet {
     /// School or SFI starts within this many months of the application.
     #[serde(default = "default_education_start_within_months")]
     pub education_start_within_months: u32,
+    /// Retention (*gallring*) of a case's personal data; the defaults when the set has none.
+    #[serde(default)]
+    pub retention: Retention,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
     /// The schedules a placement starts with (the law says only "regularly"; these are the
@@ -188,6 +195,7 @@ impl Rules {
                 && set.age_out_plan_opens_at_age < set.placement_end_age
                 && (1..=24).contains(&set.age_out_plan_review_months)
                 && (1..=24).contains(&set.education_start_within_months)
+                && set.retention.is_sane()
                 && !set.legal_bases.is_empty();
             if !sane {
                 return Err(RulesError::Invalid(format!(
@@ -227,6 +235,29 @@ mod tests {
         assert!(after.legal_basis("SoL-4-1").is_none());
         assert!(after.legal_basis("SoL2025-insats").is_some());
         assert_eq!(after.placement_end_age, 21);
+    }
+
+    #[test]
+    fn retention_is_configured_per_set_and_defaults_when_a_set_has_none() {
+        let rules = Rules::built_in();
+        let set = rules.on(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
+        assert_eq!(set.retention.keep_years, 5);
+        assert_eq!(set.retention.sample_birth_days, vec![5, 15, 25]);
+        let mut skipping = false;
+        let text = BUILT_IN
+            .lines()
+            .filter(|l| {
+                if l.starts_with('[') {
+                    skipping = *l == "[rule_set.retention]";
+                }
+                !skipping
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let rules = Rules::parse(&text).expect("a rules file without retention parses");
+        assert_eq!(rules.sets()[0].retention, retention::Retention::default());
+        let odd = BUILT_IN.replacen("keep_years = 5", "keep_years = 0", 1);
+        assert!(Rules::parse(&odd).is_err());
     }
 
     #[test]

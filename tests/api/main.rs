@@ -34,6 +34,7 @@ mod query_counts;
 mod races;
 mod relations;
 mod reports;
+mod retention;
 mod scoping;
 mod service_accounts;
 mod units;
