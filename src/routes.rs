@@ -120,6 +120,7 @@ crate::route_table! {
     "/api/v1/placements/{id}/reviews" => { POST Bearer => placements::review },
     "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
     "/api/v1/reports/contact-compliance" => { GET Bearer => reports::compliance },
+    "/api/v1/reports/committee" => { GET Bearer => reports::committee },
     "/api/v1/changes" => { GET Bearer => changes::list },
     "/api/v1/webhooks" => { GET Bearer => webhooks::list, POST Bearer => webhooks::create },
     "/api/v1/webhooks/{id}" => { GET Bearer => webhooks::get, PATCH Bearer => webhooks::update },

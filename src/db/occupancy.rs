@@ -1,6 +1,6 @@
 //! How many children a facility holds, day by day: the one occupancy query that placements
-//! (a free place on every day), facilities (can the capacity shrink) and the capacity report
-//! use. The database's placement trigger checks the same again.
+//! (a free place on every day), facilities (can the capacity shrink) and the capacity and
+//! committee reports use. The database's placement trigger checks the same again.
 
 use chrono::NaiveDate;
 use diesel::dsl::sql;
@@ -40,6 +40,21 @@ pub fn stays(
     to: Option<NaiveDate>,
     except: Option<Uuid>,
 ) -> QueryResult<Vec<Stay>> {
+    Ok(placed(conn, homes, from, to, except)?
+        .into_iter()
+        .map(|(_, stay)| stay)
+        .collect())
+}
+
+/// [`stays`] with the id of each stay's child, for figures that count children (a report's
+/// children placed on a day, who turned 18 in care): the same query, one more column.
+pub fn placed(
+    conn: &mut PgConnection,
+    homes: Homes,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    except: Option<Uuid>,
+) -> QueryResult<Vec<(Uuid, Stay)>> {
     let mut query = placements::table
         .inner_join(facilities::table)
         .inner_join(children::table)
@@ -52,10 +67,13 @@ pub fn stays(
                 .sql(", '[]')"),
         )
         .select((
-            placements::facility_id,
-            placements::start_date,
-            sql::<Date>("COALESCE(placements.end_date, placements.planned_end)"),
-            children::date_of_birth,
+            placements::child_id,
+            (
+                placements::facility_id,
+                placements::start_date,
+                sql::<Date>("COALESCE(placements.end_date, placements.planned_end)"),
+                children::date_of_birth,
+            ),
         ))
         .into_boxed();
     query = match homes {

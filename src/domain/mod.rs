@@ -1,5 +1,5 @@
 //! Pure domain types parsed once at the boundary, then trusted: identity numbers, dossier
-//! numbers, ages and birthdays.
+//! numbers, ages and birthdays; and the small-count suppression of published figures.
 
 pub mod age;
 pub mod age_limits;
@@ -12,4 +12,5 @@ pub mod dossier_number;
 pub mod facility_kind;
 pub mod personal_identity_number;
 pub mod recurrence;
+pub mod suppression;
 pub mod username;

@@ -36,6 +36,10 @@ pub enum Action {
     /// only): unit managers (their own unit, `report::unit_scope`), administrators, and systems
     /// with `reports:read`.
     ReadCompliance,
+    /// See the committee report (children placed, admissions and discharges, place-days,
+    /// age-outs, visit compliance; counts with small ones suppressed): the same people and
+    /// systems as `ReadCompliance`, since it holds the compliance figures and nothing finer.
+    ReadCommitteeReport,
     /// See which youths of a unit risk leaving care unprepared (age-out alerts): the unit's
     /// managers (`child::is_unit_manager_of`).
     ReadAgeOutAlerts,
@@ -84,7 +88,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         (Principal::Service { scopes, .. }, Action::ReadCapacity) => {
             scopes.contains(&Scope::CapacityRead)
         }
-        (Principal::User { profession, .. }, Action::ReadCompliance) => {
+        (
+            Principal::User { profession, .. },
+            Action::ReadCompliance | Action::ReadCommitteeReport,
+        ) => {
             matches!(
                 profession,
                 Profession::UnitManager | Profession::Administrator
@@ -93,9 +100,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         (Principal::User { profession, .. }, Action::ReadAgeOutAlerts) => {
             *profession == Profession::UnitManager
         }
-        (Principal::Service { scopes, .. }, Action::ReadCompliance) => {
-            scopes.contains(&Scope::ReportsRead)
-        }
+        (
+            Principal::Service { scopes, .. },
+            Action::ReadCompliance | Action::ReadCommitteeReport,
+        ) => scopes.contains(&Scope::ReportsRead),
         (Principal::Service { scopes, .. }, Action::ReadChanges) => {
             scopes.contains(&Scope::ChangesRead)
         }

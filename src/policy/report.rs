@@ -1,7 +1,7 @@
 //! Reports: which units a caller may see figures for. Whether she may read a report at all is
-//! an `Action` (`ReadCapacity`); this is the relation on top. Unit managers see their own unit;
-//! administrators (statistics) and systems with `capacity:read` see every unit, or a system
-//! granted some units one of those.
+//! an `Action` (`ReadCapacity`, `ReadCompliance`, `ReadCommitteeReport`); this is the relation
+//! on top. Unit managers see their own unit; administrators (statistics) and systems with the
+//! report's scope see every unit, or a system granted some units one of those.
 
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub enum ReportScope {
     AllUnits,
 }
 
-/// The scope of a report by unit (capacity, compliance) for `actor`, who asked for
+/// The scope of a report by unit (capacity, compliance, committee) for `actor`, who asked for
 /// `requested` (or every unit she may see); `None` when she may not see the unit she asked
 /// for. Call after the report's action (`ReadCapacity`, `ReadCompliance`) is allowed.
 pub fn unit_scope(actor: &Actor, requested: Option<Uuid>) -> Option<ReportScope> {
@@ -71,6 +71,15 @@ mod tests {
         })
     }
 
+    /// A system of every unit with `scopes`.
+    fn system(scopes: Vec<Scope>) -> Actor {
+        actor(Principal::Service {
+            id: Uuid::now_v7(),
+            scopes,
+            units: None,
+        })
+    }
+
     #[test]
     fn unit_managers_administrators_and_capacity_systems_read_capacity() {
         let unit = Some(Uuid::now_v7());
@@ -94,13 +103,6 @@ mod tests {
                 "{profession}"
             );
         }
-        let system = |scopes| {
-            actor(Principal::Service {
-                id: Uuid::now_v7(),
-                scopes,
-                units: None,
-            })
-        };
         assert!(allows(
             &system(vec![Scope::CapacityRead]),
             Action::ReadCapacity
@@ -108,6 +110,43 @@ mod tests {
         assert!(!allows(
             &system(vec![Scope::PlacementsRead, Scope::ReportsRead]),
             Action::ReadCapacity
+        ));
+    }
+
+    #[test]
+    fn the_committee_report_is_read_by_the_readers_of_the_compliance_report() {
+        let unit = Some(Uuid::now_v7());
+        for profession in [
+            Profession::UnitManager,
+            Profession::Administrator,
+            Profession::SocialSecretary,
+            Profession::HvbStaff,
+            Profession::HousingStaff,
+            Profession::Auditor,
+            Profession::SystemAdmin,
+        ] {
+            let someone = user(profession, unit);
+            assert_eq!(
+                allows(&someone, Action::ReadCommitteeReport),
+                allows(&someone, Action::ReadCompliance),
+                "{profession}"
+            );
+        }
+        assert!(allows(
+            &system(vec![Scope::ReportsRead]),
+            Action::ReadCommitteeReport
+        ));
+        assert!(!allows(
+            &system(vec![Scope::CapacityRead, Scope::PlacementsRead]),
+            Action::ReadCommitteeReport
+        ));
+        assert!(allows(
+            &user(Profession::Administrator, None),
+            Action::ReadCommitteeReport
+        ));
+        assert!(!allows(
+            &user(Profession::SocialSecretary, unit),
+            Action::ReadCommitteeReport
         ));
     }
 

@@ -154,6 +154,19 @@ fn figures(
     }
 }
 
+/// The figures of a whole scope in one row: every schedule and visit given, as a unit's row
+/// counts its own (the committee report's visit compliance).
+pub fn overall(
+    period: Period,
+    target_percent: u32,
+    schedules: &[ScheduleFacts],
+    visits: &[VisitFacts],
+) -> Figures {
+    let schedules: Vec<&ScheduleFacts> = schedules.iter().collect();
+    let visits: Vec<&VisitFacts> = visits.iter().collect();
+    figures(&schedules, &visits, period, target_percent)
+}
+
 /// Groups by `key` (a schedule or visit may belong to no group of a kind), in key order.
 fn grouped<T>(items: &[T], key: impl Fn(&T) -> Option<Uuid>) -> BTreeMap<Uuid, Vec<&T>> {
     let mut groups: BTreeMap<Uuid, Vec<&T>> = BTreeMap::new();

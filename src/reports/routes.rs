@@ -1,6 +1,8 @@
 //! `GET /api/v1/reports/capacity`: places, occupancy, forecast and turnover per facility and
 //! unit. Unit managers see their own unit; administrators and systems with `capacity:read` see
 //! every unit. The answer holds counts only, so one `read` event of a `report` records it.
+//! `GET /api/v1/reports/contact-compliance` and `GET /api/v1/reports/committee` are read the
+//! same way, by systems with `reports:read`; the committee report also as CSV.
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -10,14 +12,16 @@ use uuid::Uuid;
 
 use super::capacity::{self, Facility, Stay, Unit, Window};
 use super::compliance::{self, Period};
-use super::store;
+use super::{committee, store, view};
 use crate::access::refuse;
-use crate::access::work::allowed;
-use crate::audit::{self, AuditAction, EntityType};
+use crate::access::work::{allowed, Work};
+use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
 use crate::db::occupancy::{self, Homes};
 use crate::db::schema::{facilities, units};
+use crate::db::Stop;
 use crate::error::{AppError, AppResult};
+use crate::http::csv::attachment;
 use crate::policy::report::{unit_scope, ReportScope};
 use crate::policy::Action;
 use crate::state::AppState;
@@ -30,6 +34,26 @@ pub const MAX_DAYS: i64 = 366;
 pub struct CapacityQuery {
     unit_id: Option<Uuid>,
     days: Option<i64>,
+}
+
+/// What a unit manager is told when she asks for another unit's figures.
+const OWN_UNIT_ONLY: &str = "a unit manager sees the figures of her own unit only";
+
+/// The units a report covers for `work.actor`, who asked for `requested`, with the `read` event
+/// that records the report; a unit she may not see is refused (403) with that event `denied`.
+fn open_scope(
+    conn: &mut PgConnection,
+    work: &Work,
+    requested: Option<Uuid>,
+    refusal: &str,
+) -> Result<(ReportScope, AuditEvent), Stop> {
+    let event = work
+        .actor
+        .event(AuditAction::Read, EntityType::Report, None, work.at.now);
+    match unit_scope(&work.actor, requested) {
+        Some(scope) => Ok((scope, event)),
+        None => Err(refuse(conn, event, AppError::forbidden(refusal))),
+    }
 }
 
 /// The units in scope; `None` when a requested unit does not exist.
@@ -100,6 +124,14 @@ fn load_facilities(conn: &mut PgConnection, scope: ReportScope) -> QueryResult<V
         .collect())
 }
 
+/// The open homes of the units in scope.
+fn homes_of(scope: ReportScope) -> Homes {
+    match scope {
+        ReportScope::Unit(id) => Homes::OpenInUnit(id),
+        ReportScope::AllUnits => Homes::AllOpen,
+    }
+}
+
 /// The stays of the open facilities in scope on some day of `[from, to]`: the one occupancy
 /// query (`db::occupancy`), whose every row holds a place.
 fn load_stays(
@@ -108,11 +140,7 @@ fn load_stays(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<Stay>> {
-    let homes = match scope {
-        ReportScope::Unit(id) => Homes::OpenInUnit(id),
-        ReportScope::AllUnits => Homes::AllOpen,
-    };
-    occupancy::stays(conn, homes, from, Some(to), None)
+    occupancy::stays(conn, homes_of(scope), from, Some(to), None)
 }
 
 pub async fn capacity(
@@ -136,13 +164,8 @@ pub async fn capacity(
                     AppError::invalid_field("days", format!("must be 1 to {MAX_DAYS}")).into(),
                 );
             }
-            let event = work
-                .actor
-                .event(AuditAction::Read, EntityType::Report, None, work.at.now);
-            let Some(scope) = unit_scope(&work.actor, query.unit_id) else {
-                let message = "a unit manager sees the capacity of her own unit only";
-                return Err(refuse(conn, event, AppError::forbidden(message)));
-            };
+            let message = "a unit manager sees the capacity of her own unit only";
+            let (scope, event) = open_scope(conn, &work, query.unit_id, message)?;
             let today = work.at.today;
             let placement_end_age = work.settings.rules.on(today).placement_end_age;
             let window = Window {
@@ -175,22 +198,27 @@ pub struct ComplianceQuery {
     to: Option<NaiveDate>,
 }
 
+/// A report's period: both days given, `to` not before `from`, at most
+/// [`MAX_COMPLIANCE_DAYS`] days in all.
+fn period_of(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let from = from.ok_or_else(|| AppError::invalid_field("from", "is required"))?;
+    let to = to.ok_or_else(|| AppError::invalid_field("to", "is required"))?;
+    if to < from {
+        return Err(AppError::invalid_field("to", "is before from"));
+    }
+    if (to - from).num_days() >= MAX_COMPLIANCE_DAYS {
+        let message = format!("the period is at most {MAX_COMPLIANCE_DAYS} days");
+        return Err(AppError::invalid_field("to", message));
+    }
+    Ok((from, to))
+}
+
 impl ComplianceQuery {
     fn span(&self) -> Result<(NaiveDate, NaiveDate), AppError> {
-        let from = self
-            .from
-            .ok_or_else(|| AppError::invalid_field("from", "is required"))?;
-        let to = self
-            .to
-            .ok_or_else(|| AppError::invalid_field("to", "is required"))?;
-        if to < from {
-            return Err(AppError::invalid_field("to", "is before from"));
-        }
-        if (to - from).num_days() >= MAX_COMPLIANCE_DAYS {
-            let message = format!("the period is at most {MAX_COMPLIANCE_DAYS} days");
-            return Err(AppError::invalid_field("to", message));
-        }
-        Ok((from, to))
+        period_of(self.from, self.to)
     }
 }
 
@@ -209,13 +237,7 @@ pub async fn compliance(
         None,
         move |conn, work| {
             let (from, to) = query.span()?;
-            let event = work
-                .actor
-                .event(AuditAction::Read, EntityType::Report, None, work.at.now);
-            let Some(scope) = unit_scope(&work.actor, query.unit_id) else {
-                let message = "a unit manager sees the figures of her own unit only";
-                return Err(refuse(conn, event, AppError::forbidden(message)));
-            };
+            let (scope, event) = open_scope(conn, &work, query.unit_id, OWN_UNIT_ONLY)?;
             let Some(units) = load_units(conn, scope)? else {
                 return Err(AppError::NotFound.into());
             };
@@ -236,4 +258,111 @@ pub async fn compliance(
     )
     .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// How the committee report answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitteeQuery {
+    unit_id: Option<Uuid>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    #[serde(default)]
+    format: Format,
+}
+
+impl CommitteeQuery {
+    /// The period, of days that have passed: `to` is today at the latest, since a discharge
+    /// after today is only planned.
+    fn span(&self, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let (from, to) = period_of(self.from, self.to)?;
+        if to > today {
+            return Err(AppError::invalid_field("to", "is after today"));
+        }
+        Ok((from, to))
+    }
+}
+
+/// The committee report's facts for `scope` and its figures: the open homes, their stays (with
+/// each stay's child), and the compliance figures of the scope's children.
+fn committee_report(
+    conn: &mut PgConnection,
+    scope: ReportScope,
+    period: committee::Period,
+    work: &Work,
+) -> QueryResult<committee::Report> {
+    let facilities = load_facilities(conn, scope)?;
+    let (from, to) = period.span();
+    let stays = occupancy::placed(conn, homes_of(scope), from, Some(to), None)?;
+    let compliance_period = Period {
+        from: period.from,
+        to: period.to,
+        today: work.at.today,
+    };
+    let schedules = store::schedules(conn, scope, compliance_period)?;
+    let visits = store::visits(conn, scope, compliance_period)?;
+    let target = work
+        .settings
+        .rules
+        .on(period.to)
+        .contact_on_time_target_percent;
+    let compliance = compliance::overall(compliance_period, target, &schedules, &visits);
+    Ok(committee::report(
+        period,
+        store::unit_filter(scope),
+        &facilities,
+        &stays,
+        &compliance,
+    ))
+}
+
+pub async fn committee(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<CommitteeQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let format = query.format;
+    let report = allowed(
+        &state,
+        actor,
+        Action::ReadCommitteeReport,
+        AuditAction::Read,
+        EntityType::Report,
+        None,
+        move |conn, work| {
+            let (from, to) = query.span(work.at.today)?;
+            let (scope, event) = open_scope(conn, &work, query.unit_id, OWN_UNIT_ONLY)?;
+            if load_units(conn, scope)?.is_none() {
+                return Err(AppError::NotFound.into());
+            }
+            let rules = work.settings.rules.on(to);
+            let period = committee::Period {
+                from,
+                to,
+                adult_age: rules.adult_age,
+                placement_end_age: rules.placement_end_age,
+            };
+            let report = committee_report(conn, scope, period, &work)?;
+            audit::append(conn, &[event])?;
+            Ok(report)
+        },
+    )
+    .await?;
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => {
+            let body = view::figures_csv(&report.published.figures)?;
+            let name = format!("committee-report-{}-{}.csv", report.from, report.to);
+            Ok(attachment(HttpResponse::Ok(), &name, body))
+        }
+    }
 }

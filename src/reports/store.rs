@@ -13,7 +13,8 @@ use crate::db::contact_schedules::ScheduleRow;
 use crate::db::schema::{children, contact_schedules, placements};
 use crate::policy::report::ReportScope;
 
-fn unit_filter(scope: ReportScope) -> Option<Uuid> {
+/// The one unit `scope` covers, or `None` for every unit.
+pub fn unit_filter(scope: ReportScope) -> Option<Uuid> {
     match scope {
         ReportScope::Unit(id) => Some(id),
         ReportScope::AllUnits => None,

@@ -875,6 +875,10 @@ fn recipe(route: &str) -> Option<Recipe> {
             query: Some(|t| format!("unit_id={}&from=2026-01-01&to=2026-03-31", t.unit)),
             ..r(Organisation)
         },
+        "GET /api/v1/reports/committee" => Recipe {
+            query: Some(|t| format!("unit_id={}&from=2026-01-01&to=2026-02-28", t.unit)),
+            ..r(Organisation)
+        },
         "GET /api/v1/changes" => r(Organisation),
         "GET /api/v1/webhooks"
         | "GET /api/v1/webhooks/{id}"
@@ -1099,9 +1103,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         }
         "GET /api/v1/units" | "GET /api/v1/facilities" => same(("list", entity, Nothing)),
         "GET /api/v1/units/{id}/age-out-alerts" => same(("list", "child", Nothing)),
-        "GET /api/v1/reports/capacity" | "GET /api/v1/reports/contact-compliance" => {
-            same(("read", "report", Nothing))
-        }
+        "GET /api/v1/reports/capacity"
+        | "GET /api/v1/reports/contact-compliance"
+        | "GET /api/v1/reports/committee" => same(("read", "report", Nothing)),
         "GET /api/v1/changes" => same(("list", "change_feed", Nothing)),
         "GET /api/v1/webhooks" => (("read", entity, Listed), ("list", entity, Nothing)),
         "POST /api/v1/webhooks" => (("create", entity, Created), ("create", entity, Nothing)),

@@ -16,6 +16,7 @@ mod calendar;
 mod changes;
 mod children;
 mod cli;
+mod committee_report;
 mod compliance;
 mod concurrency;
 mod contacts;

@@ -16,7 +16,7 @@ use crate::helpers::{problem, spawn_app, TestApp};
 
 const REPORT: &str = "/api/v1/reports/capacity";
 
-fn placement(facility: Uuid, start: &str, planned_end: Option<&str>) -> Value {
+pub fn placement(facility: Uuid, start: &str, planned_end: Option<&str>) -> Value {
     let mut body = json!({"facility_id": facility, "start_date": start, "legal_basis": "SoL2025-insats", "decision_reference": "BN-2026-17"});
     if let Some(end) = planned_end {
         body["planned_end"] = json!(end);
@@ -25,7 +25,7 @@ fn placement(facility: Uuid, start: &str, planned_end: Option<&str>) -> Value {
 }
 
 /// Places `child` as `session`; returns the placement.
-async fn place(app: &TestApp, session: &Session, child: Uuid, body: Value) -> Value {
+pub async fn place(app: &TestApp, session: &Session, child: Uuid, body: Value) -> Value {
     let response = app
         .as_user(session)
         .post(&format!("/api/v1/children/{child}/placements"), body)
@@ -36,7 +36,7 @@ async fn place(app: &TestApp, session: &Session, child: Uuid, body: Value) -> Va
     body
 }
 
-async fn end(app: &TestApp, session: &Session, placement: &Value, end_date: &str) {
+pub async fn end(app: &TestApp, session: &Session, placement: &Value, end_date: &str) {
     let id = placement["id"].as_str().unwrap();
     let response = app
         .as_user(session)
@@ -62,7 +62,7 @@ async fn report(app: &TestApp, session: &Session, query: &str) -> Value {
 }
 
 /// A new user of `profession`, logged in.
-async fn login(app: &TestApp, profession: Profession, unit: Option<Uuid>) -> (Uuid, Session) {
+pub async fn login(app: &TestApp, profession: Profession, unit: Option<Uuid>) -> (Uuid, Session) {
     let user = app.create_user(profession, unit);
     app.clock.advance(chrono::Duration::seconds(31));
     let session = app.login(&user).await;
@@ -110,7 +110,7 @@ fn today(figures: &Value) -> (i64, i64) {
 }
 
 /// Places agreed with Migrationsverket, set as the unit manager would.
-fn agree_places(app: &TestApp, facility: Uuid, places: i32) {
+pub fn agree_places(app: &TestApp, facility: Uuid, places: i32) {
     app.db
         .superuser()
         .transaction(|conn| {
@@ -162,7 +162,7 @@ fn reassess_age(app: &TestApp, child: Uuid, date_of_birth: &str) {
 }
 
 /// Report reads by `actor` with `outcome`.
-fn report_events(app: &TestApp, actor: Uuid, outcome: &str) -> i64 {
+pub fn report_events(app: &TestApp, actor: Uuid, outcome: &str) -> i64 {
     audit_events::table
         .filter(audit_events::entity_type.eq("report"))
         .filter(audit_events::action.eq("read"))
