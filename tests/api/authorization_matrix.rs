@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::children::{child_body, register};
 use crate::helpers::service_accounts::TestClient;
 use crate::helpers::users::{totp_code, Session, PASSWORD};
-use crate::helpers::{quick_webhooks, spawn_app_with, AppOptions, TestApp};
+use crate::helpers::{spawn_app_with, AppOptions, TestApp};
 
 const MATRIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -2242,10 +2242,7 @@ async fn run(areas: &[Area]) {
     let matrix = Matrix::load();
     // No dispatcher: what it writes on its own would look like a change made by a refusal.
     let app = spawn_app_with(AppOptions {
-        webhooks: Some(trygg::config::WebhookSettings {
-            dispatcher: false,
-            ..quick_webhooks()
-        }),
+        webhooks: crate::helpers::without_dispatcher(),
         ..AppOptions::default()
     })
     .await;

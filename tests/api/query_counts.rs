@@ -22,10 +22,7 @@ async fn counted_app() -> (TestApp, DbProxy) {
     let app = spawn_app_with(AppOptions {
         database_url_override: Some(proxy.url()),
         no_sequencer: true,
-        webhooks: Some(trygg::config::WebhookSettings {
-            dispatcher: false,
-            ..crate::helpers::quick_webhooks()
-        }),
+        webhooks: crate::helpers::without_dispatcher(),
         ..AppOptions::default()
     })
     .await;

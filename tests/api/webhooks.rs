@@ -633,10 +633,7 @@ async fn a_target_outside_the_rules_is_refused_with_its_own_code() {
 async fn a_delivery_claimed_by_a_dispatcher_that_died_is_sent_when_its_lease_ends() {
     use trygg::webhooks::{dispatcher, outbox};
     let app = spawn_app_with(AppOptions {
-        webhooks: Some(trygg::config::WebhookSettings {
-            dispatcher: false,
-            ..quick_webhooks()
-        }),
+        webhooks: crate::helpers::without_dispatcher(),
         ..AppOptions::default()
     })
     .await;

@@ -51,6 +51,15 @@ pub struct AppOptions {
     pub webhooks: Option<trygg::config::WebhookSettings>,
 }
 
+/// As [`quick_webhooks`], with no dispatcher: for tests whose counts or digests its passes would
+/// disturb, and tests that drive the outbox by hand.
+pub fn without_dispatcher() -> Option<trygg::config::WebhookSettings> {
+    Some(trygg::config::WebhookSettings {
+        dispatcher: false,
+        ..quick_webhooks()
+    })
+}
+
 /// Webhooks as tests want them: to the test's own receiver on loopback, quickly retried.
 pub fn quick_webhooks() -> trygg::config::WebhookSettings {
     trygg::config::WebhookSettings {
