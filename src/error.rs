@@ -68,10 +68,23 @@ pub enum ConflictKind {
     VisitCorrected,
     /// The child has an age-out plan already: there is one per child.
     AgeOutPlanExists,
+    /// A submitted reimbursement claim is frozen: a correction is a supplementary claim.
+    ClaimFrozen,
+    /// The records behind a draft claim changed since it was derived: derive it again (PATCH)
+    /// and review it before submitting.
+    ClaimOutOfDate,
+    /// The quarter has its original claim already, or a draft being worked on.
+    ClaimExists,
+    /// A decision is recorded, or a supplementary claim made, only for a submitted claim.
+    ClaimNotSubmitted,
 }
 
 impl ConflictKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 19] = [
+        Self::ClaimFrozen,
+        Self::ClaimOutOfDate,
+        Self::ClaimExists,
+        Self::ClaimNotSubmitted,
         Self::VisitCorrected,
         Self::AgeOutPlanExists,
         Self::StaleVersion,
@@ -106,6 +119,10 @@ impl ConflictKind {
             Self::CheckpointDiverged => "checkpoint-diverged",
             Self::VisitCorrected => "visit-corrected",
             Self::AgeOutPlanExists => "age-out-plan-exists",
+            Self::ClaimFrozen => "claim-frozen",
+            Self::ClaimOutOfDate => "claim-out-of-date",
+            Self::ClaimExists => "claim-exists",
+            Self::ClaimNotSubmitted => "claim-not-submitted",
         }
     }
 }
@@ -140,10 +157,16 @@ pub enum Rule {
     /// A visit's `performed_by` names someone other than the person recording it, or a system
     /// names no one, or someone who may not record a contact with the child.
     VisitPerformerRefused,
+    /// A reimbursement claim for a quarter that has not ended.
+    ClaimQuarterOpen,
+    /// A reimbursement claim submitted after its quarter's deadline.
+    ClaimDeadlinePassed,
 }
 
 impl Rule {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
+        Self::ClaimQuarterOpen,
+        Self::ClaimDeadlinePassed,
         Self::VisitPerformerRefused,
         Self::WebhookTargetRefused,
         Self::VisitInFuture,
@@ -172,6 +195,8 @@ impl Rule {
             Self::DropReasonRequired => "drop-reason-required",
             Self::WebhookTargetRefused => "webhook-target-refused",
             Self::VisitPerformerRefused => "visit-performer-refused",
+            Self::ClaimQuarterOpen => "claim-quarter-open",
+            Self::ClaimDeadlinePassed => "claim-deadline-passed",
         }
     }
 }
@@ -569,8 +594,31 @@ fn refused_by(constraint: &str) -> Option<AppError> {
             "that client id is taken",
             "is taken",
         ),
+        "reimbursement_claims_frozen" => claim_frozen(),
+        "reimbursement_claims_one_original" => AppError::conflict(
+            ConflictKind::ClaimExists,
+            "the quarter has its claim already; a correction is a supplementary claim",
+        ),
+        "reimbursement_claims_one_draft" => AppError::conflict(
+            ConflictKind::ClaimExists,
+            "the quarter has a draft claim being worked on; change that one",
+        ),
+        "reimbursement_claims_supplements_submitted" => conflict(
+            ConflictKind::ClaimNotSubmitted,
+            "supplements",
+            "a supplementary claim adds to a submitted claim of the same quarter",
+            "is not a submitted claim of this quarter",
+        ),
         _ => return None,
     })
+}
+
+/// A submitted reimbursement claim does not change.
+pub fn claim_frozen() -> AppError {
+    AppError::conflict(
+        ConflictKind::ClaimFrozen,
+        "a submitted claim is frozen; make a supplementary claim for a correction",
+    )
 }
 
 /// The child has an age-out plan already.

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod calendar;
 pub mod changes;
 pub mod children;
+pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -6,6 +6,7 @@ use crate::calendar::routes as calendar;
 use crate::changes::routes as changes;
 use crate::children::emergency;
 use crate::children::routes as children;
+use crate::claims::routes as claims;
 use crate::contacts::routes as contacts;
 use crate::contacts::worklist;
 use crate::facilities::routes as facilities;
@@ -121,6 +122,13 @@ crate::route_table! {
     "/api/v1/reports/capacity" => { GET Bearer => reports::capacity },
     "/api/v1/reports/contact-compliance" => { GET Bearer => reports::compliance },
     "/api/v1/reports/committee" => { GET Bearer => reports::committee },
+    "/api/v1/reimbursement-claims" => { GET Bearer => claims::list, POST Bearer => claims::create },
+    "/api/v1/reimbursement-claims/{id}" => {
+        GET Bearer => claims::get,
+        PATCH Bearer => claims::update,
+    },
+    "/api/v1/reimbursement-claims/{id}/submit" => { POST Bearer => claims::submit },
+    "/api/v1/reimbursement-claims/{id}/decision" => { POST Bearer => claims::decide },
     "/api/v1/changes" => { GET Bearer => changes::list },
     "/api/v1/webhooks" => { GET Bearer => webhooks::list, POST Bearer => webhooks::create },
     "/api/v1/webhooks/{id}" => { GET Bearer => webhooks::get, PATCH Bearer => webhooks::update },

@@ -65,6 +65,8 @@ crate::text_enum! {
         ContactSchedule = "contact_schedule",
         Facility = "facility",
         Placement = "placement",
+        /// A state reimbursement claim of a quarter (its lines read are events about each child).
+        ReimbursementClaim = "reimbursement_claim",
         /// A report of counts only (e.g. capacity), about no one.
         Report = "report",
         /// A stored answer sent again for a repeated Idempotency-Key.

@@ -575,3 +575,59 @@ diesel::joinable!(age_out_plan_versions -> age_out_plans (plan_id));
 diesel::joinable!(age_out_goal_versions -> age_out_goals (goal_id));
 diesel::joinable!(age_out_progress_notes -> age_out_goals (goal_id));
 diesel::joinable!(age_out_reviews -> age_out_plans (plan_id));
+
+diesel::table! {
+    reimbursement_claims (id) {
+        id -> Uuid,
+        quarter_start -> Date,
+        supplements -> Nullable<Uuid>,
+        status -> Text,
+        deadline -> Date,
+        note -> Nullable<Text>,
+        total_ore -> Int8,
+        submitted_on -> Nullable<Date>,
+        decided_on -> Nullable<Date>,
+        decision_reference -> Nullable<Text>,
+        paid_ore -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+        last_audit_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    reimbursement_claim_lines (id) {
+        id -> Uuid,
+        claim_id -> Uuid,
+        child_id -> Uuid,
+        placement_id -> Nullable<Uuid>,
+        category -> Text,
+        first_day -> Date,
+        last_day -> Date,
+        days -> Integer,
+        rate_ore -> Int8,
+        actual_cost_ore -> Nullable<Int8>,
+        amount_ore -> Int8,
+        rules_from -> Date,
+    }
+}
+
+diesel::table! {
+    reimbursement_actual_costs (claim_id, placement_id) {
+        claim_id -> Uuid,
+        placement_id -> Uuid,
+        amount_ore -> Int8,
+    }
+}
+
+diesel::joinable!(reimbursement_claim_lines -> reimbursement_claims (claim_id));
+diesel::joinable!(reimbursement_claim_lines -> children (child_id));
+diesel::joinable!(reimbursement_actual_costs -> reimbursement_claims (claim_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    reimbursement_claims,
+    reimbursement_claim_lines,
+    reimbursement_actual_costs,
+    children,
+);
+diesel::allow_tables_to_appear_in_same_query!(reimbursement_claim_lines, placements);

@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod dossier_number;
 pub mod facility_kind;
 pub mod personal_identity_number;
+pub mod quarter;
 pub mod recurrence;
 pub mod suppression;
 pub mod username;

@@ -48,6 +48,10 @@ pub enum Action {
     /// Register and manage its own webhooks and read their deliveries: the change feed pushed,
     /// so for systems with `changes:read`.
     ManageWebhooks,
+    /// Draft, read, submit and record the decisions on the state reimbursement claims
+    /// (*återsökning*): administrators, who do the municipality's finance administration.
+    /// A claim names children by dossier number and their days in care, nothing more.
+    ManageReimbursementClaims,
 }
 
 /// Whether `actor` may do `action`.
@@ -111,6 +115,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             scopes.contains(&Scope::ChangesRead)
         }
         (Principal::User { .. }, Action::ReadChanges | Action::ManageWebhooks) => false,
+        (Principal::User { profession, .. }, Action::ManageReimbursementClaims) => {
+            *profession == Profession::Administrator
+        }
         (Principal::Service { .. }, _) => false,
     }
 }

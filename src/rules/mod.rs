@@ -11,8 +11,10 @@ use crate::domain::contact::{ContactKind, Responsible};
 use crate::domain::facility_kind::FacilityKind;
 use crate::domain::recurrence::Recurrence;
 
+pub mod reimbursement;
 pub mod retention;
 
+use reimbursement::Reimbursement;
 use retention::Retention;
 
 const BUILT_IN: &str = include_str!("../../config/rules.toml");
@@ -98,6 +100,9 @@ pub struct RuleSet {
     /// Retention (*gallring*) of a case's personal data; the defaults when the set has none.
     #[serde(default)]
     pub retention: Retention,
+    /// State reimbursement (*återsökning*); a set without it claims nothing for its days.
+    #[serde(default)]
+    pub reimbursement: Option<Reimbursement>,
     #[serde(rename = "legal_basis")]
     pub legal_bases: Vec<LegalBasis>,
     /// The schedules a placement starts with (the law says only "regularly"; these are the
@@ -196,6 +201,10 @@ impl Rules {
                 && (1..=24).contains(&set.age_out_plan_review_months)
                 && (1..=24).contains(&set.education_start_within_months)
                 && set.retention.is_sane()
+                && set
+                    .reimbursement
+                    .as_ref()
+                    .is_none_or(Reimbursement::is_sane)
                 && !set.legal_bases.is_empty();
             if !sane {
                 return Err(RulesError::Invalid(format!(

@@ -1,0 +1,298 @@
+//! What a quarter's claim holds, derived from placements, asylum status and dates of birth by
+//! the rules in force on each day (`rules::reimbursement`). Pure: `store` loads the facts.
+//!
+//! Each placement day of the quarter (from the start to the end, or to the planned end while
+//! none is recorded, never past the day before the birthday at which placements end) falls in
+//! at most one daily category, by the rules in force that day:
+//!
+//! - `asylum_seeker_day`: before the adult-age birthday, with an asylum-seeking status;
+//! - `continued_care_day`: from the adult-age birthday on, with a permit's status.
+//!
+//! A run of days of one placement in one category at one rate is one line, so every figure
+//! traces to its days. Besides: `assignment`, once, for a child assigned to the municipality
+//! (`assigned_on`) in the quarter; and `lvu_care` for each placement under a legal basis of the
+//! Care of Young Persons Act: its actual cost (stated by the administrator) above the daily
+//! amounts claimed for the same placement, never below nothing. Without a stated cost that
+//! line claims nothing and the claim counts it as missing.
+//!
+//! The asylum status is the child's as recorded when the claim is derived: the record keeps no
+//! history of it. A claim is derived again on every change of the draft and checked against the
+//! records once more when it is submitted.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::age::{birthday, day_before_birthday};
+use crate::domain::child::AsylumStatus;
+use crate::domain::quarter::Quarter;
+use crate::rules::Rules;
+
+crate::text_enum! {
+    /// What a line claims for.
+    pub enum Category {
+        AsylumSeekerDay = "asylum_seeker_day",
+        ContinuedCareDay = "continued_care_day",
+        Assignment = "assignment",
+        LvuCare = "lvu_care",
+    }
+}
+
+/// A child as the claim needs her.
+#[derive(Debug, Clone)]
+pub struct ChildFacts {
+    pub id: Uuid,
+    pub date_of_birth: NaiveDate,
+    pub asylum_status: AsylumStatus,
+    pub assigned_on: Option<NaiveDate>,
+}
+
+/// A placement, not cancelled, as the claim needs it.
+#[derive(Debug, Clone)]
+pub struct PlacementFacts {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub start: NaiveDate,
+    /// The end, or the planned end while none is recorded.
+    pub last: NaiveDate,
+    pub legal_basis: String,
+}
+
+/// One line of a claim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Line {
+    pub child_id: Uuid,
+    pub placement_id: Option<Uuid>,
+    pub category: Category,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// Negative in a supplementary claim's line that withdraws days claimed before.
+    pub days: i32,
+    pub rate_ore: i64,
+    pub actual_cost_ore: Option<i64>,
+    pub amount_ore: i64,
+    /// The `valid_from` of the rule set whose amounts apply.
+    pub rules_from: NaiveDate,
+}
+
+impl Line {
+    /// The same line withdrawn: its days and amount negated.
+    fn withdrawn(&self) -> Self {
+        Self {
+            days: -self.days,
+            amount_ore: -self.amount_ore,
+            ..self.clone()
+        }
+    }
+
+    /// What identifies a line between claims, whatever its sign.
+    fn key(&self) -> Self {
+        Self {
+            days: self.days.abs(),
+            amount_ore: self.amount_ore.abs(),
+            ..self.clone()
+        }
+    }
+
+    /// +1 for a line that claims, -1 for one that withdraws.
+    fn sign(&self) -> i64 {
+        if self.days < 0 || self.amount_ore < 0 {
+            -1
+        } else {
+            1
+        }
+    }
+
+    /// An `lvu_care` line without the actual cost it needs.
+    pub fn lacks_actual_cost(&self) -> bool {
+        self.category == Category::LvuCare && self.actual_cost_ore.is_none()
+    }
+}
+
+/// The day's daily category and rate for a child with `status` born on `born`.
+fn daily(
+    rules: &Rules,
+    born: NaiveDate,
+    status: AsylumStatus,
+    day: NaiveDate,
+) -> Option<(Category, i64, NaiveDate)> {
+    let set = rules.on(day);
+    let r = set.reimbursement.as_ref()?;
+    if day > day_before_birthday(born, set.placement_end_age) {
+        return None;
+    }
+    if day < birthday(born, set.adult_age) {
+        r.asylum_seeker_statuses.contains(&status).then_some((
+            Category::AsylumSeekerDay,
+            r.asylum_seeker_daily_ore,
+            set.valid_from,
+        ))
+    } else {
+        r.continued_care_statuses.contains(&status).then_some((
+            Category::ContinuedCareDay,
+            r.continued_care_daily_ore,
+            set.valid_from,
+        ))
+    }
+}
+
+/// The daily lines of one placement in `quarter`, and its LVU line if it has one.
+fn placement_lines(
+    rules: &Rules,
+    quarter: Quarter,
+    child: &ChildFacts,
+    placement: &PlacementFacts,
+    actual_cost: Option<i64>,
+) -> Vec<Line> {
+    let first = placement.start.max(quarter.first_day());
+    let last = placement.last.min(quarter.last_day());
+    let mut lines: Vec<Line> = Vec::new();
+    let mut lvu: Option<(NaiveDate, NaiveDate, i32, NaiveDate)> = None;
+    let mut day = first;
+    while day <= last {
+        let set = rules.on(day);
+        let in_care = day <= day_before_birthday(child.date_of_birth, set.placement_end_age);
+        let lvu_level = set
+            .reimbursement
+            .as_ref()
+            .is_some_and(|r| r.lvu_legal_bases.contains(&placement.legal_basis));
+        if in_care && lvu_level {
+            let run = lvu.get_or_insert((day, day, 0, set.valid_from));
+            run.1 = day;
+            run.2 += 1;
+        }
+        if let Some((category, rate, rules_from)) =
+            daily(rules, child.date_of_birth, child.asylum_status, day)
+        {
+            match lines.last_mut() {
+                Some(line)
+                    if line.category == category
+                        && line.rate_ore == rate
+                        && line.rules_from == rules_from
+                        && line.last_day.succ_opt() == Some(day) =>
+                {
+                    line.last_day = day;
+                    line.days += 1;
+                    line.amount_ore += rate;
+                }
+                _ => lines.push(Line {
+                    child_id: child.id,
+                    placement_id: Some(placement.id),
+                    category,
+                    first_day: day,
+                    last_day: day,
+                    days: 1,
+                    rate_ore: rate,
+                    actual_cost_ore: None,
+                    amount_ore: rate,
+                    rules_from,
+                }),
+            }
+        }
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+    }
+    if let Some((first_day, last_day, days, rules_from)) = lvu {
+        let standard: i64 = lines.iter().map(|l| l.amount_ore).sum();
+        lines.push(Line {
+            child_id: child.id,
+            placement_id: Some(placement.id),
+            category: Category::LvuCare,
+            first_day,
+            last_day,
+            days,
+            rate_ore: 0,
+            actual_cost_ore: actual_cost,
+            amount_ore: actual_cost.map_or(0, |cost| (cost - standard).max(0)),
+            rules_from,
+        });
+    }
+    lines
+}
+
+/// Every line of `quarter`, children in id order and each child's lines by day and category.
+/// `actual_costs` are the stated costs of LVU-level placements, by placement id.
+pub fn lines(
+    rules: &Rules,
+    quarter: Quarter,
+    children: &[ChildFacts],
+    placements: &[PlacementFacts],
+    actual_costs: &HashMap<Uuid, i64>,
+) -> Vec<Line> {
+    let by_id: HashMap<Uuid, &ChildFacts> = children.iter().map(|c| (c.id, c)).collect();
+    let mut out = Vec::new();
+    for child in children {
+        if let Some(day) = child.assigned_on.filter(|d| quarter.contains(*d)) {
+            let set = rules.on(day);
+            if let Some(r) = &set.reimbursement {
+                out.push(Line {
+                    child_id: child.id,
+                    placement_id: None,
+                    category: Category::Assignment,
+                    first_day: day,
+                    last_day: day,
+                    days: 0,
+                    rate_ore: r.assignment_once_ore,
+                    actual_cost_ore: None,
+                    amount_ore: r.assignment_once_ore,
+                    rules_from: set.valid_from,
+                });
+            }
+        }
+    }
+    for placement in placements {
+        if let Some(child) = by_id.get(&placement.child_id) {
+            let cost = actual_costs.get(&placement.id).copied();
+            out.extend(placement_lines(rules, quarter, child, placement, cost));
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.child_id, a.first_day, a.category, a.placement_id).cmp(&(
+            b.child_id,
+            b.first_day,
+            b.category,
+            b.placement_id,
+        ))
+    });
+    out
+}
+
+/// A supplementary claim's lines: what `now` holds that the `earlier` claims (submitted, of the
+/// same quarter, their lines signed) do not, and the withdrawal of what they claimed that `now`
+/// no longer holds.
+pub fn supplement(now: &[Line], earlier: &[Line]) -> Vec<Line> {
+    let mut net: HashMap<Line, i64> = HashMap::new();
+    for line in now {
+        *net.entry(line.key()).or_default() += 1;
+    }
+    for line in earlier {
+        *net.entry(line.key()).or_default() -= line.sign();
+    }
+    let mut out = Vec::new();
+    for (line, count) in net {
+        for _ in 0..count.abs() {
+            out.push(if count > 0 {
+                line.clone()
+            } else {
+                line.withdrawn()
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.child_id, a.first_day, a.category, a.placement_id, a.days).cmp(&(
+            b.child_id,
+            b.first_day,
+            b.category,
+            b.placement_id,
+            b.days,
+        ))
+    });
+    out
+}
+
+/// The sum of the lines' amounts.
+pub fn total(lines: &[Line]) -> i64 {
+    lines.iter().map(|l| l.amount_ore).sum()
+}

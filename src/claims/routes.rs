@@ -1,0 +1,523 @@
+//! `reimbursement-claims`: the administrator drafts a quarter's state reimbursement claim,
+//! states the actual costs of LVU-level care, submits it (frozen from then on), and records
+//! Migrationsverket's decision. A correction is a supplementary claim. Each handler: parse →
+//! check the action → derive and store → events → view.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::pg::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::derive::{self, Line};
+use super::input::{CreateClaim, DecideClaim, NewClaim, SubmitClaim, UpdateClaim};
+use super::store::{self, ClaimRow, ShownLine, Status};
+use super::view::{lines_csv, ClaimDetail, ClaimView, LineView};
+use crate::access::work::{allowed, Work};
+use crate::audit::{self, AuditAction, AuditEvent, EntityType};
+use crate::auth::actor::Actor;
+use crate::db::Stop;
+use crate::domain::quarter::Quarter;
+use crate::error::{claim_frozen, AppError, AppResult, ConflictKind, FieldError, Rule};
+use crate::http::csv::attachment;
+use crate::http::etag::{created, required_version, tagged};
+use crate::http::pagination::{PageQuery, Paged};
+use crate::http::ApiJson;
+use crate::policy::Action;
+use crate::rules::reimbursement::Reimbursement;
+use crate::state::AppState;
+
+const CLAIM: EntityType = EntityType::ReimbursementClaim;
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/reimbursement-claims/{id}")
+}
+
+/// The reimbursement rules in force on the quarter's last day (the deadline's and the claim's
+/// reference); a quarter without them has nothing to claim.
+fn rules_of(work: &Work, quarter: Quarter) -> Result<Reimbursement, AppError> {
+    work.settings
+        .rules
+        .on(quarter.last_day())
+        .reimbursement
+        .clone()
+        .ok_or_else(|| AppError::rule("quarter", "no reimbursement rules are in force for it"))
+}
+
+/// A supplementary claim's lines are what the records hold now less what the quarter's
+/// submitted claims (not rejected ones) claimed; an original claim's are what they hold.
+fn derived(
+    conn: &mut PgConnection,
+    work: &Work,
+    claim: (Quarter, Option<Uuid>),
+    actual_costs: &HashMap<Uuid, i64>,
+) -> Result<Vec<Line>, Stop> {
+    let (quarter, supplements) = claim;
+    let (children, placements) = store::facts(conn, quarter)?;
+    let now = derive::lines(
+        &work.settings.rules,
+        quarter,
+        &children,
+        &placements,
+        actual_costs,
+    );
+    if supplements.is_none() {
+        return Ok(now);
+    }
+    let earlier: Vec<Uuid> = store::of_quarter(conn, quarter)?
+        .into_iter()
+        .filter(|c| matches!(c.status, Status::Submitted | Status::Paid))
+        .map(|c| c.id)
+        .collect();
+    let earlier: Vec<Line> = store::lines(conn, &earlier)?
+        .into_iter()
+        .map(|s| s.line)
+        .collect();
+    Ok(derive::supplement(&now, &earlier))
+}
+
+/// One event per child a claim's lines show: each is a read of her days in care.
+fn child_events(work: &Work, lines: &[ShownLine]) -> Vec<AuditEvent> {
+    let mut seen = HashSet::new();
+    lines
+        .iter()
+        .filter(|l| seen.insert(l.line.child_id))
+        .map(|l| {
+            work.event(AuditAction::Read, EntityType::Child, Some(l.line.child_id))
+                .about_child(l.line.child_id, Some(l.unit_id), l.protected)
+                .purpose("state reimbursement claim")
+        })
+        .collect()
+}
+
+/// The claim with its stored lines, and the events of reading them.
+fn detail(
+    conn: &mut PgConnection,
+    work: &Work,
+    row: ClaimRow,
+) -> Result<(ClaimDetail, Vec<AuditEvent>), Stop> {
+    let shown = store::lines(conn, &[row.id])?;
+    let events = child_events(work, &shown);
+    let reference = rules_of(work, row.quarter()).ok().map(|r| r.reference);
+    let lines: Vec<LineView> = shown.into_iter().map(LineView::from).collect();
+    let missing_actual_costs = lines
+        .iter()
+        .filter(|l| l.category == derive::Category::LvuCare && l.actual_cost_ore.is_none())
+        .count();
+    let detail = ClaimDetail {
+        claim: ClaimView::from(row),
+        reference,
+        missing_actual_costs,
+        lines,
+    };
+    Ok((detail, events))
+}
+
+/// Every stated cost names a placement that exists.
+fn check_costs(conn: &mut PgConnection, costs: &HashMap<Uuid, i64>) -> Result<(), Stop> {
+    let ids: Vec<Uuid> = costs.keys().copied().collect();
+    let found: HashSet<Uuid> = store::existing_placements(conn, &ids)?
+        .into_iter()
+        .collect();
+    let missing: Vec<FieldError> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(|id| FieldError::new("actual_costs", format!("placement {id} does not exist")))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::unprocessable(missing).into())
+    }
+}
+
+/// A quarter is claimed once it has ended.
+fn check_quarter(work: &Work, claim: &NewClaim) -> Result<Reimbursement, Stop> {
+    if claim.quarter.last_day() >= work.at.today {
+        return Err(AppError::rule_of(
+            Rule::ClaimQuarterOpen,
+            "quarter",
+            "has not ended; a quarter is claimed after its last day",
+        )
+        .into());
+    }
+    Ok(rules_of(work, claim.quarter)?)
+}
+
+/// What a supplementary claim adds to: a submitted claim of the same quarter.
+fn check_supplements(conn: &mut PgConnection, claim: &NewClaim) -> Result<(), Stop> {
+    let Some(id) = claim.supplements else {
+        return Ok(());
+    };
+    match store::find(conn, id, false)? {
+        Some(c) if c.quarter() == claim.quarter && c.status != Status::Draft => Ok(()),
+        _ => Err(AppError::Conflict {
+            kind: ConflictKind::ClaimNotSubmitted,
+            detail: "a supplementary claim adds to a submitted claim of the same quarter".into(),
+            errors: vec![FieldError::new(
+                "supplements",
+                "is not a submitted claim of this quarter",
+            )],
+        }
+        .into()),
+    }
+}
+
+fn one(work: &Work, action: AuditAction, id: Uuid) -> AuditEvent {
+    work.event(action, CLAIM, Some(id))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    quarter: Option<Quarter>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .parse();
+    let paged = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::List,
+        CLAIM,
+        None,
+        move |conn, work| {
+            let page = page?;
+            let rows = store::list(conn, query.quarter, page)?;
+            let paged = Paged::from_rows(rows, page, |c| c.id);
+            let events: Vec<_> = paged
+                .items
+                .iter()
+                .map(|c| one(&work, AuditAction::Read, c.id))
+                .collect();
+            audit::append(conn, &events)?;
+            Ok(paged)
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(paged.map(ClaimView::from)))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    ApiJson(body): ApiJson<CreateClaim>,
+) -> AppResult<HttpResponse> {
+    let detail = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::Create,
+        CLAIM,
+        None,
+        move |conn, work| {
+            let claim = body.validate()?;
+            let rules = check_quarter(&work, &claim)?;
+            check_supplements(conn, &claim)?;
+            check_costs(conn, &claim.actual_costs)?;
+            let lines = derived(
+                conn,
+                &work,
+                (claim.quarter, claim.supplements),
+                &claim.actual_costs,
+            )?;
+            let id = Uuid::now_v7();
+            let event = one(&work, AuditAction::Create, id).changed(["quarter", "lines"]);
+            let new = store::NewClaim {
+                id,
+                quarter: claim.quarter,
+                supplements: claim.supplements,
+                deadline: claim.quarter.deadline(rules.deadline_months_after_quarter),
+                note: claim.note.as_deref(),
+                total_ore: derive::total(&lines),
+            };
+            let row = store::insert(conn, &new, event.id, work.at.now)?;
+            store::replace_actual_costs(conn, id, &claim.actual_costs)?;
+            store::replace_lines(conn, id, &lines)?;
+            let (detail, mut events) = detail(conn, &work, row)?;
+            events.insert(0, event);
+            audit::append(conn, &events)?;
+            Ok(detail)
+        },
+    )
+    .await?;
+    let id = detail.claim.id;
+    Ok(created(location(id), id, &detail))
+}
+
+/// How a claim answers: JSON, or its lines as CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetQuery {
+    #[serde(default)]
+    format: Format,
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<Uuid>,
+    query: web::Query<GetQuery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let detail = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::Read,
+        CLAIM,
+        Some(id),
+        move |conn, work| {
+            let row = store::find(conn, id, false)?.ok_or(AppError::NotFound)?;
+            let (detail, mut events) = detail(conn, &work, row)?;
+            events.insert(0, one(&work, AuditAction::Read, id));
+            audit::append(conn, &events)?;
+            Ok(detail)
+        },
+    )
+    .await?;
+    match query.format {
+        Format::Json => Ok(tagged(StatusCode::OK, id, detail.claim.version, &detail)),
+        Format::Csv => {
+            let name = format!("reimbursement-claim-{}-{}.csv", detail.claim.quarter, id);
+            Ok(attachment(HttpResponse::Ok(), &name, lines_csv(&detail)?))
+        }
+    }
+}
+
+/// A draft's note or stated costs change, and its lines are derived again from the records as
+/// they are now (an empty change only derives them again).
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<UpdateClaim>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let expected_version = required_version(&req, id);
+    let detail = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::Update,
+        CLAIM,
+        Some(id),
+        move |conn, work| {
+            let (expected_version, change) = (expected_version?, body.validate()?);
+            let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
+            if current.status != Status::Draft {
+                return Err(claim_frozen().into());
+            }
+            if current.version != expected_version {
+                return Err(AppError::stale_version().into());
+            }
+            let costs = match change.actual_costs {
+                Some(costs) => {
+                    check_costs(conn, &costs)?;
+                    store::replace_actual_costs(conn, id, &costs)?;
+                    costs
+                }
+                None => store::actual_costs(conn, id)?,
+            };
+            let lines = derived(
+                conn,
+                &work,
+                (current.quarter(), current.supplements),
+                &costs,
+            )?;
+            store::replace_lines(conn, id, &lines)?;
+            let note = change.note.unwrap_or(current.note);
+            let event =
+                one(&work, AuditAction::Update, id).changed(["note", "actual_costs", "lines"]);
+            let total = derive::total(&lines);
+            let row = store::update_draft(
+                conn,
+                id,
+                expected_version,
+                (note.as_deref(), total),
+                event.id,
+                work.at.now,
+            )?
+            .ok_or_else(AppError::stale_version)?;
+            let (detail, mut events) = detail(conn, &work, row)?;
+            events.insert(0, event);
+            audit::append(conn, &events)?;
+            Ok(detail)
+        },
+    )
+    .await?;
+    Ok(tagged(StatusCode::OK, id, detail.claim.version, &detail))
+}
+
+/// The lines as a comparable list, whatever order they were stored in.
+fn sorted(mut lines: Vec<Line>) -> Vec<Line> {
+    lines.sort_by_key(|l| {
+        (
+            l.child_id,
+            l.first_day,
+            l.category,
+            l.placement_id,
+            l.days,
+            l.amount_ore,
+            l.rules_from,
+        )
+    });
+    lines
+}
+
+/// The draft is sent: it must still be what the records say, and in time.
+fn check_submission(
+    conn: &mut PgConnection,
+    work: &Work,
+    current: &ClaimRow,
+    day: chrono::NaiveDate,
+) -> Result<(), Stop> {
+    if day <= current.quarter().last_day() {
+        return Err(AppError::rule("submitted_on", "is not after the quarter ended").into());
+    }
+    if day > current.deadline {
+        return Err(AppError::rule_of(
+            Rule::ClaimDeadlinePassed,
+            "submitted_on",
+            format!("is after the quarter's deadline, {}", current.deadline),
+        )
+        .into());
+    }
+    let costs = store::actual_costs(conn, current.id)?;
+    let now = derived(conn, work, (current.quarter(), current.supplements), &costs)?;
+    let stored = store::lines(conn, &[current.id])?
+        .into_iter()
+        .map(|s| s.line)
+        .collect();
+    if sorted(now) != sorted(stored) {
+        return Err(AppError::conflict(
+            ConflictKind::ClaimOutOfDate,
+            "the records behind the draft changed since it was derived; derive it again (PATCH) and review it",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<SubmitClaim>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let expected_version = required_version(&req, id);
+    let detail = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::Update,
+        CLAIM,
+        Some(id),
+        move |conn, work| {
+            let expected_version = expected_version?;
+            let day = body.day(work.at.today)?;
+            let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
+            if current.status != Status::Draft {
+                return Err(claim_frozen().into());
+            }
+            if current.version != expected_version {
+                return Err(AppError::stale_version().into());
+            }
+            check_submission(conn, &work, &current, day)?;
+            let event = one(&work, AuditAction::Update, id).changed(["status", "submitted_on"]);
+            let row = store::submit(conn, id, expected_version, day, event.id, work.at.now)?
+                .ok_or_else(AppError::stale_version)?;
+            let (detail, mut events) = detail(conn, &work, row)?;
+            events.insert(0, event);
+            audit::append(conn, &events)?;
+            Ok(detail)
+        },
+    )
+    .await?;
+    Ok(tagged(StatusCode::OK, id, detail.claim.version, &detail))
+}
+
+/// Migrationsverket's decision on a submitted claim: paid (with the amount) or rejected, with
+/// its reference. Recorded once.
+pub async fn decide(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<DecideClaim>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let expected_version = required_version(&req, id);
+    let detail = allowed(
+        &state,
+        actor,
+        Action::ManageReimbursementClaims,
+        AuditAction::Update,
+        CLAIM,
+        Some(id),
+        move |conn, work| {
+            let expected_version = expected_version?;
+            let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
+            let submitted_on = match (current.status, current.submitted_on) {
+                (Status::Submitted, Some(day)) => day,
+                (Status::Draft, _) => {
+                    return Err(AppError::conflict(
+                        ConflictKind::ClaimNotSubmitted,
+                        "a decision is recorded on a submitted claim; submit it first",
+                    )
+                    .into())
+                }
+                _ => return Err(claim_frozen().into()),
+            };
+            if current.version != expected_version {
+                return Err(AppError::stale_version().into());
+            }
+            let decision = body.validate(submitted_on, work.at.today)?;
+            let event = one(&work, AuditAction::Update, id).changed([
+                "status",
+                "decided_on",
+                "decision_reference",
+                "paid_ore",
+            ]);
+            let decided = store::Decided {
+                status: decision.status,
+                decided_on: decision.decided_on,
+                decision_reference: &decision.decision_reference,
+                paid_ore: decision.paid_ore,
+            };
+            let row = store::decide(conn, id, expected_version, &decided, event.id, work.at.now)?
+                .ok_or_else(AppError::stale_version)?;
+            let (detail, mut events) = detail(conn, &work, row)?;
+            events.insert(0, event);
+            audit::append(conn, &events)?;
+            Ok(detail)
+        },
+    )
+    .await?;
+    Ok(tagged(StatusCode::OK, id, detail.claim.version, &detail))
+}
