@@ -19,11 +19,15 @@ use crate::audit::{self, AuditAction, EntityType};
 use crate::auth::actor::Actor;
 use crate::clock::Moment;
 use crate::db::children;
+use crate::db::claim_deadlines::{self, ClaimDue};
 use crate::db::contact_schedules::due_by;
 use crate::db::reach::{self, Reach};
+use crate::db::Stop;
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
 use crate::policy::worklist::reach_of;
+use crate::policy::{self, Action};
+use crate::rules::Rules;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -51,14 +55,11 @@ pub async fn get(
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));
     let rules = state.settings.rules.clone();
-    let (items, decisions, to_review, alerts) = state
+    let (items, decisions, to_review, alerts, claims) = state
         .db
         .audited(move |conn| {
             let Some(reach) = reach_of(&actor.principal) else {
-                let event =
-                    actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
-                let message = "only the people of a case have a worklist";
-                return Err(refuse(conn, event, AppError::forbidden(message)));
+                return claims_only(conn, &actor, &rules, at);
             };
             let rows = reach::schedules(conn, reach, at.today)?;
             let (mut items, mut events) = listed(conn, &actor, rows, until, at)?;
@@ -72,7 +73,7 @@ pub async fn get(
             let (alerts, read) = decisions::alerts(conn, &actor, &children, &rules, at)?;
             events.extend(read);
             audit::append(conn, &events)?;
-            Ok((items, decisions, to_review, alerts))
+            Ok((items, decisions, to_review, alerts, Vec::new()))
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -80,7 +81,35 @@ pub async fn get(
         "decisions": decisions,
         "placements_to_review": to_review,
         "alerts": alerts,
+        "claims_due": claims,
     })))
+}
+
+type Worklist = (
+    Vec<Item>,
+    Vec<decisions::DecisionItem>,
+    Vec<decisions::PlacementToReview>,
+    Vec<crate::db::age_out_alerts::Alert>,
+    Vec<ClaimDue>,
+);
+
+/// An administrator's worklist holds the quarters whose state reimbursement claim is near its
+/// deadline and not sent; everyone else without a case load is refused.
+fn claims_only(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    rules: &Rules,
+    at: Moment,
+) -> Result<Worklist, Stop> {
+    if !policy::allows(actor, Action::ManageReimbursementClaims) {
+        let event = actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
+        let message = "only the people of a case, and administrators, have a worklist";
+        return Err(refuse(conn, event, AppError::forbidden(message)));
+    }
+    let claims = claim_deadlines::near(conn, rules, at.today)?;
+    let event = actor.event(AuditAction::List, EntityType::ContactSchedule, None, at.now);
+    audit::append(conn, &[event])?;
+    Ok((Vec::new(), Vec::new(), Vec::new(), Vec::new(), claims))
 }
 
 /// The children in `reach`, by id.

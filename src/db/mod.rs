@@ -2,6 +2,7 @@
 
 pub mod age_out_alerts;
 pub mod children;
+pub mod claim_deadlines;
 pub mod contact_schedules;
 pub mod durability;
 pub mod idempotency;

@@ -15,6 +15,7 @@ mod authorization_matrix;
 mod calendar;
 mod changes;
 mod children;
+mod claims;
 mod cli;
 mod committee_report;
 mod compliance;
