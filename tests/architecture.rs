@@ -74,6 +74,7 @@ const LAYERS: &[Layer] = &[
             "service_accounts",
             "audit_review",
             "access_requests",
+            "claims",
             "sign_in",
             "calendar",
         ],

@@ -18,6 +18,8 @@ CREATE TABLE reimbursement_claims (
     deadline             date NOT NULL CHECK (deadline > quarter_start),
     note                 text CHECK (length(note) <= 2000),
     total_ore            bigint NOT NULL DEFAULT 0,
+    -- The version whose lines and costs are the claim's (the draft's last derivation).
+    lines_version        integer NOT NULL DEFAULT 1 CHECK (lines_version > 0),
     submitted_on         date,
     decided_on           date,
     decision_reference   text CHECK (length(decision_reference) BETWEEN 1 AND 100),
@@ -80,6 +82,7 @@ BEGIN
        OR NEW.deadline IS DISTINCT FROM OLD.deadline
        OR NEW.note IS DISTINCT FROM OLD.note
        OR NEW.total_ore IS DISTINCT FROM OLD.total_ore
+       OR NEW.lines_version IS DISTINCT FROM OLD.lines_version
        OR NEW.submitted_on IS DISTINCT FROM OLD.submitted_on
        OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
         RAISE EXCEPTION 'a submitted reimbursement claim is frozen'
@@ -95,9 +98,13 @@ CREATE TRIGGER reimbursement_claims_are_frozen
 -- A line: `days` placement days of one child from `first_day` to `last_day` in one category at
 -- `rate_ore` a day, or a one-off amount (`assignment`: no placement, no days). A supplementary
 -- claim's line that withdraws what an earlier claim claimed has negative days and amount.
+-- A draft derived again writes its lines anew under its next version; the lines of a claim are
+-- those of its `lines_version`, and those of earlier versions stay as the draft's history
+-- (nothing is deleted or changed).
 CREATE TABLE reimbursement_claim_lines (
     id               uuid PRIMARY KEY,
     claim_id         uuid NOT NULL REFERENCES reimbursement_claims (id),
+    claim_version    integer NOT NULL CHECK (claim_version > 0),
     child_id         uuid NOT NULL REFERENCES children (id),
     placement_id     uuid REFERENCES placements (id),
     category         text NOT NULL CHECK (category IN
@@ -115,31 +122,30 @@ CREATE TABLE reimbursement_claim_lines (
     CHECK (category = 'lvu_care' OR actual_cost_ore IS NULL)
 );
 CREATE INDEX reimbursement_claim_lines_of_claim
-    ON reimbursement_claim_lines (claim_id, child_id, first_day, category);
+    ON reimbursement_claim_lines (claim_id, claim_version, child_id, first_day, category);
 
--- The actual costs of LVU-level care the administrator states on a draft, per placement.
+-- The actual costs of LVU-level care the administrator states on a draft, per placement and
+-- version of the draft, kept like its lines.
 CREATE TABLE reimbursement_actual_costs (
-    claim_id      uuid NOT NULL REFERENCES reimbursement_claims (id),
-    placement_id  uuid NOT NULL REFERENCES placements (id),
-    amount_ore    bigint NOT NULL CHECK (amount_ore >= 0),
-    PRIMARY KEY (claim_id, placement_id)
+    claim_id       uuid NOT NULL REFERENCES reimbursement_claims (id),
+    claim_version  integer NOT NULL CHECK (claim_version > 0),
+    placement_id   uuid NOT NULL REFERENCES placements (id),
+    amount_ore     bigint NOT NULL CHECK (amount_ore >= 0),
+    PRIMARY KEY (claim_id, claim_version, placement_id)
 );
 
--- The lines and costs of a claim change only while it is a draft.
+-- Lines and costs are written only to a draft, never changed or deleted (the service has no
+-- DELETE on them either).
 CREATE FUNCTION reimbursement_line_of_draft() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    of_claim uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.claim_id ELSE NEW.claim_id END;
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.claim_id IS DISTINCT FROM OLD.claim_id THEN
-        RAISE EXCEPTION 'a line stays with its claim'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'reimbursement_claims_frozen';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM reimbursement_claims c WHERE c.id = of_claim AND c.status = 'draft') THEN
+    IF TG_OP <> 'INSERT' OR NOT EXISTS (
+        SELECT 1 FROM reimbursement_claims c WHERE c.id = NEW.claim_id AND c.status = 'draft'
+    ) THEN
         RAISE EXCEPTION 'a submitted reimbursement claim is frozen'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'reimbursement_claims_frozen';
     END IF;
-    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    RETURN NEW;
 END
 $$;
 CREATE TRIGGER reimbursement_claim_lines_of_draft
@@ -148,5 +154,3 @@ CREATE TRIGGER reimbursement_claim_lines_of_draft
 CREATE TRIGGER reimbursement_actual_costs_of_draft
     BEFORE INSERT OR UPDATE OR DELETE ON reimbursement_actual_costs
     FOR EACH ROW EXECUTE FUNCTION reimbursement_line_of_draft();
-
-GRANT DELETE ON reimbursement_claim_lines, reimbursement_actual_costs TO trygg_app;

@@ -11,9 +11,11 @@
 //! A run of days of one placement in one category at one rate is one line, so every figure
 //! traces to its days. Besides: `assignment`, once, for a child assigned to the municipality
 //! (`assigned_on`) in the quarter; and `lvu_care` for each placement under a legal basis of the
-//! Care of Young Persons Act: its actual cost (stated by the administrator) above the daily
-//! amounts claimed for the same placement, never below nothing. Without a stated cost that
-//! line claims nothing and the claim counts it as missing.
+//! Care of Young Persons Act, over the days that have a daily amount (LVU-level care is
+//! claimed above the standard amount, so a child with no claimable day has no such line): its
+//! actual cost (stated by the administrator) above the daily amounts claimed for the same
+//! placement, never below nothing. Without a stated cost that line claims nothing and the
+//! claim counts it as missing.
 //!
 //! The asylum status is the child's as recorded when the claim is derived: the record keeps no
 //! history of it. A claim is derived again on every change of the draft and checked against the
@@ -158,14 +160,14 @@ fn placement_lines(
             .reimbursement
             .as_ref()
             .is_some_and(|r| r.lvu_legal_bases.contains(&placement.legal_basis));
-        if in_care && lvu_level {
+        let claimable = daily(rules, child.date_of_birth, child.asylum_status, day);
+        // LVU-level care is claimed above the daily amount, so only on days that have one.
+        if in_care && lvu_level && claimable.is_some() {
             let run = lvu.get_or_insert((day, day, 0, set.valid_from));
             run.1 = day;
             run.2 += 1;
         }
-        if let Some((category, rate, rules_from)) =
-            daily(rules, child.date_of_birth, child.asylum_status, day)
-        {
+        if let Some((category, rate, rules_from)) = claimable {
             match lines.last_mut() {
                 Some(line)
                     if line.category == category
@@ -295,4 +297,139 @@ pub fn supplement(now: &[Line], earlier: &[Line]) -> Vec<Line> {
 /// The sum of the lines' amounts.
 pub fn total(lines: &[Line]) -> i64 {
     lines.iter().map(|l| l.amount_ore).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn child(born: &str, status: AsylumStatus) -> ChildFacts {
+        ChildFacts {
+            id: Uuid::from_u128(1),
+            date_of_birth: day(born),
+            asylum_status: status,
+            assigned_on: None,
+        }
+    }
+
+    fn placed(start: &str, last: &str, legal_basis: &str) -> PlacementFacts {
+        PlacementFacts {
+            id: Uuid::from_u128(2),
+            child_id: Uuid::from_u128(1),
+            start: day(start),
+            last: day(last),
+            legal_basis: legal_basis.into(),
+        }
+    }
+
+    fn q(text: &str) -> Quarter {
+        Quarter::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_rule_set_that_starts_in_the_quarter_splits_the_days_into_two_lines() {
+        let rules = Rules::built_in();
+        let lines = lines(
+            &rules,
+            q("2025-Q3"),
+            &[child("2012-01-01", AsylumStatus::AsylumSeeker)],
+            &[placed("2025-06-20", "2025-07-10", "LVU-2")],
+            &HashMap::new(),
+        );
+        // 1–10 July under the set of 1 July 2025; the LVU line without a cost claims nothing.
+        let days: Vec<_> = lines
+            .iter()
+            .map(|l| (l.category, l.days, l.rules_from))
+            .collect();
+        assert_eq!(
+            days,
+            vec![
+                (Category::AsylumSeekerDay, 10, day("2025-07-01")),
+                (Category::LvuCare, 10, day("2025-07-01")),
+            ]
+        );
+        let june = super::lines(
+            &rules,
+            q("2025-Q2"),
+            &[child("2012-01-01", AsylumStatus::AsylumSeeker)],
+            &[placed("2025-06-20", "2025-07-10", "LVU-2")],
+            &HashMap::from([(Uuid::from_u128(2), 1_000_000)]),
+        );
+        assert_eq!(june[0].rules_from, day("2016-01-01"));
+        assert_eq!(june[0].days, 11);
+        // 1 000 000 öre above 11 × 135 000 = 1 485 000: nothing above the standard amount.
+        assert_eq!(june[1].amount_ore, 0);
+    }
+
+    #[test]
+    fn a_child_with_no_claimable_day_has_no_line_not_even_for_lvu_care() {
+        let rules = Rules::built_in();
+        for status in [AsylumStatus::Citizen, AsylumStatus::Rejected] {
+            let lines = lines(
+                &rules,
+                q("2025-Q4"),
+                &[child("2010-01-01", status)],
+                &[placed("2025-10-01", "2025-12-31", "LVU-3")],
+                &HashMap::from([(Uuid::from_u128(2), 9_000_000)]),
+            );
+            assert_eq!(lines, vec![], "{status}");
+        }
+    }
+
+    #[test]
+    fn care_ends_the_day_before_the_21st_birthday() {
+        let rules = Rules::built_in();
+        let lines = lines(
+            &rules,
+            q("2025-Q4"),
+            &[child("2004-11-11", AsylumStatus::PermanentPermit)],
+            &[placed("2025-01-01", "2026-06-30", "SoL2025-insats")],
+            &HashMap::new(),
+        );
+        // 1 October – 10 November: 31 + 10 = 41 days in continued care.
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (lines[0].category, lines[0].days),
+            (Category::ContinuedCareDay, 41)
+        );
+        assert_eq!(lines[0].last_day, day("2025-11-10"));
+    }
+
+    #[test]
+    fn a_supplement_withdraws_what_changed_and_claims_it_anew_and_nothing_twice() {
+        let line = |first: &str, last: &str, days: i32| Line {
+            child_id: Uuid::from_u128(1),
+            placement_id: Some(Uuid::from_u128(2)),
+            category: Category::AsylumSeekerDay,
+            first_day: day(first),
+            last_day: day(last),
+            days,
+            rate_ore: 100,
+            actual_cost_ore: None,
+            amount_ore: i64::from(days) * 100,
+            rules_from: day("2025-07-01"),
+        };
+        let first = vec![line("2025-10-01", "2025-10-31", 31)];
+        let now = vec![line("2025-10-01", "2025-10-20", 20)];
+        let second = supplement(&now, &first);
+        // Withdrawals sort first (by their negative days).
+        assert_eq!(
+            second,
+            vec![
+                line("2025-10-01", "2025-10-31", -31),
+                line("2025-10-01", "2025-10-20", 20)
+            ]
+        );
+        let earlier: Vec<Line> = first.into_iter().chain(second).collect();
+        assert_eq!(
+            supplement(&now, &earlier),
+            vec![],
+            "nothing left to correct"
+        );
+        assert_eq!(total(&earlier), 2000);
+    }
 }

@@ -46,6 +46,31 @@ fn rules_of(work: &Work, quarter: Quarter) -> Result<Reimbursement, AppError> {
         .ok_or_else(|| AppError::rule("quarter", "no reimbursement rules are in force for it"))
 }
 
+/// Every stated cost names a placement with LVU-level care in the quarter: one that has an
+/// `lvu_care` line among `lines`.
+fn check_costs(lines: &[Line], costs: &HashMap<Uuid, i64>) -> Result<(), Stop> {
+    let lvu: HashSet<Uuid> = lines
+        .iter()
+        .filter(|l| l.category == derive::Category::LvuCare)
+        .filter_map(|l| l.placement_id)
+        .collect();
+    let mut unused: Vec<&Uuid> = costs.keys().filter(|p| !lvu.contains(p)).collect();
+    unused.sort();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    let errors = unused
+        .into_iter()
+        .map(|id| {
+            FieldError::new(
+                "actual_costs",
+                format!("placement {id} has no LVU-level care claimable in the quarter"),
+            )
+        })
+        .collect();
+    Err(AppError::unprocessable(errors).into())
+}
+
 /// A supplementary claim's lines are what the records hold now less what the quarter's
 /// submitted claims (not rejected ones) claimed; an original claim's are what they hold.
 fn derived(
@@ -63,6 +88,7 @@ fn derived(
         &placements,
         actual_costs,
     );
+    check_costs(&now, actual_costs)?;
     if supplements.is_none() {
         return Ok(now);
     }
@@ -113,24 +139,6 @@ fn detail(
         lines,
     };
     Ok((detail, events))
-}
-
-/// Every stated cost names a placement that exists.
-fn check_costs(conn: &mut PgConnection, costs: &HashMap<Uuid, i64>) -> Result<(), Stop> {
-    let ids: Vec<Uuid> = costs.keys().copied().collect();
-    let found: HashSet<Uuid> = store::existing_placements(conn, &ids)?
-        .into_iter()
-        .collect();
-    let missing: Vec<FieldError> = ids
-        .iter()
-        .filter(|id| !found.contains(id))
-        .map(|id| FieldError::new("actual_costs", format!("placement {id} does not exist")))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::unprocessable(missing).into())
-    }
 }
 
 /// A quarter is claimed once it has ended.
@@ -228,7 +236,6 @@ pub async fn create(
             let claim = body.validate()?;
             let rules = check_quarter(&work, &claim)?;
             check_supplements(conn, &claim)?;
-            check_costs(conn, &claim.actual_costs)?;
             let lines = derived(
                 conn,
                 &work,
@@ -246,8 +253,8 @@ pub async fn create(
                 total_ore: derive::total(&lines),
             };
             let row = store::insert(conn, &new, event.id, work.at.now)?;
-            store::replace_actual_costs(conn, id, &claim.actual_costs)?;
-            store::replace_lines(conn, id, &lines)?;
+            store::write_actual_costs(conn, (id, row.version), &claim.actual_costs)?;
+            store::write_lines(conn, (id, row.version), &lines)?;
             let (detail, mut events) = detail(conn, &work, row)?;
             events.insert(0, event);
             audit::append(conn, &events)?;
@@ -335,12 +342,8 @@ pub async fn update(
                 return Err(AppError::stale_version().into());
             }
             let costs = match change.actual_costs {
-                Some(costs) => {
-                    check_costs(conn, &costs)?;
-                    store::replace_actual_costs(conn, id, &costs)?;
-                    costs
-                }
-                None => store::actual_costs(conn, id)?,
+                Some(costs) => costs,
+                None => store::actual_costs(conn, (id, current.lines_version))?,
             };
             let lines = derived(
                 conn,
@@ -348,7 +351,10 @@ pub async fn update(
                 (current.quarter(), current.supplements),
                 &costs,
             )?;
-            store::replace_lines(conn, id, &lines)?;
+            // The next version holds the costs (stated anew or carried) and the lines.
+            let next = (id, expected_version + 1);
+            store::write_actual_costs(conn, next, &costs)?;
+            store::write_lines(conn, next, &lines)?;
             let note = change.note.unwrap_or(current.note);
             let event =
                 one(&work, AuditAction::Update, id).changed(["note", "actual_costs", "lines"]);
@@ -406,7 +412,7 @@ fn check_submission(
         )
         .into());
     }
-    let costs = store::actual_costs(conn, current.id)?;
+    let costs = store::actual_costs(conn, (current.id, current.lines_version))?;
     let now = derived(conn, work, (current.quarter(), current.supplements), &costs)?;
     let stored = store::lines(conn, &[current.id])?
         .into_iter()

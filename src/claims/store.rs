@@ -38,6 +38,7 @@ pub struct ClaimRow {
     pub deadline: NaiveDate,
     pub note: Option<String>,
     pub total_ore: i64,
+    pub lines_version: i32,
     pub submitted_on: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
     pub decision_reference: Option<String>,
@@ -125,14 +126,6 @@ pub fn facts(
         })
         .collect();
     Ok((children, placements))
-}
-
-/// Which of `ids` are placements that exist (a stated cost names one).
-pub fn existing_placements(conn: &mut PgConnection, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
-    Ok(placements::table
-        .filter(placements::id.eq_any(ids))
-        .select(placements::id)
-        .load(conn)?)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid, lock: bool) -> AppResult<Option<ClaimRow>> {
@@ -223,6 +216,7 @@ pub fn update_draft(
     .set((
         reimbursement_claims::note.eq(note),
         reimbursement_claims::total_ore.eq(total_ore),
+        reimbursement_claims::lines_version.eq(expected_version + 1),
         reimbursement_claims::updated_at.eq(now),
         reimbursement_claims::version.eq(reimbursement_claims::version + 1),
         reimbursement_claims::last_audit_event_id.eq(audit_event_id),
@@ -295,9 +289,14 @@ pub fn decide(
     .optional()?)
 }
 
-pub fn actual_costs(conn: &mut PgConnection, claim: Uuid) -> AppResult<HashMap<Uuid, i64>> {
+/// The costs stated on version `version` of a claim.
+pub fn actual_costs(
+    conn: &mut PgConnection,
+    (claim, version): (Uuid, i32),
+) -> AppResult<HashMap<Uuid, i64>> {
     Ok(reimbursement_actual_costs::table
         .filter(reimbursement_actual_costs::claim_id.eq(claim))
+        .filter(reimbursement_actual_costs::claim_version.eq(version))
         .select((
             reimbursement_actual_costs::placement_id,
             reimbursement_actual_costs::amount_ore,
@@ -307,21 +306,18 @@ pub fn actual_costs(conn: &mut PgConnection, claim: Uuid) -> AppResult<HashMap<U
         .collect())
 }
 
-/// The draft's stated costs become `costs`.
-pub fn replace_actual_costs(
+/// The costs of version `version` of a draft.
+pub fn write_actual_costs(
     conn: &mut PgConnection,
-    claim: Uuid,
+    (claim, version): (Uuid, i32),
     costs: &HashMap<Uuid, i64>,
 ) -> AppResult<()> {
-    diesel::delete(
-        reimbursement_actual_costs::table.filter(reimbursement_actual_costs::claim_id.eq(claim)),
-    )
-    .execute(conn)?;
     let rows: Vec<_> = costs
         .iter()
         .map(|(placement, amount)| {
             (
                 reimbursement_actual_costs::claim_id.eq(claim),
+                reimbursement_actual_costs::claim_version.eq(version),
                 reimbursement_actual_costs::placement_id.eq(*placement),
                 reimbursement_actual_costs::amount_ore.eq(*amount),
             )
@@ -333,12 +329,12 @@ pub fn replace_actual_costs(
     Ok(())
 }
 
-/// The draft's lines become `lines`.
-pub fn replace_lines(conn: &mut PgConnection, claim: Uuid, lines: &[Line]) -> AppResult<()> {
-    diesel::delete(
-        reimbursement_claim_lines::table.filter(reimbursement_claim_lines::claim_id.eq(claim)),
-    )
-    .execute(conn)?;
+/// The lines of version `version` of a draft.
+pub fn write_lines(
+    conn: &mut PgConnection,
+    (claim, version): (Uuid, i32),
+    lines: &[Line],
+) -> AppResult<()> {
     for chunk in lines.chunks(2000) {
         let rows: Vec<_> = chunk
             .iter()
@@ -346,6 +342,7 @@ pub fn replace_lines(conn: &mut PgConnection, claim: Uuid, lines: &[Line]) -> Ap
                 (
                     reimbursement_claim_lines::id.eq(Uuid::now_v7()),
                     reimbursement_claim_lines::claim_id.eq(claim),
+                    reimbursement_claim_lines::claim_version.eq(version),
                     reimbursement_claim_lines::child_id.eq(l.child_id),
                     reimbursement_claim_lines::placement_id.eq(l.placement_id),
                     reimbursement_claim_lines::category.eq(l.category),
@@ -382,12 +379,14 @@ type LineTuple = (
     (Option<String>, Uuid, ProtectionLevel),
 );
 
-/// The lines of `claims`, in the order they were derived (child, day, category), with what
-/// their reader sees of each child.
+/// The lines of `claims` (of each claim's `lines_version`), in the order they were derived
+/// (child, day, category), with what their reader sees of each child.
 pub fn lines(conn: &mut PgConnection, claims: &[Uuid]) -> AppResult<Vec<ShownLine>> {
     let rows: Vec<LineTuple> = reimbursement_claim_lines::table
         .inner_join(children::table)
+        .inner_join(reimbursement_claims::table)
         .filter(reimbursement_claim_lines::claim_id.eq_any(claims))
+        .filter(reimbursement_claim_lines::claim_version.eq(reimbursement_claims::lines_version))
         .select((
             (
                 reimbursement_claim_lines::child_id,

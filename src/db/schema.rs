@@ -585,6 +585,7 @@ diesel::table! {
         deadline -> Date,
         note -> Nullable<Text>,
         total_ore -> Int8,
+        lines_version -> Integer,
         submitted_on -> Nullable<Date>,
         decided_on -> Nullable<Date>,
         decision_reference -> Nullable<Text>,
@@ -600,6 +601,7 @@ diesel::table! {
     reimbursement_claim_lines (id) {
         id -> Uuid,
         claim_id -> Uuid,
+        claim_version -> Integer,
         child_id -> Uuid,
         placement_id -> Nullable<Uuid>,
         category -> Text,
@@ -614,8 +616,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    reimbursement_actual_costs (claim_id, placement_id) {
+    reimbursement_actual_costs (claim_id, claim_version, placement_id) {
         claim_id -> Uuid,
+        claim_version -> Integer,
         placement_id -> Uuid,
         amount_ore -> Int8,
     }

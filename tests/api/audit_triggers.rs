@@ -157,6 +157,13 @@ fn insert_recipe(table: &str, w: &World, event: &str) -> Option<String> {
              updated_at, last_audit_event_id) VALUES ('{fresh}', 'c-{tag}', 'A system', 'x', \
              '{{visits:read}}', now(), now(), {event})"
         ),
+        // Each in the quarter after the last one claimed: one original claim per quarter.
+        "reimbursement_claims" => format!(
+            "INSERT INTO reimbursement_claims (id, quarter_start, deadline, created_at, \
+             updated_at, last_audit_event_id) SELECT '{fresh}', q, q + 300, now(), now(), {event} \
+             FROM (SELECT COALESCE((SELECT max(quarter_start) FROM reimbursement_claims) \
+             + interval '3 months', DATE '2000-01-01')::date AS q) AS next"
+        ),
         "webhook_subscriptions" => format!(
             "INSERT INTO webhook_subscriptions (id, service_account_id, url, entity_types, \
              secret_sealed, created_at, updated_at, last_audit_event_id) SELECT '{fresh}', id, \
@@ -323,6 +330,16 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(hooked.status(), 201);
+    let finance = app.create_user(Profession::Administrator, None);
+    let finance = app.login(&finance).await;
+    let claimed = app
+        .as_user(&finance)
+        .post(
+            "/api/v1/reimbursement-claims",
+            json!({"quarter": "2025-Q4"}),
+        )
+        .await;
+    assert_eq!(claimed.status(), 201);
     let placed = register(
         app,
         &north.secretary_session,
@@ -468,6 +485,7 @@ async fn no_row_of_personal_data_is_written_without_its_audit_event_in_the_same_
         "users",
         "service_accounts",
         "webhook_subscriptions",
+        "reimbursement_claims",
         "facilities",
         "facility_staff",
         "children",

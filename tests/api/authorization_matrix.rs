@@ -37,6 +37,13 @@ const MATRIX: &str = concat!(
     "/api-spec/authorization-matrix.yaml"
 );
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.yaml");
+/// The test clock's day (helpers::spawn_app_with), as the day a decision on a claim was made.
+const CLAIMS_TODAY: &str = "2026-03-10";
+/// The quarter (and its first day) whose claims the matrix submits and decides: it has ended,
+/// and its deadline (30 June 2026) has not passed.
+const CLAIMS_SUBMITTED_IN: (&str, &str) = ("2025-Q4", "2025-10-01");
+/// The quarter whose draft the matrix reads and changes.
+const CLAIMS_DRAFTED_IN: (&str, &str) = ("2025-Q3", "2025-07-01");
 /// The row whose cells say who may see a child at all.
 const READ_CHILD: &str = "GET /api/v1/children/{id}";
 
@@ -678,6 +685,7 @@ enum Area {
     Children,
     Placements,
     Plans,
+    Claims,
 }
 
 /// What a call needs that must not be shared with other cells, made just before it.
@@ -724,6 +732,10 @@ struct Target {
     /// of another system) and a delivery of it.
     webhook: Uuid,
     delivery: Uuid,
+    /// A reimbursement claim in the state the route needs (a draft to read, change or submit;
+    /// a submitted one to decide), and a quarter that has ended and has no claim yet.
+    claim: Uuid,
+    quarter: String,
     /// Whether a system calls (it names the person it acts for, where it acts for one).
     system_caller: bool,
     audit_event: Uuid,
@@ -993,6 +1005,20 @@ fn recipe(route: &str) -> Option<Recipe> {
                 json!({"kind": "reconsideration", "decided_on": "2026-03-05", "decision_reference": "BN-2026-52", "continued_need": true})
             })
         }
+
+        "GET /api/v1/reimbursement-claims" | "GET /api/v1/reimbursement-claims/{id}" => r(Claims),
+        "POST /api/v1/reimbursement-claims" => {
+            r(Claims).body(|t| json!({"quarter": t.quarter, "note": "Quarter claimed in the matrix"}))
+        }
+        "PATCH /api/v1/reimbursement-claims/{id}" => r(Claims)
+            .if_match()
+            .body(|_| json!({"note": "Checked against the invoices", "actual_costs": []})),
+        "POST /api/v1/reimbursement-claims/{id}/submit" => {
+            r(Claims).if_match().body(|_| json!({}))
+        }
+        "POST /api/v1/reimbursement-claims/{id}/decision" => r(Claims).if_match().body(|_| {
+            json!({"outcome": "paid", "decided_on": CLAIMS_TODAY, "decision_reference": "MIG-2026-4711", "paid_ore": 0})
+        }),
         _ => return None,
     })
 }
@@ -1026,6 +1052,7 @@ fn path_id(path: &str, t: &Target) -> Option<Uuid> {
         ("/api/v1/audit-events/", t.audit_event),
         ("/api/v1/webhooks/", t.webhook),
         ("/api/v1/webhook-deliveries/", t.delivery),
+        ("/api/v1/reimbursement-claims/", t.claim),
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))
@@ -1072,6 +1099,7 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         ("/api/v1/children", "child"),
         ("/api/v1/placements", "placement"),
         ("/api/v1/webhooks", "webhook_subscription"),
+        ("/api/v1/reimbursement-claims", "reimbursement_claim"),
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))
@@ -1117,6 +1145,9 @@ fn expected_events(route: &str) -> (Expected, Expected) {
         "POST /api/v1/webhook-deliveries/{id}/redeliver" => {
             same(("update", "webhook_delivery", Path))
         }
+        "GET /api/v1/reimbursement-claims" => (("read", entity, Listed), ("list", entity, Nothing)),
+        "POST /api/v1/reimbursement-claims/{id}/submit"
+        | "POST /api/v1/reimbursement-claims/{id}/decision" => same(("update", entity, Path)),
         "GET /api/v1/audit-events/verify" => same(("verify", "audit_log", Nothing)),
         "POST /api/v1/audit-events/checkpoints" | "GET /api/v1/audit-events/checkpoints/latest" => {
             same(("checkpoint", "audit_log", Nothing))
@@ -1722,6 +1753,98 @@ impl World {
         (webhook, delivery)
     }
 
+    /// The claim of `quarter` (its first day) in `status`, the newest if several.
+    fn claim_in(&mut self, quarter_start: &str, status: &str) -> Option<Uuid> {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        sql_query(
+            "SELECT id FROM reimbursement_claims WHERE quarter_start = $1::date \
+             AND ($2 = 'decided' AND status <> 'draft' OR status = $2) ORDER BY id DESC LIMIT 1",
+        )
+        .bind::<Text, _>(quarter_start)
+        .bind::<Text, _>(status)
+        .get_result::<Id>(&mut self.conn)
+        .optional()
+        .expect("read a claim")
+        .map(|row| row.id)
+    }
+
+    /// The quarter's draft claim, drafted by the administrator through the API when it has
+    /// none: the original, or a supplementary claim to its newest submitted one.
+    async fn draft_of(&mut self, app: &TestApp, quarter: &str, quarter_start: &str) -> Uuid {
+        if let Some(draft) = self.claim_in(quarter_start, "draft") {
+            return draft;
+        }
+        let supplements = self.claim_in(quarter_start, "decided");
+        let admin = self.session(Profession::Administrator, Slot::NoUnit);
+        let made = app
+            .as_user(&admin)
+            .post(
+                "/api/v1/reimbursement-claims",
+                json!({"quarter": quarter, "supplements": supplements}),
+            )
+            .await;
+        let (status, _, body) = read(made).await;
+        assert_eq!(status, 201, "a draft claim for the matrix: {body}");
+        body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// A submitted claim of the quarter the matrix submits in, submitted through the API when
+    /// there is none.
+    async fn submitted_claim(&mut self, app: &TestApp) -> Uuid {
+        let (quarter, start) = CLAIMS_SUBMITTED_IN;
+        if let Some(claim) = self.claim_in(start, "submitted") {
+            return claim;
+        }
+        let draft = self.draft_of(app, quarter, start).await;
+        let version = self.version_of("reimbursement_claims", draft);
+        let admin = self.session(Profession::Administrator, Slot::NoUnit);
+        let submitted = app
+            .client
+            .post(app.url(&format!("/api/v1/reimbursement-claims/{draft}/submit")))
+            .bearer_auth(&admin.access_token)
+            .header("if-match", trygg::http::etag::etag(draft, version))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request sent");
+        let (status, _, body) = read(submitted).await;
+        assert_eq!(status, 200, "a submitted claim for the matrix: {body}");
+        draft
+    }
+
+    /// The claim a route about claims is called with: a draft of a quarter whose deadline has
+    /// passed for reading and changing, a draft of the last quarter to submit, a submitted
+    /// claim of it to decide.
+    async fn claim_for(&mut self, app: &TestApp, route: &str) -> Uuid {
+        if route.ends_with("/submit") {
+            let (quarter, start) = CLAIMS_SUBMITTED_IN;
+            self.draft_of(app, quarter, start).await
+        } else if route.ends_with("/decision") {
+            self.submitted_claim(app).await
+        } else {
+            let (quarter, start) = CLAIMS_DRAFTED_IN;
+            self.draft_of(app, quarter, start).await
+        }
+    }
+
+    /// The latest quarter before the two above that has no claim yet (all have ended and have
+    /// reimbursement rules), so a creation succeeds however often it is called.
+    fn free_quarter(&mut self) -> String {
+        sql_query(
+            "SELECT to_char(q, 'YYYY') || '-Q' || to_char(q, 'Q') AS name \
+             FROM generate_series(date '2025-04-01', date '2016-01-01', interval '-3 months') q \
+             WHERE NOT EXISTS (SELECT 1 FROM reimbursement_claims c WHERE c.quarter_start = q::date) \
+             ORDER BY q DESC LIMIT 1",
+        )
+        .get_result::<NameRow>(&mut self.conn)
+        .expect("a quarter without a claim")
+        .name
+    }
+
     /// The session a cell calls with.
     async fn caller(&mut self, app: &TestApp, who: &Who, fresh: Fresh) -> Session {
         match (who, fresh) {
@@ -1928,6 +2051,11 @@ impl World {
         } else {
             (Uuid::nil(), Uuid::nil())
         };
+        let (claim, quarter) = if route.contains("/api/v1/reimbursement-claims") {
+            (self.claim_for(app, route).await, self.free_quarter())
+        } else {
+            (Uuid::nil(), String::new())
+        };
         let mut target = Target {
             tag,
             unit,
@@ -1945,6 +2073,8 @@ impl World {
             service_account,
             webhook,
             delivery,
+            claim,
+            quarter,
             system_caller: false,
             audit_event: self.audit_event,
             client_id: self.target_client.client_id.clone(),
@@ -1978,6 +2108,11 @@ impl World {
                         ),
                         ("/api/v1/age-out-goals/", "age_out_goals", target.goal),
                         ("/api/v1/webhooks/", "webhook_subscriptions", target.webhook),
+                        (
+                            "/api/v1/reimbursement-claims/",
+                            "reimbursement_claims",
+                            target.claim,
+                        ),
                     ]
                     .into_iter()
                     .filter(|(prefix, _, _)| path.starts_with(prefix))
@@ -2389,4 +2524,9 @@ async fn authorization_of_placements() {
 #[actix_web::test]
 async fn authorization_of_age_out_plans() {
     run(&[Area::Plans]).await;
+}
+
+#[actix_web::test]
+async fn authorization_of_reimbursement_claims() {
+    run(&[Area::Claims]).await;
 }

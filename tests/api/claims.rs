@@ -367,19 +367,29 @@ async fn a_submitted_claim_is_frozen_and_a_correction_is_a_supplementary_claim()
         problem(again, 409).await["type"],
         "urn:trygg:problem:claim-frozen"
     );
-    // ... and in the database, whoever writes.
+    // ... and in the database, whoever writes (the service may not even delete a line).
     use diesel::RunQueryDsl;
-    let mut db = app.db.service_role();
+    let (mut service, mut owner) = (app.db.service_role(), app.db.superuser());
     for statement in [
         format!("UPDATE reimbursement_claim_lines SET days = days + 1 WHERE claim_id = '{id}'"),
         format!("DELETE FROM reimbursement_claim_lines WHERE claim_id = '{id}'"),
         format!("UPDATE reimbursement_claims SET total_ore = 1 WHERE id = '{id}'"),
         format!(
-            "INSERT INTO reimbursement_actual_costs VALUES ('{id}', '{}', 5)",
+            "INSERT INTO reimbursement_actual_costs VALUES ('{id}', 2, '{}', 5)",
             st.placements[0]["id"].as_str().unwrap()
         ),
     ] {
-        let refused = diesel::sql_query(&statement).execute(&mut db).unwrap_err();
+        let refused = diesel::sql_query(&statement)
+            .execute(&mut service)
+            .unwrap_err();
+        let why = refused.to_string();
+        assert!(
+            why.contains("frozen") || why.contains("permission denied"),
+            "{statement}: {why}"
+        );
+        let refused = diesel::sql_query(&statement)
+            .execute(&mut owner)
+            .unwrap_err();
         assert!(
             refused.to_string().contains("frozen"),
             "{statement}: {refused}"
@@ -571,9 +581,28 @@ async fn a_quarter_is_claimed_after_it_ends_and_before_its_deadline() {
     )
     .await;
     assert_eq!(odd.status(), 400);
-    // The second quarter of 2025 was due by 31 December 2025: it can be drafted, not sent.
+    // The second quarter of 2025 was due by 31 December 2025: a draft is made, never sent.
     let (claim, etag) = draft(&app, &admin, json!({"quarter": "2025-Q2"})).await;
-    assert_eq!(claim["deadline"], "2025-12-31");
+    let path = format!("{CLAIMS}/{}/submit", id_of(&claim));
+    let late = send(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        &path,
+        Some(&etag),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        problem(late, 422).await["type"],
+        "urn:trygg:problem:claim-deadline-passed"
+    );
+    // The third is due by 31 March 2026: a draft made in March is not sent in April.
+    let (claim, etag) = draft(&app, &admin, json!({"quarter": "2025-Q3"})).await;
+    assert_eq!(claim["deadline"], "2026-03-31");
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 1, 8, 0, 0).unwrap());
+    let (_, admin) = login(&app, Profession::Administrator, None).await;
     let path = format!("{CLAIMS}/{}/submit", id_of(&claim));
     let late = send(
         &app,
@@ -587,6 +616,17 @@ async fn a_quarter_is_claimed_after_it_ends_and_before_its_deadline() {
     let body = problem(late, 422).await;
     assert_eq!(body["type"], "urn:trygg:problem:claim-deadline-passed");
     assert_eq!(body["errors"][0]["field"], "submitted_on");
+    // Sent on 31 March, recorded on 1 April: in time.
+    let sent = send(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        &path,
+        Some(&etag),
+        json!({"submitted_on": "2026-03-31"}),
+    )
+    .await;
+    assert_eq!(sent.status(), 200);
 }
 
 #[actix_web::test]
