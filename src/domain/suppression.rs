@@ -104,9 +104,44 @@ fn is_small(value: Option<Value>) -> bool {
         .is_some_and(|n| (1..SMALLEST_SHOWN).contains(&n))
 }
 
+/// A cell of a sum: its total or one of its parts, by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Total,
+    Part(usize),
+}
+
+/// Rule 2 for one sum, whose total is hidden or not and whose `parts` are `(hidden, count)`:
+/// when exactly one cell is hidden, the cell to hide next (the smallest shown part that is not
+/// zero, the first on a tie, or else the total); `None` when no cell or more than one is hidden.
+pub fn against_subtraction(total_hidden: bool, parts: &[(bool, Option<i64>)]) -> Option<Cell> {
+    let hidden = usize::from(total_hidden) + parts.iter().filter(|(h, _)| *h).count();
+    if hidden != 1 {
+        return None;
+    }
+    let next_smallest = parts
+        .iter()
+        .enumerate()
+        .filter(|(_, (h, _))| !h)
+        .filter_map(|(i, (_, n))| Some((i, (*n)?)))
+        .filter(|(_, n)| *n > 0)
+        .min_by_key(|(_, n)| *n);
+    Some(next_smallest.map_or(Cell::Total, |(i, _)| Cell::Part(i)))
+}
+
 /// The names of the figures to suppress, in the order of `figures`. A name in `totals` or a
 /// `DerivedFrom` that is no figure's is ignored.
 pub fn suppressed(figures: &[Figure], totals: &[Total]) -> Vec<&'static str> {
+    suppressed_with(figures, totals, &[])
+}
+
+/// [`suppressed`], with the figures named in `hidden_already` hidden from the start: hidden by
+/// a sum that reaches outside `figures` (a month's place-days against the period's).
+pub fn suppressed_with(
+    figures: &[Figure],
+    totals: &[Total],
+    hidden_already: &[&'static str],
+) -> Vec<&'static str> {
     let value_of = |name: &str| {
         figures
             .iter()
@@ -117,24 +152,23 @@ pub fn suppressed(figures: &[Figure], totals: &[Total]) -> Vec<&'static str> {
         .iter()
         .filter(|f| f.basis == Basis::Children && is_small(f.value))
         .map(|f| f.name)
+        .chain(hidden_already.iter().copied())
         .collect();
     loop {
         let before = hidden.len();
         for total in totals {
-            let cells = std::iter::once(&total.total).chain(&total.parts);
-            if cells.filter(|name| hidden.contains(*name)).count() != 1 {
-                continue;
-            }
-            let next_smallest = total
+            let parts: Vec<(bool, Option<i64>)> = total
                 .parts
                 .iter()
-                .filter(|name| !hidden.contains(*name))
-                .filter_map(|name| Some((value_of(name)?.count()?, *name)))
-                .filter(|(n, _)| *n > 0)
-                .min_by_key(|(n, _)| *n);
-            match next_smallest {
-                Some((_, name)) => hidden.insert(name),
-                None => hidden.insert(total.total),
+                .map(|name| {
+                    let count = value_of(name).and_then(Value::count);
+                    (hidden.contains(name), count)
+                })
+                .collect();
+            match against_subtraction(hidden.contains(total.total), &parts) {
+                Some(Cell::Part(i)) => hidden.insert(total.parts[i]),
+                Some(Cell::Total) => hidden.insert(total.total),
+                None => false,
             };
         }
         for figure in figures {
@@ -157,7 +191,16 @@ pub fn suppressed(figures: &[Figure], totals: &[Total]) -> Vec<&'static str> {
 
 /// `figures` as they may be shown under [`suppressed`].
 pub fn publish(figures: Vec<Figure>, totals: &[Total]) -> Published {
-    let suppressed = suppressed(&figures, totals);
+    publish_with(figures, totals, &[])
+}
+
+/// `figures` as they may be shown under [`suppressed_with`].
+pub fn publish_with(
+    figures: Vec<Figure>,
+    totals: &[Total],
+    hidden_already: &[&'static str],
+) -> Published {
+    let suppressed = suppressed_with(&figures, totals, hidden_already);
     let figures = figures
         .into_iter()
         .map(|f| {
@@ -229,6 +272,46 @@ mod tests {
             children("c", 7),
         ];
         assert_eq!(suppressed(&figures, &totals), ["a", "b"]);
+    }
+
+    #[test]
+    fn one_hidden_cell_of_a_sum_names_the_next_to_hide() {
+        let part = |hidden, n| (hidden, Some(n));
+        // 11 hidden, 84 and 93 shown: the 84.
+        assert_eq!(
+            against_subtraction(false, &[part(true, 11), part(false, 93), part(false, 84)]),
+            Some(Cell::Part(2))
+        );
+        // Two hidden already, or none: nothing.
+        assert_eq!(
+            against_subtraction(true, &[part(true, 11), part(false, 84)]),
+            None
+        );
+        assert_eq!(against_subtraction(false, &[part(false, 11)]), None);
+        // Only zeros left to take: the total.
+        assert_eq!(
+            against_subtraction(false, &[part(true, 1), part(false, 0)]),
+            Some(Cell::Total)
+        );
+    }
+
+    #[test]
+    fn a_figure_hidden_from_outside_takes_what_comes_from_it() {
+        let derived = |name, value, from| Figure {
+            name,
+            value: Some(value),
+            basis: Basis::DerivedFrom(vec![from]),
+        };
+        let figures = [
+            children("placed", 5),
+            derived("place_days", Value::Count(84), "placed"),
+            derived("utilisation", Value::Ratio(0.9), "place_days"),
+        ];
+        assert_eq!(suppressed(&figures, &[]), Vec::<&str>::new());
+        assert_eq!(
+            suppressed_with(&figures, &[], &["place_days"]),
+            ["place_days", "utilisation"]
+        );
     }
 
     #[test]

@@ -155,16 +155,26 @@ fn figures(
 }
 
 /// The figures of a whole scope in one row: every schedule and visit given, as a unit's row
-/// counts its own (the committee report's visit compliance).
-pub fn overall(
+/// counts its own (the committee report's visit compliance, over its period and month by month).
+pub fn overall<'a>(
     period: Period,
     target_percent: u32,
-    schedules: &[ScheduleFacts],
-    visits: &[VisitFacts],
+    schedules: impl IntoIterator<Item = &'a ScheduleFacts>,
+    visits: impl IntoIterator<Item = &'a VisitFacts>,
 ) -> Figures {
-    let schedules: Vec<&ScheduleFacts> = schedules.iter().collect();
-    let visits: Vec<&VisitFacts> = visits.iter().collect();
+    let schedules: Vec<&ScheduleFacts> = schedules.into_iter().collect();
+    let visits: Vec<&VisitFacts> = visits.into_iter().collect();
     figures(&schedules, &visits, period, target_percent)
+}
+
+impl ScheduleFacts {
+    /// Whether the schedule runs on some day from `from` to `to`; never when its recurrence no
+    /// longer parses (it is not judged).
+    pub fn runs_in(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        self.schedule
+            .as_ref()
+            .is_some_and(|s| s.start_date <= to && s.end_date.is_none_or(|end| end >= from))
+    }
 }
 
 /// Groups by `key` (a schedule or visit may belong to no group of a kind), in key order.

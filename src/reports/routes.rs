@@ -4,6 +4,8 @@
 //! `GET /api/v1/reports/contact-compliance` and `GET /api/v1/reports/committee` are read the
 //! same way, by systems with `reports:read`; the committee report also as CSV.
 
+use std::collections::BTreeSet;
+
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -292,7 +294,8 @@ impl CommitteeQuery {
 }
 
 /// The committee report's facts for `scope` and its figures: the open homes, their stays (with
-/// each stay's child), and the compliance figures of the scope's children.
+/// each stay's child), the compliance facts of the scope's children and the education starts in
+/// the plans of the stays' children. Six queries, whatever the period's length.
 fn committee_report(
     conn: &mut PgConnection,
     scope: ReportScope,
@@ -309,19 +312,19 @@ fn committee_report(
     };
     let schedules = store::schedules(conn, scope, compliance_period)?;
     let visits = store::visits(conn, scope, compliance_period)?;
-    let target = work
-        .settings
-        .rules
-        .on(period.to)
-        .contact_on_time_target_percent;
-    let compliance = compliance::overall(compliance_period, target, &schedules, &visits);
-    Ok(committee::report(
-        period,
-        store::unit_filter(scope),
-        &facilities,
-        &stays,
-        &compliance,
-    ))
+    let rules = work.settings.rules.on(period.to);
+    let target = rules.contact_on_time_target_percent;
+    let compliance = committee::Compliance::of(compliance_period, target, &schedules, &visits);
+    let children: BTreeSet<Uuid> = stays.iter().map(|(child, _)| *child).collect();
+    let children: Vec<Uuid> = children.into_iter().collect();
+    let education = store::education_starts(conn, &children, period.from, period.to)?;
+    let facts = committee::Facts {
+        facilities: &facilities,
+        stays: &stays,
+        compliance: &compliance,
+        education: &education,
+    };
+    Ok(committee::report(period, store::unit_filter(scope), &facts))
 }
 
 pub async fn committee(
@@ -350,6 +353,7 @@ pub async fn committee(
                 to,
                 adult_age: rules.adult_age,
                 placement_end_age: rules.placement_end_age,
+                education_start_within_months: rules.education_start_within_months,
             };
             let report = committee_report(conn, scope, period, &work)?;
             audit::append(conn, &[event])?;
@@ -360,7 +364,7 @@ pub async fn committee(
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
         Format::Csv => {
-            let body = view::figures_csv(&report.published.figures)?;
+            let body = view::committee_csv(&report)?;
             let name = format!("committee-report-{}-{}.csv", report.from, report.to);
             Ok(attachment(HttpResponse::Ok(), &name, body))
         }

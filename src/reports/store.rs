@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::committee::EducationStart;
 use super::compliance::{Period, ScheduleFacts, VisitFacts};
 use crate::db::contact_schedules::ScheduleRow;
-use crate::db::schema::{children, contact_schedules, placements};
+use crate::db::schema::{age_out_plans, children, contact_schedules, placements};
 use crate::policy::report::ReportScope;
 
 /// The one unit `scope` covers, or `None` for every unit.
@@ -152,6 +153,34 @@ pub fn visits(
             completed: v.completed,
             spoke_alone: v.spoke_alone,
             at_placement: v.at_placement,
+        })
+        .collect())
+}
+
+/// The education starts from `from` to `to` recorded in the age-out plans of `children`, as
+/// each plan stands (the plan's row is its current version), in one query.
+pub fn education_starts(
+    conn: &mut PgConnection,
+    children: &[Uuid],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<EducationStart>> {
+    let rows: Vec<(Uuid, NaiveDate, NaiveDate)> = age_out_plans::table
+        .filter(age_out_plans::child_id.eq_any(children))
+        .filter(age_out_plans::education_applied_on.is_not_null())
+        .filter(age_out_plans::education_started_on.between(from, to))
+        .select((
+            age_out_plans::child_id,
+            age_out_plans::education_applied_on.assume_not_null(),
+            age_out_plans::education_started_on.assume_not_null(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(child, applied_on, started_on)| EducationStart {
+            child,
+            applied_on,
+            started_on,
         })
         .collect())
 }

@@ -1,7 +1,10 @@
 //! The committee report against figures worked out by hand: North's HVB home and its supported
-//! housing in January and February 2026 (59 days), asked for on 10 March; South, whose few
-//! children are few enough to be suppressed, also against subtraction; who may read it; and the
-//! same figures as CSV.
+//! housing in January and February 2026 (59 days), asked for on 10 March, with its education
+//! starts and its months; South, whose few children are few enough to be suppressed, also
+//! against subtraction, in the period and in a month; who may read it; and the same figures as
+//! CSV.
+
+use std::collections::HashMap;
 
 use serde_json::{json, Value};
 use trygg::policy::Profession;
@@ -41,11 +44,17 @@ const fn case(
     }
 }
 
-/// Registers and places each case. Placements in supported housing are the children's first,
-/// so the unit manager makes them with a reason to deviate (and special reasons, for those
-/// under 18).
-async fn arrange(app: &TestApp, office: &Office, housing: Uuid, cases: &[Case]) {
+/// Registers and places each case, and answers each child's id by name. Placements in
+/// supported housing are the children's first, so the unit manager makes them with a reason to
+/// deviate (and special reasons, for those under 18).
+async fn arrange(
+    app: &TestApp,
+    office: &Office,
+    housing: Uuid,
+    cases: &[Case],
+) -> HashMap<&'static str, Uuid> {
     let secretary = &office.secretary_session;
+    let mut children = HashMap::new();
     for c in cases {
         let child = register(app, secretary, child_body(office.unit, c.name, c.born)).await;
         let mut body = placement(c.home, c.start, None);
@@ -60,7 +69,38 @@ async fn arrange(app: &TestApp, office: &Office, housing: Uuid, cases: &[Case]) 
         if let Some(last) = c.end {
             end(app, secretary, &placed, last).await;
         }
+        children.insert(c.name, child);
     }
+    children
+}
+
+/// The secretary opens the child's age-out plan and records her application to school or SFI
+/// and its start.
+async fn education(app: &TestApp, office: &Office, child: Uuid, applied: &str, started: &str) {
+    let session = &office.secretary_session;
+    let path = format!("/api/v1/children/{child}/age-out-plan");
+    let opened = app.as_user(session).post(&path, json!({})).await;
+    assert_eq!(opened.status(), 201, "{}", opened.text().await.unwrap());
+    let tag = opened.headers()["etag"].to_str().unwrap().to_owned();
+    let body = json!({"education_kind": "school", "education_applied_on": applied,
+                      "education_started_on": started});
+    let changed = app.patch_if_match(session, &path, Some(&tag), body).await;
+    assert_eq!(changed.status(), 200, "{}", changed.text().await.unwrap());
+}
+
+/// The month `name` (`2026-01`) of a report's series.
+fn month<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == name)
+        .unwrap_or_else(|| panic!("{name} is a month of {body}"))
+}
+
+/// A month's figure as `{"value", "suppressed"}`.
+fn cell(value: Value, suppressed: bool) -> Value {
+    json!({"value": value, "suppressed": suppressed})
 }
 
 async fn committee(app: &TestApp, session: &Session, query: &str) -> Value {
@@ -125,7 +165,20 @@ async fn north_story(app: &TestApp) -> (Office, Uuid, Uuid) {
         case("M", "2007-09-09", housing, "2026-01-15", Some("2026-02-25")), // 17 + 25 = 42; 42
         case("N", "2007-11-11", housing, "2026-01-20", Some("2026-02-10")), // 12 + 10 = 22; 22
     ];
-    arrange(app, &north, housing, &cases).await;
+    let children = arrange(app, &north, housing, &cases).await;
+    // School or SFI. A: 20 Nov to 12 Jan, 10 + 31 + 12 = 53 days, by the deadline of 20 Feb.
+    // H: 1 Oct to 2 Feb, 31 + 30 + 31 + 32 = 124 days, after the deadline of 1 Jan. C (left on
+    // 20 Jan): 15 Dec to 7 Jan, 16 + 7 = 23 days, in time. K started in the period but was not
+    // placed in it; B starts after it.
+    for (name, applied, started) in [
+        ("A", "2025-11-20", "2026-01-12"),
+        ("H", "2025-10-01", "2026-02-02"),
+        ("C", "2025-12-15", "2026-01-07"),
+        ("K", "2025-11-01", "2026-01-15"),
+        ("B", "2026-01-10", "2026-03-02"),
+    ] {
+        education(app, &north, children[name], applied, started).await;
+    }
     (north, hvb, housing)
 }
 
@@ -174,6 +227,8 @@ async fn north_s_two_months_equal_the_figures_worked_out_by_hand() {
         ("utilisation", json!(0.73)),
         // (37 + 14 + 47 + 27 + 42 + 22) / 6 = 189 / 6.
         ("average_stay_days", json!(31.5)),
+        // 6 discharges from 12 places in 59 days: 6 / 12 × 365 / 59 = 3.0932…
+        ("turnover_per_place_per_year", json!(3.093)),
         ("agreed_places", json!(9)),
         ("places_used_on_last_day", json!(6)),
         // H, O, F: in care the day before their 18th birthday, and on it.
@@ -182,8 +237,38 @@ async fn north_s_two_months_equal_the_figures_worked_out_by_hand() {
         ("continued_care_after_adult_age", json!(3)),
         // Nobody turns 21 in the period.
         ("ended_at_placement_end_age", json!(0)),
+        // A, H and C: (53 + 124 + 23) / 3 = 66.67 days; A and C within three months.
+        ("education_started", json!(3)),
+        ("education_average_wait_days", json!(66.7)),
+        ("education_started_in_time_share", json!(0.667)),
     ];
     shows(&body, &expected);
+    assert_eq!(body["education_start_within_months"], json!(3));
+
+    // Month by month. 31 January: A, B, D, G; H, O, F, M, N. Place-days in January: A 31, B 31,
+    // C 20, D 22, G 27; H, O, F 31 each, M 17, N 12: 253 of 12 × 31 = 372 (0.6801…). February:
+    // A, B, D 28 each, E 14, G 20; H, O, F 28 each, J 27, M 25, N 10: 264 (253 + 264 = 517) of
+    // 12 × 28 = 336 (0.7857…); on the 28th the period's last day's six.
+    let series: Vec<&Value> = body["series"].as_array().unwrap().iter().collect();
+    assert_eq!(series.len(), 2, "{series:?}");
+    let expected = [
+        ("2026-01", "2026-01-01", "2026-01-31", 9, 253, 372, 0.68),
+        ("2026-02", "2026-02-01", "2026-02-28", 6, 264, 336, 0.786),
+    ];
+    for (name, from, to, at_end, used, available, utilisation) in expected {
+        let m = month(&body, name);
+        assert_eq!((&m["from"], &m["to"]), (&json!(from), &json!(to)));
+        assert_eq!(
+            m["children_placed_at_end"],
+            cell(json!(at_end), false),
+            "{name}"
+        );
+        assert_eq!(m["place_days_used"], cell(json!(used), false), "{name}");
+        assert_eq!(m["place_days_available"], cell(json!(available), false));
+        assert_eq!(m["utilisation"], cell(json!(utilisation), false), "{name}");
+        // No visit is recorded: none of the contacts due in the month was made.
+        assert_eq!(m["compliance_on_time_share"], cell(json!(0.0), false));
+    }
     assert_eq!(body["suppressed"], json!([]), "no count of 1 or 2 in North");
     // Counts only: no child is named.
     assert!(!body.to_string().contains("Ahmadi"));
@@ -230,6 +315,7 @@ async fn north_s_two_months_equal_the_figures_worked_out_by_hand() {
     let all = committee(&app, &session, PERIOD).await;
     assert_eq!(all["unit_id"], Value::Null);
     assert_eq!(all["figures"], body["figures"]);
+    assert_eq!(all["series"], body["series"]);
     let one = committee(&app, &session, &format!("{PERIOD}&unit_id={}", north.unit)).await;
     assert_eq!(one["figures"], body["figures"]);
     assert_eq!(report_events(&app, admin, "success"), 2);
@@ -261,6 +347,79 @@ async fn south_story(app: &TestApp) -> Office {
 }
 
 #[actix_web::test]
+async fn a_month_of_one_child_is_suppressed_and_so_is_the_month_that_would_give_it_away() {
+    let app = spawn_app().await;
+    let south = south_story(&app).await;
+    // November to February (120 days), 6 + 4 = 10 places.
+    let body = committee(
+        &app,
+        &south.manager_session,
+        "from=2025-11-01&to=2026-02-28",
+    )
+    .await;
+    let months: Vec<&str> = body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(months, ["2025-11", "2025-12", "2026-01", "2026-02"]);
+    let hidden = || cell(Value::Null, true);
+    // November: only S3, from the 15th (16 days), and only her schedules run: all suppressed
+    // but the places.
+    let november = month(&body, "2025-11");
+    assert_eq!(november["children_placed_at_end"], hidden());
+    assert_eq!(november["place_days_used"], hidden());
+    assert_eq!(november["utilisation"], hidden());
+    assert_eq!(november["place_days_available"], cell(json!(300), false));
+    assert_eq!(november["compliance_on_time_share"], hidden());
+    // The period's place-days are shown: 16 + S1, S2, S3 in December (3 × 31 = 93) + January
+    // (31 × 3 + S4 22 + S5 20 + S6 18 = 153) + February (S3 24 + 6 × 28 = 192) = 454. With
+    // only November hidden, 454 − 93 − 153 − 192 would give her 16 days back, so December's
+    // 93, the smallest, goes too; its three children on the 31st are shown.
+    assert_eq!(shown(&body, "place_days_used"), json!(454));
+    let december = month(&body, "2025-12");
+    assert_eq!(december["children_placed_at_end"], cell(json!(3), false));
+    assert_eq!(december["place_days_used"], hidden());
+    assert_eq!(december["utilisation"], hidden());
+    // January: 153 of 310 (0.4935…), six on the 31st; February: 192 of 280 (0.6857…), six on
+    // the 28th (S3 left on the 24th, S7 came).
+    let january = month(&body, "2026-01");
+    assert_eq!(january["children_placed_at_end"], cell(json!(6), false));
+    assert_eq!(january["place_days_used"], cell(json!(153), false));
+    assert_eq!(january["utilisation"], cell(json!(0.494), false));
+    let february = month(&body, "2026-02");
+    assert_eq!(february["children_placed_at_end"], cell(json!(6), false));
+    assert_eq!(february["place_days_used"], cell(json!(192), false));
+    assert_eq!(february["utilisation"], cell(json!(0.686), false));
+
+    // In CSV, after the period's figures, each month's with its month.
+    let response = app
+        .as_user(&south.manager_session)
+        .get(&format!(
+            "{REPORT}?from=2025-11-01&to=2026-02-28&format=csv"
+        ))
+        .await;
+    let bytes = response.bytes().await.unwrap();
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    let figures = body["figures"].as_array().unwrap().len();
+    assert_eq!(lines.len(), 1 + figures + 4 * 5, "{text}");
+    assert_eq!(
+        lines[1 + figures..1 + figures + 5],
+        [
+            "children_placed_at_end,,true,2025-11",
+            "place_days_used,,true,2025-11",
+            "place_days_available,300,false,2025-11",
+            "utilisation,,true,2025-11",
+            "compliance_on_time_share,,true,2025-11",
+        ]
+    );
+    assert!(lines.contains(&"place_days_used,153,false,2026-01"));
+    assert!(lines.contains(&"place_days_used,,true,2025-12"));
+}
+
+#[actix_web::test]
 async fn counts_of_one_or_two_children_are_suppressed_and_so_is_what_would_give_them_away() {
     let app = spawn_app().await;
     let south = south_story(&app).await;
@@ -277,6 +436,7 @@ async fn counts_of_one_or_two_children_are_suppressed_and_so_is_what_would_give_
             "discharges",
             "discharges_supported_housing",
             "average_stay_days",
+            "turnover_per_place_per_year",
             "reached_adult_age_in_care",
             "ended_at_adult_age",
         ])
@@ -312,17 +472,25 @@ async fn counts_of_one_or_two_children_are_suppressed_and_so_is_what_would_give_
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.split_terminator("\r\n").collect();
     let figures = body["figures"].as_array().unwrap();
-    assert_eq!(lines[0], "figure,value,suppressed");
-    assert_eq!(lines.len(), figures.len() + 1, "a row per figure: {text}");
+    assert_eq!(lines[0], "figure,value,suppressed,month");
+    // A row per figure of the period, then five for each of the two months.
+    assert_eq!(lines.len(), 1 + figures.len() + 2 * 5, "{text}");
     for (line, figure) in lines[1..].iter().zip(figures) {
         assert!(
             line.starts_with(&format!("{},", figure["name"].as_str().unwrap())),
             "{line}"
         );
+        assert!(
+            line.ends_with(','),
+            "the period's rows name no month: {line}"
+        );
     }
-    assert!(lines.contains(&"admissions_hvb,,true"));
-    assert!(lines.contains(&"admissions,4,false"));
-    assert!(lines.contains(&"discharges_hvb,0,false"));
+    assert!(lines.contains(&"admissions_hvb,,true,"));
+    assert!(lines.contains(&"admissions,4,false,"));
+    assert!(lines.contains(&"discharges_hvb,0,false,"));
+    // S3's discharge is the only one: the turnover goes with it.
+    assert!(lines.contains(&"turnover_per_place_per_year,,true,"));
+    assert!(lines.contains(&"children_placed_at_end,6,false,2026-02"));
     // Both reads are logged, JSON and CSV alike.
     assert_eq!(report_events(&app, south.manager.id, "success"), 2);
 }
