@@ -23,6 +23,7 @@ use crate::db::contact_schedules::due_by;
 use crate::db::reach::{self, Reach};
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
+use crate::http::ApiQuery;
 use crate::policy::worklist::reach_of;
 use crate::state::AppState;
 
@@ -30,6 +31,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct WorklistQuery {
     /// Contacts due up to this day (default: two weeks from today); overdue ones always.
+    #[serde(default, with = "crate::http::date::option")]
     until: Option<NaiveDate>,
 }
 
@@ -46,7 +48,7 @@ struct Item {
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<WorklistQuery>,
+    query: ApiQuery<WorklistQuery>,
 ) -> AppResult<HttpResponse> {
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));
