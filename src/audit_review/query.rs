@@ -138,10 +138,7 @@ struct RawQuery {
 fn parse_raw(query: &str) -> Result<RawQuery, AppError> {
     serde_urlencoded::from_str(query).map_err(|error| {
         let message = error.to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains(" field `"))
+        let field = crate::http::query::named_in(&message)
             .unwrap_or("query")
             .to_owned();
         let message = if message.starts_with("unknown field") {
@@ -211,7 +208,7 @@ fn uuid(value: &str) -> Result<Uuid, String> {
 }
 
 fn instant(value: &str) -> Result<DateTime<Utc>, String> {
-    let parse = |v: &str| DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc));
+    let parse = crate::http::date::parse_instant;
     parse(value)
         .or_else(|error| {
             // A `+01:00` offset sent unencoded arrives as ` 01:00`.

@@ -26,6 +26,7 @@ use crate::rules::RuleSet;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeAssessment {
+    #[serde(with = "crate::http::date")]
     pub date_of_birth: NaiveDate,
     /// Whether the new date is itself an assessment (default: yes).
     #[serde(default = "assessed")]

@@ -16,6 +16,7 @@ use crate::rules::RuleSet;
 pub struct ChildInput {
     pub given_name: String,
     pub family_name: String,
+    #[serde(with = "crate::http::date")]
     pub date_of_birth: NaiveDate,
     #[serde(default)]
     pub date_of_birth_assessed: bool,
@@ -28,7 +29,9 @@ pub struct ChildInput {
     pub dossier_number: Option<String>,
     pub personal_identity_number: Option<String>,
     pub asylum_status: AsylumStatus,
+    #[serde(default, with = "crate::http::date::option")]
     pub arrival_date: Option<NaiveDate>,
+    #[serde(default, with = "crate::http::date::option")]
     pub assigned_on: Option<NaiveDate>,
     pub guardian: Option<GuardianInput>,
     #[serde(default = "no_protection")]
@@ -45,8 +48,10 @@ fn no_protection() -> ProtectionLevel {
 pub struct GuardianInput {
     pub name: String,
     pub phone: Option<String>,
+    #[serde(default, with = "crate::http::date::option")]
     pub appointed_on: Option<NaiveDate>,
     /// The day the appointment ended (a god man's ends by law when the child comes of age).
+    #[serde(default, with = "crate::http::date::option")]
     pub ended_on: Option<NaiveDate>,
     /// Whether a specially appointed guardian follows the one whose appointment ended.
     pub special_guardian_follows: Option<bool>,

@@ -19,7 +19,9 @@ pub struct NewSchedule {
     pub tolerance_days: i64,
     #[serde(default)]
     pub private_conversation: bool,
+    #[serde(with = "crate::http::date")]
     pub start_date: NaiveDate,
+    #[serde(default, with = "crate::http::date::option")]
     pub end_date: Option<NaiveDate>,
     /// Why this child's contact differs from the municipality's defaults.
     pub reason: String,
@@ -33,7 +35,7 @@ pub struct ScheduleChange {
     pub private_conversation: Option<bool>,
     pub secretary_id: Option<Uuid>,
     /// Absent: unchanged; `null`: runs on.
-    #[serde(default, with = "crate::http::double_option")]
+    #[serde(default, with = "crate::http::date::double_option")]
     pub end_date: Option<Option<NaiveDate>>,
     pub reason: String,
 }
@@ -42,6 +44,7 @@ pub struct ScheduleChange {
 #[serde(deny_unknown_fields)]
 pub struct NewVisit {
     pub schedule_id: Option<Uuid>,
+    #[serde(with = "crate::http::date::instant")]
     pub occurred_at: DateTime<Utc>,
     pub mode: VisitMode,
     pub at_placement: bool,

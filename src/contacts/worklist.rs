@@ -25,6 +25,7 @@ use crate::db::reach::{self, Reach};
 use crate::db::Stop;
 use crate::domain::contact::ContactKind;
 use crate::error::{AppError, AppResult};
+use crate::http::ApiQuery;
 use crate::policy::worklist::reach_of;
 use crate::policy::{self, Action};
 use crate::rules::Rules;
@@ -34,6 +35,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct WorklistQuery {
     /// Contacts due up to this day (default: two weeks from today); overdue ones always.
+    #[serde(default, with = "crate::http::date::option")]
     until: Option<NaiveDate>,
 }
 
@@ -50,7 +52,7 @@ struct Item {
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<WorklistQuery>,
+    query: ApiQuery<WorklistQuery>,
 ) -> AppResult<HttpResponse> {
     let at = Moment::of(state.clock.as_ref());
     let until = query.until.unwrap_or(at.today + Duration::days(14));

@@ -11,7 +11,9 @@ use crate::error::FieldError;
 #[serde(deny_unknown_fields)]
 pub struct PlacementInput {
     pub facility_id: Uuid,
+    #[serde(with = "crate::http::date")]
     pub start_date: NaiveDate,
+    #[serde(default, with = "crate::http::date::option")]
     pub planned_end: Option<NaiveDate>,
     pub legal_basis: String,
     pub decision_reference: String,
@@ -24,7 +26,9 @@ pub struct PlacementInput {
 pub struct MoveInput {
     pub facility_id: Uuid,
     /// The first day in the new place; the current placement ends the day before.
+    #[serde(with = "crate::http::date")]
     pub move_date: NaiveDate,
+    #[serde(default, with = "crate::http::date::option")]
     pub planned_end: Option<NaiveDate>,
     pub legal_basis: String,
     pub decision_reference: String,
@@ -49,6 +53,7 @@ impl MoveInput {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndInput {
+    #[serde(with = "crate::http::date")]
     pub end_date: NaiveDate,
     pub end_reason: EndReason,
 }
@@ -63,6 +68,7 @@ pub struct CancelInput {
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     pub kind: ReviewKind,
+    #[serde(with = "crate::http::date")]
     pub decided_on: NaiveDate,
     pub decision_reference: String,
     pub continued_need: Option<bool>,
@@ -71,6 +77,7 @@ pub struct ReviewInput {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementChange {
+    #[serde(default, with = "crate::http::date::option")]
     pub planned_end: Option<NaiveDate>,
     pub decision_reference: Option<String>,
 }

@@ -12,6 +12,7 @@ use crate::error::{FieldError, Rule};
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
     /// When the plan was opened (default today); never in the future.
+    #[serde(default, with = "crate::http::date::option")]
     pub opened_on: Option<NaiveDate>,
 }
 
@@ -21,9 +22,9 @@ pub struct NewPlan {
 pub struct PlanChange {
     #[serde(default, with = "crate::http::double_option")]
     pub education_kind: Option<Option<EducationKind>>,
-    #[serde(default, with = "crate::http::double_option")]
+    #[serde(default, with = "crate::http::date::double_option")]
     pub education_applied_on: Option<Option<NaiveDate>>,
-    #[serde(default, with = "crate::http::double_option")]
+    #[serde(default, with = "crate::http::date::double_option")]
     pub education_started_on: Option<Option<NaiveDate>>,
 }
 
@@ -32,6 +33,7 @@ pub struct PlanChange {
 pub struct NewGoal {
     pub domain: GoalDomain,
     pub description: String,
+    #[serde(with = "crate::http::date")]
     pub target_date: NaiveDate,
     pub responsible: GoalResponsible,
     /// Who, when `responsible` is `other`.
@@ -51,6 +53,7 @@ fn not_started() -> GoalStatus {
 pub struct GoalChange {
     pub domain: Option<GoalDomain>,
     pub description: Option<String>,
+    #[serde(default, with = "crate::http::date::option")]
     pub target_date: Option<NaiveDate>,
     pub responsible: Option<GoalResponsible>,
     #[serde(default, with = "crate::http::double_option")]
@@ -64,6 +67,7 @@ pub struct GoalChange {
 #[serde(deny_unknown_fields)]
 pub struct NewProgressNote {
     /// The day it is about (default today); never in the future.
+    #[serde(default, with = "crate::http::date::option")]
     pub noted_on: Option<NaiveDate>,
     pub note: String,
 }
@@ -71,6 +75,7 @@ pub struct NewProgressNote {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
+    #[serde(with = "crate::http::date")]
     pub held_on: NaiveDate,
     /// Who took part ("the youth", "Gunnel Gode, god man", ...).
     pub participants: Vec<String>,

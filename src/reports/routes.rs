@@ -24,6 +24,7 @@ use crate::db::schema::{facilities, units};
 use crate::db::Stop;
 use crate::error::{AppError, AppResult};
 use crate::http::csv::attachment;
+use crate::http::ApiQuery;
 use crate::policy::report::{unit_scope, ReportScope};
 use crate::policy::Action;
 use crate::state::AppState;
@@ -196,7 +197,9 @@ pub const MAX_COMPLIANCE_DAYS: i64 = 366;
 #[serde(deny_unknown_fields)]
 pub struct ComplianceQuery {
     unit_id: Option<Uuid>,
+    #[serde(default, with = "crate::http::date::option")]
     from: Option<NaiveDate>,
+    #[serde(default, with = "crate::http::date::option")]
     to: Option<NaiveDate>,
 }
 
@@ -227,7 +230,7 @@ impl ComplianceQuery {
 pub async fn compliance(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ComplianceQuery>,
+    query: ApiQuery<ComplianceQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let report = allowed(
@@ -275,7 +278,9 @@ pub enum Format {
 #[serde(deny_unknown_fields)]
 pub struct CommitteeQuery {
     unit_id: Option<Uuid>,
+    #[serde(default, with = "crate::http::date::option")]
     from: Option<NaiveDate>,
+    #[serde(default, with = "crate::http::date::option")]
     to: Option<NaiveDate>,
     #[serde(default)]
     format: Format,
@@ -330,7 +335,7 @@ fn committee_report(
 pub async fn committee(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<CommitteeQuery>,
+    query: ApiQuery<CommitteeQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;

@@ -471,7 +471,7 @@ fn denied_events_about(app: &TestApp, child: Uuid) -> Vec<DeniedEvent> {
         .unwrap()
 }
 
-fn children_count(app: &TestApp) -> i64 {
+pub fn children_count(app: &TestApp) -> i64 {
     use diesel::prelude::*;
     trygg::db::schema::children::table
         .count()
@@ -774,10 +774,8 @@ async fn dates_before_the_birth_are_refused_before_they_reach_the_database() {
     for (date, field) in [
         ("2009-12-31", "guardian.appointed_on"),
         ("0001-01-01", "guardian.appointed_on"),
-        ("-4800-01-01", "guardian.appointed_on"),
         ("0001-01-01", "arrival_date"),
-        ("-4800-01-01", "arrival_date"),
-        ("-4800-01-01", "assigned_on"),
+        ("0001-01-01", "assigned_on"),
     ] {
         let mut body = child_body(north.unit, "Ali", "2010-05-20");
         match field {
@@ -785,6 +783,19 @@ async fn dates_before_the_birth_are_refused_before_they_reach_the_database() {
             other => body[other] = json!(date),
         }
         assert_eq!(field_of(body).await, field, "{field} = {date}");
+    }
+    // A year before 0001 (PostgreSQL's dates reach 4713 BC) is no `YYYY-MM-DD` at all.
+    for field in ["guardian.appointed_on", "arrival_date", "assigned_on"] {
+        let mut body = child_body(north.unit, "Ali", "2010-05-20");
+        match field {
+            "guardian.appointed_on" => body["guardian"]["appointed_on"] = json!("-4800-01-01"),
+            other => body[other] = json!("-4800-01-01"),
+        }
+        let response = app
+            .as_user(&north.secretary_session)
+            .post("/api/v1/children", body)
+            .await;
+        assert_eq!(problem(response, 400).await["errors"][0]["field"], field);
     }
     assert_eq!(children_count(&app), 0);
 
@@ -803,7 +814,7 @@ async fn dates_before_the_birth_are_refused_before_they_reach_the_database() {
         &north.secretary_session,
         child,
         Some(&tag),
-        json!({"guardian": {"appointed_on": "-4800-01-01"}}),
+        json!({"guardian": {"appointed_on": "0001-01-01"}}),
     )
     .await;
     assert_eq!(

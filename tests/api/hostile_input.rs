@@ -1,12 +1,14 @@
 //! Stories about input an attacker sends (issue 9, defect 2): a NUL character in any text field
 //! is refused at the boundary with the field named, never passed to PostgreSQL (which refuses it
-//! with an error the client would see as 500), and nothing is written.
+//! with an error the client would see as 500), and nothing is written. A date or an instant in
+//! any other shape than the spec's (`format: date`, `format: date-time`) is refused as
+//! malformed with the field named.
 
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use trygg::db::schema::{children, facilities, units, users};
+use trygg::db::schema::{facilities, units, users};
 
-use crate::children::{child_body, office, register};
+use crate::children::{child_body, children_count, office, register};
 use crate::helpers::{problem, spawn_app};
 
 /// The fields named in a 422 `invalid-character` answer.
@@ -41,11 +43,7 @@ async fn a_nul_in_a_childs_text_fields_is_refused_with_each_field_named() {
         refused_fields(response).await,
         ["given_name", "guardian.name", "languages[1]"]
     );
-    let stored: i64 = children::table
-        .count()
-        .get_result(&mut app.db.superuser())
-        .unwrap();
-    assert_eq!(stored, 0);
+    assert_eq!(children_count(&app), 0);
 
     // In an edit too, and in a placement's reasons.
     let child = register(
@@ -347,4 +345,108 @@ async fn a_long_reason_is_kept_whole_and_its_event_still_written() {
     let purpose = purpose.unwrap();
     assert_eq!(purpose.chars().count(), 1_000);
     assert!(purpose.ends_with('…'));
+}
+
+/// The field named in a 400 `malformed-request` answer.
+async fn malformed_field(response: reqwest::Response) -> String {
+    let body = problem(response, 400).await;
+    assert_eq!(
+        body["type"], "urn:trygg:problem:malformed-request",
+        "{body}"
+    );
+    body["errors"][0]["field"].as_str().unwrap().to_owned()
+}
+
+/// A date is RFC 3339's `full-date`, exactly `YYYY-MM-DD` (the spec's `format: date`); what
+/// chrono would read besides (`2026-1-5`, a space, a sign) is refused as malformed with the field
+/// named, as any other malformed value of that field, and nothing is written.
+#[actix_web::test]
+async fn a_date_not_written_yyyy_mm_dd_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let as_secretary = app.as_user(&north.secretary_session);
+    for date in [
+        "2026-1-5",
+        "2010-5-20",
+        "2010 -05- 20",
+        " 2010-05-20",
+        "2010-05-20 ",
+        "+2010-05-20",
+        "2010-05-2",
+        "-0001-01-01",
+        "2010-02-29",
+    ] {
+        let mut body = child_body(north.unit, "Ali", "2010-05-20");
+        body["date_of_birth"] = json!(date);
+        let response = as_secretary.post("/api/v1/children", body).await;
+        assert_eq!(malformed_field(response).await, "date_of_birth", "{date:?}");
+    }
+    for field in ["arrival_date", "guardian.appointed_on"] {
+        let mut body = child_body(north.unit, "Ali", "2010-05-20");
+        match field.split_once('.') {
+            Some((outer, inner)) => body[outer][inner] = json!("2026-1-5"),
+            None => body[field] = json!("2026-1-5"),
+        }
+        let response = as_secretary.post("/api/v1/children", body).await;
+        assert_eq!(malformed_field(response).await, field);
+    }
+    assert_eq!(children_count(&app), 0);
+
+    // A leap day is a day; in a merge patch and in a visit's instant the same rule holds.
+    let child = register(
+        &app,
+        &north.secretary_session,
+        child_body(north.unit, "Ali", "2008-02-29"),
+    )
+    .await;
+    let response = as_secretary
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/contact-schedules/{}", uuid::Uuid::now_v7()),
+            Some(json!({"end_date": "2026-1-5", "reason": "The case changed"})),
+        )
+        .await;
+    assert_eq!(malformed_field(response).await, "end_date");
+    for at in [
+        "2026-1-5T08:00:00Z",
+        " 2026-03-01T08:00:00Z",
+        "2026-03-01 08:00:00Z",
+    ] {
+        let visit = json!({"occurred_at": at, "mode": "home_visit", "at_placement": true,
+                           "completed": true, "spoke_alone": true, "planned": true});
+        let response = as_secretary
+            .post(&format!("/api/v1/children/{child}/visits"), visit)
+            .await;
+        assert_eq!(malformed_field(response).await, "occurred_at", "{at:?}");
+    }
+}
+
+/// The same in a query: `?until=2026-1-5` names `until`, as a body names its field.
+#[actix_web::test]
+async fn a_query_date_not_written_yyyy_mm_dd_is_refused_naming_the_parameter() {
+    let app = spawn_app().await;
+    let north = office(&app, "North").await;
+    let as_secretary = app.as_user(&north.secretary_session);
+    for until in [
+        "2026-1-5",
+        "%202026-07-01",
+        "%2B2026-07-01",
+        "2026-07-01%20",
+        "2026-02-29",
+    ] {
+        let response = as_secretary
+            .get(&format!("/api/v1/me/worklist?until={until}"))
+            .await;
+        assert_eq!(malformed_field(response).await, "until", "{until}");
+    }
+    let response = as_secretary
+        .get("/api/v1/me/worklist?until=2026-07-01")
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let as_manager = app.as_user(&north.manager_session);
+    let response = as_manager
+        .get("/api/v1/reports/contact-compliance?from=2026-4-1&to=2026-06-30")
+        .await;
+    assert_eq!(malformed_field(response).await, "from");
 }
