@@ -140,6 +140,7 @@ impl UpdateClaim {
 #[serde(deny_unknown_fields)]
 pub struct SubmitClaim {
     /// The day it was sent to Migrationsverket (default: today); not in the future.
+    #[serde(default, with = "crate::http::date::option")]
     submitted_on: Option<NaiveDate>,
 }
 
@@ -165,6 +166,7 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct DecideClaim {
     outcome: Outcome,
+    #[serde(with = "crate::http::date")]
     decided_on: NaiveDate,
     decision_reference: String,
     /// What was paid, when paid (it may be less than claimed).
