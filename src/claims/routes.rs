@@ -341,20 +341,7 @@ pub async fn update(
             if current.version != expected_version {
                 return Err(AppError::stale_version().into());
             }
-            let costs = match change.actual_costs {
-                Some(costs) => costs,
-                None => store::actual_costs(conn, (id, current.lines_version))?,
-            };
-            let lines = derived(
-                conn,
-                &work,
-                (current.quarter(), current.supplements),
-                &costs,
-            )?;
-            // The next version holds the costs (stated anew or carried) and the lines.
-            let next = (id, expected_version + 1);
-            store::write_actual_costs(conn, next, &costs)?;
-            store::write_lines(conn, next, &lines)?;
+            let lines = derive_next(conn, &work, &current, change.actual_costs)?;
             let note = change.note.unwrap_or(current.note);
             let event =
                 one(&work, AuditAction::Update, id).changed(["note", "actual_costs", "lines"]);
@@ -376,6 +363,25 @@ pub async fn update(
     )
     .await?;
     Ok(tagged(StatusCode::OK, id, detail.claim.version, &detail))
+}
+
+/// The draft derived again with `stated` costs (or those it has), written with them under its
+/// next version.
+fn derive_next(
+    conn: &mut PgConnection,
+    work: &Work,
+    current: &ClaimRow,
+    stated: Option<HashMap<Uuid, i64>>,
+) -> Result<Vec<Line>, Stop> {
+    let costs = match stated {
+        Some(costs) => costs,
+        None => store::actual_costs(conn, (current.id, current.lines_version))?,
+    };
+    let lines = derived(conn, work, (current.quarter(), current.supplements), &costs)?;
+    let next = (current.id, current.version + 1);
+    store::write_actual_costs(conn, next, &costs)?;
+    store::write_lines(conn, next, &lines)?;
+    Ok(lines)
 }
 
 /// The lines as a comparable list, whatever order they were stored in.
