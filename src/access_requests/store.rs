@@ -46,7 +46,7 @@ macro_rules! own {
 }
 
 /// Every kind of record held about a child, but her own row (`child`).
-pub const SECTIONS: [Section; 15] = [
+pub const SECTIONS: [Section; 16] = [
     own!("age_assessments", "Age assessments"),
     own!("protection_changes", "Protected identity decisions"),
     Section {
@@ -79,6 +79,8 @@ pub const SECTIONS: [Section; 15] = [
     own!("age_out_goal_versions", "Age-out goal versions"),
     own!("age_out_progress_notes", "Progress notes"),
     own!("age_out_reviews", "Age-out plan reviews"),
+    // Her days and amounts in the state reimbursement claims, every derivation of a draft too.
+    own!("reimbursement_claim_lines", "State reimbursement claim lines"),
     Section {
         key: "audit_events",
         title: "Who read or changed her record (audit log)",

@@ -51,6 +51,7 @@ fn tables() -> Vec<(&'static str, &'static str, String)> {
         "age_out_goal_versions",
         "age_out_progress_notes",
         "age_out_reviews",
+        "reimbursement_claim_lines",
     ]
     .into_iter()
     .map(|table| (table, "id", own(table)))
@@ -139,15 +140,23 @@ async fn story(app: &TestApp) -> Story {
     body["family_name"] = json!(HOSTILE);
     body["sex"] = json!("female");
     body["personal_identity_number"] = json!("100520-1247");
+    // Both assigned to the municipality in the last quarter of 2025: a claim line each.
+    body["assigned_on"] = json!("2025-12-15");
     let asa = register(app, &north.secretary_session, body).await;
-    let leyla = register(
-        app,
-        &north.secretary_session,
-        child_body(north.unit, "Leyla", "2010-08-02"),
-    )
-    .await;
+    let mut body = child_body(north.unit, "Leyla", "2010-08-02");
+    body["assigned_on"] = json!("2025-12-15");
+    let leyla = register(app, &north.secretary_session, body).await;
     case_of(app, &north, facility, asa).await;
     case_of(app, &north, facility, leyla).await;
+    let finance = app.create_user(Profession::Administrator, None);
+    let claimed = app
+        .as_user(&app.login(&finance).await)
+        .post(
+            "/api/v1/reimbursement-claims",
+            json!({"quarter": "2025-Q4"}),
+        )
+        .await;
+    assert_eq!(claimed.status(), 201);
     let glass = app
         .as_user(&south.secretary_session)
         .post(
@@ -244,6 +253,7 @@ async fn an_administrator_exports_everything_held_about_a_child_and_nothing_of_a
         "age_out_progress_notes",
         "age_out_reviews",
         "secretaries",
+        "reimbursement_claim_lines",
     ] {
         assert!(
             !export["records"][key].as_array().unwrap().is_empty(),
