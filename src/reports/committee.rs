@@ -228,6 +228,16 @@ fn totals() -> Vec<Total> {
         parts: parts.to_vec(),
     };
     vec![
+        // Those placed on some day of the period were there on its first day or came later,
+        // and were there on its last day or left before: both are exact sums of children.
+        total(
+            "children_placed_in_period",
+            &["children_placed_at_start", "children_arrived_in_period"],
+        ),
+        total(
+            "children_placed_in_period",
+            &["children_placed_at_end", "children_left_in_period"],
+        ),
         total(
             "admissions",
             &["admissions_hvb", "admissions_supported_housing"],
@@ -412,6 +422,8 @@ fn placement_figures(period: Period, facilities: &[Facility], p: &Placed) -> Vec
         children("children_placed_at_start", p.at_start),
         children("children_placed_at_end", p.at_end),
         children("children_placed_in_period", p.in_period),
+        children("children_arrived_in_period", p.in_period - p.at_start),
+        children("children_left_in_period", p.in_period - p.at_end),
         children("admissions", p.admissions.total()),
         children("admissions_hvb", p.admissions.hvb),
         children(
@@ -1106,9 +1118,18 @@ mod tests {
                     "discharges",
                 ]
             ),
-            // 3 + housing + mover; 3 + mover; all 6; 1 Feb and the move (2: suppressed);
+            // 3 + housing + mover = 5 and 3 + mover = 4 would be shown, but 6 − 5 = 1 came in
+            // the period and 6 − 4 = 2 left: both suppressed, so 5 and 4, the other parts of
+            // the 6, go too (against subtraction). All 6; 1 Feb and the move (2: suppressed);
             // 10 Feb, 28 Feb, the move.
-            [Some(5), Some(4), Some(6), None, Some(3)]
+            [None, None, Some(6), None, Some(3)]
+        );
+        assert_eq!(
+            counts(
+                &r,
+                &["children_arrived_in_period", "children_left_in_period"]
+            ),
+            [None, None]
         );
         // 3 × 90 + 10 + 59 + 73 (mover in HVB) + 17 (in housing) = 429 of 6 × 90 = 540.
         assert_eq!(
@@ -1145,9 +1166,10 @@ mod tests {
                 month("2026-03", 4, 124, 186, 0.667),
             ]
         );
+        // The places used on the last day are the children placed then, suppressed above.
         assert_eq!(
             counts(&r, &["agreed_places", "places_used_on_last_day"]),
-            [Some(5), Some(4)]
+            [Some(5), None]
         );
         // Two 18th birthdays in care; one left, one continued: each small, so suppressed
         // (with the total shown, both parts go).

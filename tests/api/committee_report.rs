@@ -428,15 +428,21 @@ async fn counts_of_one_or_two_children_are_suppressed_and_so_is_what_would_give_
     // does the 3, which would give it back as 4 − 3. Discharges: only S3, from supported
     // housing: 1 in all, 1 of supported housing (the HVB home's 0 shows). Her 18th birthday
     // (25 February): 1 who reached it in care, 1 who left. The average stay is hers alone.
+    // And since she is the one child placed in the period but not on its last day, the
+    // children placed on the last day go too (with the places used then): the period's
+    // total less them would give her back.
     assert_eq!(
         body["suppressed"],
         json!([
+            "children_placed_at_end",
+            "children_left_in_period",
             "admissions_hvb",
             "admissions_supported_housing",
             "discharges",
             "discharges_supported_housing",
             "average_stay_days",
             "turnover_per_place_per_year",
+            "places_used_on_last_day",
             "reached_adult_age_in_care",
             "ended_at_adult_age",
         ])
@@ -448,8 +454,10 @@ async fn counts_of_one_or_two_children_are_suppressed_and_so_is_what_would_give_
     let expected = [
         // S1, S2, S3 on 1 January: three is shown.
         ("children_placed_at_start", json!(3)),
-        // S1, S2, S4, S5, S6, S7.
-        ("children_placed_at_end", json!(6)),
+        // S1 to S7, and S4, S5, S6, S7 came in the period (S1, S2, S4, S5, S6, S7 on its last
+        // day, suppressed above).
+        ("children_placed_in_period", json!(7)),
+        ("children_arrived_in_period", json!(4)),
         ("admissions", json!(4)),
         // Zero is shown.
         ("discharges_hvb", json!(0)),
