@@ -106,6 +106,10 @@ CREATE TABLE reimbursement_claim_lines (
     claim_id         uuid NOT NULL REFERENCES reimbursement_claims (id),
     claim_version    integer NOT NULL CHECK (claim_version > 0),
     child_id         uuid NOT NULL REFERENCES children (id),
+    -- Migrationsverket's case number of the child as it was when the line was derived: a
+    -- submitted claim shows what was sent, whatever is corrected or removed from her record
+    -- later (the claim is a financial record and kept, like the placements it rests on).
+    dossier_number   text,
     placement_id     uuid REFERENCES placements (id),
     category         text NOT NULL CHECK (category IN
                          ('asylum_seeker_day', 'continued_care_day', 'assignment', 'lvu_care')),

@@ -46,6 +46,7 @@ crate::text_enum! {
 #[derive(Debug, Clone)]
 pub struct ChildFacts {
     pub id: Uuid,
+    pub dossier_number: Option<String>,
     pub date_of_birth: NaiveDate,
     pub asylum_status: AsylumStatus,
     pub assigned_on: Option<NaiveDate>,
@@ -66,6 +67,8 @@ pub struct PlacementFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Line {
     pub child_id: Uuid,
+    /// Her dossier number when the line was derived.
+    pub dossier_number: Option<String>,
     pub placement_id: Option<Uuid>,
     pub category: Category,
     pub first_day: NaiveDate,
@@ -89,11 +92,12 @@ impl Line {
         }
     }
 
-    /// What identifies a line between claims, whatever its sign.
+    /// What identifies a line between claims, whatever its sign and dossier number.
     fn key(&self) -> Self {
         Self {
             days: self.days.abs(),
             amount_ore: self.amount_ore.abs(),
+            dossier_number: None,
             ..self.clone()
         }
     }
@@ -181,6 +185,7 @@ fn placement_lines(
                 }
                 _ => lines.push(Line {
                     child_id: child.id,
+                    dossier_number: child.dossier_number.clone(),
                     placement_id: Some(placement.id),
                     category,
                     first_day: day,
@@ -200,6 +205,7 @@ fn placement_lines(
         let standard: i64 = lines.iter().map(|l| l.amount_ore).sum();
         lines.push(Line {
             child_id: child.id,
+            dossier_number: child.dossier_number.clone(),
             placement_id: Some(placement.id),
             category: Category::LvuCare,
             first_day,
@@ -231,6 +237,7 @@ pub fn lines(
             if let Some(r) = &set.reimbursement {
                 out.push(Line {
                     child_id: child.id,
+                    dossier_number: child.dossier_number.clone(),
                     placement_id: None,
                     category: Category::Assignment,
                     first_day: day,
@@ -263,22 +270,38 @@ pub fn lines(
 
 /// A supplementary claim's lines: what `now` holds that the `earlier` claims (submitted, of the
 /// same quarter, their lines signed) do not, and the withdrawal of what they claimed that `now`
-/// no longer holds.
+/// no longer holds. A line is the same between claims whatever its sign and dossier number (a
+/// corrected number changes no amount); a new line carries today's number, a withdrawal the
+/// one it was claimed under.
 pub fn supplement(now: &[Line], earlier: &[Line]) -> Vec<Line> {
-    let mut net: HashMap<Line, i64> = HashMap::new();
+    #[derive(Default)]
+    struct Net {
+        count: i64,
+        now: Option<Line>,
+        earlier: Option<Line>,
+    }
+    let mut net: HashMap<Line, Net> = HashMap::new();
     for line in now {
-        *net.entry(line.key()).or_default() += 1;
+        let entry = net.entry(line.key()).or_default();
+        entry.count += 1;
+        entry.now = Some(line.clone());
     }
     for line in earlier {
-        *net.entry(line.key()).or_default() -= line.sign();
+        let entry = net.entry(line.key()).or_default();
+        entry.count -= line.sign();
+        if line.sign() > 0 {
+            entry.earlier = Some(line.clone());
+        }
     }
     let mut out = Vec::new();
-    for (line, count) in net {
-        for _ in 0..count.abs() {
-            out.push(if count > 0 {
-                line.clone()
+    for (key, entry) in net {
+        let claimed = entry.now.unwrap_or_else(|| key.clone());
+        let withdrawn = entry.earlier.unwrap_or(key).withdrawn();
+        for _ in 0..entry.count.abs() {
+            out.push(if entry.count > 0 {
+                claimed.clone()
             } else {
-                line.withdrawn()
+                withdrawn.clone()
             });
         }
     }
@@ -310,6 +333,7 @@ mod tests {
     fn child(born: &str, status: AsylumStatus) -> ChildFacts {
         ChildFacts {
             id: Uuid::from_u128(1),
+            dossier_number: None,
             date_of_birth: day(born),
             asylum_status: status,
             assigned_on: None,
@@ -403,6 +427,7 @@ mod tests {
     fn a_supplement_withdraws_what_changed_and_claims_it_anew_and_nothing_twice() {
         let line = |first: &str, last: &str, days: i32| Line {
             child_id: Uuid::from_u128(1),
+            dossier_number: None,
             placement_id: Some(Uuid::from_u128(2)),
             category: Category::AsylumSeekerDay,
             first_day: day(first),
@@ -430,6 +455,15 @@ mod tests {
             vec![],
             "nothing left to correct"
         );
+        // A corrected dossier number changes no amount: nothing to claim again.
+        let renumbered: Vec<Line> = now
+            .iter()
+            .map(|l| Line {
+                dossier_number: Some("7654321".into()),
+                ..l.clone()
+            })
+            .collect();
+        assert_eq!(supplement(&renumbered, &earlier), vec![]);
         assert_eq!(total(&earlier), 2000);
     }
 }

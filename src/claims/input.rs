@@ -182,8 +182,12 @@ pub struct Decision {
 }
 
 impl DecideClaim {
-    /// The decision, of a day from the submission to today.
-    pub fn validate(self, submitted_on: NaiveDate, today: NaiveDate) -> Result<Decision, AppError> {
+    /// The decision, of a day from the submission to today, paying at most what was claimed.
+    pub fn validate(
+        self,
+        (submitted_on, claimed): (NaiveDate, i64),
+        today: NaiveDate,
+    ) -> Result<Decision, AppError> {
         let mut errors = Vec::new();
         if self.decided_on > today {
             errors.push(FieldError::new("decided_on", "is in the future"));
@@ -207,6 +211,10 @@ impl DecideClaim {
             (Outcome::Paid, Some(p)) if !(0..=i64::MAX / 2).contains(&p) => {
                 errors.push(FieldError::new("paid_ore", "is not a possible amount"))
             }
+            (Outcome::Paid, Some(p)) if p > claimed.max(0) => errors.push(FieldError::new(
+                "paid_ore",
+                format!("is more than the {claimed} öre claimed"),
+            )),
             (Outcome::Rejected, Some(_)) => {
                 errors.push(FieldError::new("paid_ore", "a rejection pays nothing"))
             }

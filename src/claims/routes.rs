@@ -509,7 +509,7 @@ pub async fn decide(
             if current.version != expected_version {
                 return Err(AppError::stale_version().into());
             }
-            let decision = body.validate(submitted_on, work.at.today)?;
+            let decision = body.validate((submitted_on, current.total_ore), work.at.today)?;
             let event = one(&work, AuditAction::Update, id).changed([
                 "status",
                 "decided_on",

@@ -90,7 +90,14 @@ pub fn facts(
         .order(placements::id)
         .load(conn)?;
     let placed_children: Vec<Uuid> = placed.iter().map(|p| p.1).collect();
-    let kids: Vec<(Uuid, NaiveDate, AsylumStatus, Option<NaiveDate>)> = children::table
+    type Kid = (
+        Uuid,
+        Option<String>,
+        NaiveDate,
+        AsylumStatus,
+        Option<NaiveDate>,
+    );
+    let kids: Vec<Kid> = children::table
         .filter(
             children::id
                 .eq_any(&placed_children)
@@ -98,6 +105,7 @@ pub fn facts(
         )
         .select((
             children::id,
+            children::dossier_number,
             children::date_of_birth,
             children::asylum_status,
             children::assigned_on,
@@ -107,8 +115,9 @@ pub fn facts(
     let children = kids
         .into_iter()
         .map(
-            |(id, date_of_birth, asylum_status, assigned_on)| ChildFacts {
+            |(id, dossier_number, date_of_birth, asylum_status, assigned_on)| ChildFacts {
                 id,
+                dossier_number,
                 date_of_birth,
                 asylum_status,
                 assigned_on,
@@ -344,6 +353,7 @@ pub fn write_lines(
                     reimbursement_claim_lines::claim_id.eq(claim),
                     reimbursement_claim_lines::claim_version.eq(version),
                     reimbursement_claim_lines::child_id.eq(l.child_id),
+                    reimbursement_claim_lines::dossier_number.eq(&l.dossier_number),
                     reimbursement_claim_lines::placement_id.eq(l.placement_id),
                     reimbursement_claim_lines::category.eq(l.category),
                     reimbursement_claim_lines::first_day.eq(l.first_day),
@@ -401,7 +411,7 @@ pub fn lines(conn: &mut PgConnection, claims: &[Uuid]) -> AppResult<Vec<ShownLin
                 reimbursement_claim_lines::rules_from,
             ),
             (
-                children::dossier_number,
+                reimbursement_claim_lines::dossier_number,
                 children::responsible_unit_id,
                 children::protection_level,
             ),
@@ -419,6 +429,7 @@ pub fn lines(conn: &mut PgConnection, claims: &[Uuid]) -> AppResult<Vec<ShownLin
         .map(|(l, (dossier_number, unit_id, protection))| ShownLine {
             line: Line {
                 child_id: l.0,
+                dossier_number: dossier_number.clone(),
                 placement_id: l.1,
                 category: l.2,
                 first_day: l.3,

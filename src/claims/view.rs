@@ -53,7 +53,8 @@ impl From<ClaimRow> for ClaimView {
 #[derive(Debug, Serialize)]
 pub struct LineView {
     pub child_id: Uuid,
-    /// Migrationsverket's case number, by which the claim names the child.
+    /// Migrationsverket's case number, by which the claim names the child (as it was when the
+    /// line was derived).
     pub dossier_number: Option<String>,
     pub placement_id: Option<Uuid>,
     pub category: Category,
@@ -70,6 +71,7 @@ impl From<ShownLine> for LineView {
     fn from(shown: ShownLine) -> Self {
         let Line {
             child_id,
+            dossier_number: _,
             placement_id,
             category,
             first_day,

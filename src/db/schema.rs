@@ -603,6 +603,7 @@ diesel::table! {
         claim_id -> Uuid,
         claim_version -> Integer,
         child_id -> Uuid,
+        dossier_number -> Nullable<Text>,
         placement_id -> Nullable<Uuid>,
         category -> Text,
         first_day -> Date,

@@ -42,6 +42,7 @@ async fn story(app: &TestApp) -> Story {
     // A: 15, asylum seeker, assigned to the municipality on 3 November, placed that day.
     let mut a = born(office.unit, "A", "2010-05-20", "asylum_seeker");
     a["assigned_on"] = json!("2025-11-03");
+    a["dossier_number"] = json!("1234567");
     // B: 18 on 16 November 2025, with a temporary permit, placed since September.
     let mut b = born(office.unit, "B", "2007-11-16", "temporary_permit");
     b["guardian"] = Value::Null;
@@ -447,10 +448,50 @@ async fn a_submitted_claim_is_frozen_and_a_correction_is_a_supplementary_claim()
         ]
     );
     assert_eq!(supplement["total_ore"], 6_480_000 - 7_965_000);
-    // The original is as it was.
+    // The original is as it was, her dossier number too, though her record was corrected
+    // after it was sent.
+    let child = format!("/api/v1/children/{}", st.children[0]);
+    let secretary = &st.office.secretary_session;
+    let read = app.as_user(secretary).get(&child).await;
+    let tag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let corrected = send(
+        &app,
+        secretary,
+        reqwest::Method::PATCH,
+        &child,
+        Some(&tag),
+        json!({"dossier_number": "7654321"}),
+    )
+    .await;
+    assert_eq!(corrected.status(), 200);
     let (original, _) = json_of(app.as_user(&st.admin).get(&path).await, 200).await;
     assert_eq!(lines(&original, &st.children), expected_q4(None));
+    let numbers: Vec<&Value> = original["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["child_id"] == json!(st.children[0]))
+        .map(|l| &l["dossier_number"])
+        .collect();
+    assert_eq!(numbers, [&json!("1234567"), &json!("1234567")]);
 
+    // A payment is at most what was claimed (52 000 + 79 650 + 34 500 + 82 350 + 1 350 =
+    // 249 850 kr here).
+    let mut too_much = decision.clone();
+    too_much["paid_ore"] = json!(24_985_001);
+    let refused = send(
+        &app,
+        &st.admin,
+        post.clone(),
+        &format!("{path}/decision"),
+        Some(&etag),
+        too_much,
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 422).await["errors"][0]["field"],
+        "paid_ore"
+    );
     // Migrationsverket's decision is recorded once.
     let (paid, etag) = json_of(
         send(
