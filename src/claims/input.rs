@@ -13,8 +13,9 @@ use crate::error::{AppError, FieldError};
 
 const MAX_NOTE_CHARS: usize = 2000;
 const MAX_REFERENCE_CHARS: usize = 100;
-/// More stated costs than placements a municipality has in a quarter is a mistake.
-const MAX_ACTUAL_COSTS: usize = 10_000;
+/// More stated costs than a municipality has placements in LVU-level care in a quarter is a
+/// mistake; 500 stated costs fit in the body limit (64 KiB).
+const MAX_ACTUAL_COSTS: usize = 500;
 /// A cost above 100 million kronor for one placement in one quarter is a typing error.
 const MAX_AMOUNT_ORE: i64 = 10_000_000_000;
 
