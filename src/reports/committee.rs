@@ -653,13 +653,24 @@ fn series(
         .collect();
     let period_hidden = published.suppressed.contains(&"place_days_used");
     let also = hidden_against_subtraction(period_hidden, &figures);
+    // The last month ends on the period's last day: its children then are the period's, and
+    // hidden when those are (also when only against subtraction).
+    let end_hidden = published.suppressed.contains(&"children_placed_at_end");
+    let last = months.len().saturating_sub(1);
     months
         .into_iter()
         .zip(figures)
         .zip(also)
-        .map(|(((from, to), figures), also)| {
-            let hidden: &[&'static str] = if also { &["place_days_used"] } else { &[] };
-            let shown = suppression::publish_with(figures, &[], hidden)
+        .enumerate()
+        .map(|(i, (((from, to), figures), also))| {
+            let mut hidden: Vec<&'static str> = Vec::new();
+            if also {
+                hidden.push("place_days_used");
+            }
+            if end_hidden && i == last {
+                hidden.push("children_placed_at_end");
+            }
+            let shown = suppression::publish_with(figures, &[], &hidden)
                 .figures
                 .into_iter()
                 .filter(|f| MONTH_SHOWS.contains(&f.name))
