@@ -21,7 +21,7 @@ use crate::auth::actor::Actor;
 use crate::db::Stop;
 use crate::domain::quarter::Quarter;
 use crate::error::{claim_frozen, AppError, AppResult, ConflictKind, FieldError, Rule};
-use crate::http::csv::attachment;
+use crate::http::csv::{attachment, Format};
 use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
 use crate::http::ApiJson;
@@ -264,15 +264,6 @@ pub async fn create(
     .await?;
     let id = detail.claim.id;
     Ok(created(location(id), id, &detail))
-}
-
-/// How a claim answers: JSON, or its lines as CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
 }
 
 #[derive(Debug, Deserialize)]

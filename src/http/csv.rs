@@ -33,6 +33,15 @@ pub fn text_cell(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// How an answer that can be a download is asked for (`format=json|csv`): JSON by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
 /// A CSV document being written: a header row, then one row at a time.
 pub struct Csv {
     writer: ::csv::Writer<Vec<u8>>,

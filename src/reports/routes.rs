@@ -23,7 +23,7 @@ use crate::db::occupancy::{self, Homes};
 use crate::db::schema::{facilities, units};
 use crate::db::Stop;
 use crate::error::{AppError, AppResult};
-use crate::http::csv::attachment;
+use crate::http::csv::{attachment, Format};
 use crate::http::ApiQuery;
 use crate::policy::report::{unit_scope, ReportScope};
 use crate::policy::Action;
@@ -263,15 +263,6 @@ pub async fn compliance(
     )
     .await?;
     Ok(HttpResponse::Ok().json(report))
-}
-
-/// How the committee report answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
 }
 
 #[derive(Debug, Deserialize)]
