@@ -152,6 +152,29 @@ BEGIN
     RETURN NEW;
 END
 $$;
+-- A line or a stated cost is written with its claim's own audit event: in the transaction that
+-- wrote the claim with that event (its creation or the change that derived it again).
+CREATE FUNCTION reimbursement_line_audited() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM reimbursement_claims c
+        JOIN audit_events e ON e.id = c.last_audit_event_id
+        WHERE c.id = NEW.claim_id AND e.txid = txid_current()
+    ) THEN
+        RAISE EXCEPTION 'write to % without an audit event in the same transaction', TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER reimbursement_claim_lines_require_audit_event
+    AFTER INSERT ON reimbursement_claim_lines DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION reimbursement_line_audited();
+CREATE CONSTRAINT TRIGGER reimbursement_actual_costs_require_audit_event
+    AFTER INSERT ON reimbursement_actual_costs DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION reimbursement_line_audited();
+
 CREATE TRIGGER reimbursement_claim_lines_of_draft
     BEFORE INSERT OR UPDATE OR DELETE ON reimbursement_claim_lines
     FOR EACH ROW EXECUTE FUNCTION reimbursement_line_of_draft();

@@ -159,14 +159,14 @@ fn placement_lines(
     let mut day = first;
     while day <= last {
         let set = rules.on(day);
-        let in_care = day <= day_before_birthday(child.date_of_birth, set.placement_end_age);
         let lvu_level = set
             .reimbursement
             .as_ref()
             .is_some_and(|r| r.lvu_legal_bases.contains(&placement.legal_basis));
         let claimable = daily(rules, child.date_of_birth, child.asylum_status, day);
-        // LVU-level care is claimed above the daily amount, so only on days that have one.
-        if in_care && lvu_level && claimable.is_some() {
+        // LVU-level care is claimed above the daily amount, so only on days that have one
+        // (none past the end of care).
+        if lvu_level && claimable.is_some() {
             let run = lvu.get_or_insert((day, day, 0, set.valid_from));
             run.1 = day;
             run.2 += 1;
@@ -257,14 +257,7 @@ pub fn lines(
             out.extend(placement_lines(rules, quarter, child, placement, cost));
         }
     }
-    out.sort_by(|a, b| {
-        (a.child_id, a.first_day, a.category, a.placement_id).cmp(&(
-            b.child_id,
-            b.first_day,
-            b.category,
-            b.placement_id,
-        ))
-    });
+    in_order(&mut out);
     out
 }
 
@@ -305,16 +298,24 @@ pub fn supplement(now: &[Line], earlier: &[Line]) -> Vec<Line> {
             });
         }
     }
-    out.sort_by(|a, b| {
-        (a.child_id, a.first_day, a.category, a.placement_id, a.days).cmp(&(
-            b.child_id,
-            b.first_day,
-            b.category,
-            b.placement_id,
-            b.days,
-        ))
-    });
+    in_order(&mut out);
     out
+}
+
+/// The one order of a claim's lines: by child, first day, category and placement (a
+/// withdrawal before its new claim), whichever way they were derived or stored.
+pub fn in_order(lines: &mut [Line]) {
+    lines.sort_by_key(|l| {
+        (
+            l.child_id,
+            l.first_day,
+            l.category,
+            l.placement_id,
+            l.days,
+            l.amount_ore,
+            l.rules_from,
+        )
+    });
 }
 
 /// The sum of the lines' amounts.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::store::Status;
+use super::store::{Decided, Status};
 use crate::domain::quarter::Quarter;
 use crate::error::{AppError, FieldError};
 
@@ -174,21 +174,13 @@ pub struct DecideClaim {
     paid_ore: Option<i64>,
 }
 
-/// A checked decision.
-pub struct Decision {
-    pub status: Status,
-    pub decided_on: NaiveDate,
-    pub decision_reference: String,
-    pub paid_ore: Option<i64>,
-}
-
 impl DecideClaim {
     /// The decision, of a day from the submission to today, paying at most what was claimed.
     pub fn validate(
         self,
         (submitted_on, claimed): (NaiveDate, i64),
         today: NaiveDate,
-    ) -> Result<Decision, AppError> {
+    ) -> Result<Decided, AppError> {
         let mut errors = Vec::new();
         if self.decided_on > today {
             errors.push(FieldError::new("decided_on", "is in the future"));
@@ -224,7 +216,7 @@ impl DecideClaim {
         if !errors.is_empty() {
             return Err(AppError::unprocessable(errors));
         }
-        Ok(Decision {
+        Ok(Decided {
             status: match self.outcome {
                 Outcome::Paid => Status::Paid,
                 Outcome::Rejected => Status::Rejected,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::derive::{self, Line};
 use super::input::{CreateClaim, DecideClaim, NewClaim, SubmitClaim, UpdateClaim};
 use super::store::{self, ClaimRow, ShownLine, Status};
-use super::view::{lines_csv, ClaimDetail, ClaimView, LineView};
+use super::view::{lines_csv, ClaimDetail, ClaimView};
 use crate::access::work::{allowed, Work};
 use crate::audit::{self, AuditAction, AuditEvent, EntityType};
 use crate::auth::actor::Actor;
@@ -24,7 +24,7 @@ use crate::error::{claim_frozen, AppError, AppResult, ConflictKind, FieldError, 
 use crate::http::csv::{attachment, Format};
 use crate::http::etag::{created, required_version, tagged};
 use crate::http::pagination::{PageQuery, Paged};
-use crate::http::ApiJson;
+use crate::http::{ApiJson, ApiQuery};
 use crate::policy::Action;
 use crate::rules::reimbursement::Reimbursement;
 use crate::state::AppState;
@@ -118,27 +118,38 @@ fn child_events(work: &Work, lines: &[ShownLine]) -> Vec<AuditEvent> {
         .collect()
 }
 
-/// The claim with its stored lines, and the events of reading them.
-fn detail(
+/// The answer: the claim with its stored lines, after writing `event` and a read of each child
+/// the lines show.
+fn answered(
     conn: &mut PgConnection,
     work: &Work,
     row: ClaimRow,
-) -> Result<(ClaimDetail, Vec<AuditEvent>), Stop> {
+    event: AuditEvent,
+) -> Result<ClaimDetail, Stop> {
     let shown = store::lines(conn, &[row.id])?;
-    let events = child_events(work, &shown);
+    let mut events = vec![event];
+    events.extend(child_events(work, &shown));
+    audit::append(conn, &events)?;
     let reference = rules_of(work, row.quarter()).ok().map(|r| r.reference);
-    let lines: Vec<LineView> = shown.into_iter().map(LineView::from).collect();
-    let missing_actual_costs = lines
-        .iter()
-        .filter(|l| l.category == derive::Category::LvuCare && l.actual_cost_ore.is_none())
-        .count();
-    let detail = ClaimDetail {
+    let lines: Vec<Line> = shown.into_iter().map(|s| s.line).collect();
+    Ok(ClaimDetail {
         claim: ClaimView::from(row),
         reference,
-        missing_actual_costs,
+        missing_actual_costs: lines.iter().filter(|l| l.lacks_actual_cost()).count(),
         lines,
-    };
-    Ok((detail, events))
+    })
+}
+
+/// The draft `id` at `expected_version`, locked: a submitted claim is frozen.
+fn draft_at(conn: &mut PgConnection, id: Uuid, expected_version: i32) -> Result<ClaimRow, Stop> {
+    let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
+    if current.status != Status::Draft {
+        return Err(claim_frozen().into());
+    }
+    if current.version != expected_version {
+        return Err(AppError::stale_version().into());
+    }
+    Ok(current)
 }
 
 /// A quarter is claimed once it has ended.
@@ -188,9 +199,8 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    let query = query.into_inner();
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -255,10 +265,7 @@ pub async fn create(
             let row = store::insert(conn, &new, event.id, work.at.now)?;
             store::write_actual_costs(conn, (id, row.version), &claim.actual_costs)?;
             store::write_lines(conn, (id, row.version), &lines)?;
-            let (detail, mut events) = detail(conn, &work, row)?;
-            events.insert(0, event);
-            audit::append(conn, &events)?;
-            Ok(detail)
+            answered(conn, &work, row, event)
         },
     )
     .await?;
@@ -277,7 +284,7 @@ pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<Uuid>,
-    query: web::Query<GetQuery>,
+    ApiQuery(query): ApiQuery<GetQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let detail = allowed(
@@ -289,10 +296,7 @@ pub async fn get(
         Some(id),
         move |conn, work| {
             let row = store::find(conn, id, false)?.ok_or(AppError::NotFound)?;
-            let (detail, mut events) = detail(conn, &work, row)?;
-            events.insert(0, one(&work, AuditAction::Read, id));
-            audit::append(conn, &events)?;
-            Ok(detail)
+            answered(conn, &work, row, one(&work, AuditAction::Read, id))
         },
     )
     .await?;
@@ -325,13 +329,7 @@ pub async fn update(
         Some(id),
         move |conn, work| {
             let (expected_version, change) = (expected_version?, body.validate()?);
-            let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
-            if current.status != Status::Draft {
-                return Err(claim_frozen().into());
-            }
-            if current.version != expected_version {
-                return Err(AppError::stale_version().into());
-            }
+            let current = draft_at(conn, id, expected_version)?;
             let lines = derive_next(conn, &work, &current, change.actual_costs)?;
             let note = change.note.unwrap_or(current.note);
             let event =
@@ -346,10 +344,7 @@ pub async fn update(
                 work.at.now,
             )?
             .ok_or_else(AppError::stale_version)?;
-            let (detail, mut events) = detail(conn, &work, row)?;
-            events.insert(0, event);
-            audit::append(conn, &events)?;
-            Ok(detail)
+            answered(conn, &work, row, event)
         },
     )
     .await?;
@@ -375,22 +370,6 @@ fn derive_next(
     Ok(lines)
 }
 
-/// The lines as a comparable list, whatever order they were stored in.
-fn sorted(mut lines: Vec<Line>) -> Vec<Line> {
-    lines.sort_by_key(|l| {
-        (
-            l.child_id,
-            l.first_day,
-            l.category,
-            l.placement_id,
-            l.days,
-            l.amount_ore,
-            l.rules_from,
-        )
-    });
-    lines
-}
-
 /// The draft is sent: it must still be what the records say, and in time.
 fn check_submission(
     conn: &mut PgConnection,
@@ -410,12 +389,14 @@ fn check_submission(
         .into());
     }
     let costs = store::actual_costs(conn, (current.id, current.lines_version))?;
-    let now = derived(conn, work, (current.quarter(), current.supplements), &costs)?;
-    let stored = store::lines(conn, &[current.id])?
+    let mut now = derived(conn, work, (current.quarter(), current.supplements), &costs)?;
+    let mut stored: Vec<Line> = store::lines(conn, &[current.id])?
         .into_iter()
         .map(|s| s.line)
         .collect();
-    if sorted(now) != sorted(stored) {
+    derive::in_order(&mut now);
+    derive::in_order(&mut stored);
+    if now != stored {
         return Err(AppError::conflict(
             ConflictKind::ClaimOutOfDate,
             "the records behind the draft changed since it was derived; derive it again (PATCH) and review it",
@@ -444,21 +425,12 @@ pub async fn submit(
         move |conn, work| {
             let expected_version = expected_version?;
             let day = body.day(work.at.today)?;
-            let current = store::find(conn, id, true)?.ok_or(AppError::NotFound)?;
-            if current.status != Status::Draft {
-                return Err(claim_frozen().into());
-            }
-            if current.version != expected_version {
-                return Err(AppError::stale_version().into());
-            }
+            let current = draft_at(conn, id, expected_version)?;
             check_submission(conn, &work, &current, day)?;
             let event = one(&work, AuditAction::Update, id).changed(["status", "submitted_on"]);
             let row = store::submit(conn, id, expected_version, day, event.id, work.at.now)?
                 .ok_or_else(AppError::stale_version)?;
-            let (detail, mut events) = detail(conn, &work, row)?;
-            events.insert(0, event);
-            audit::append(conn, &events)?;
-            Ok(detail)
+            answered(conn, &work, row, event)
         },
     )
     .await?;
@@ -507,18 +479,9 @@ pub async fn decide(
                 "decision_reference",
                 "paid_ore",
             ]);
-            let decided = store::Decided {
-                status: decision.status,
-                decided_on: decision.decided_on,
-                decision_reference: &decision.decision_reference,
-                paid_ore: decision.paid_ore,
-            };
-            let row = store::decide(conn, id, expected_version, &decided, event.id, work.at.now)?
+            let row = store::decide(conn, id, expected_version, &decision, event.id, work.at.now)?
                 .ok_or_else(AppError::stale_version)?;
-            let (detail, mut events) = detail(conn, &work, row)?;
-            events.insert(0, event);
-            audit::append(conn, &events)?;
-            Ok(detail)
+            answered(conn, &work, row, event)
         },
     )
     .await?;

@@ -54,12 +54,11 @@ impl ClaimRow {
     }
 }
 
-/// A stored line with what its reader sees of the child: her dossier number, and what her
-/// audit event carries (unit and protection).
+/// A stored line with what the audit event of reading it carries about the child (her unit
+/// and protection).
 #[derive(Debug, Clone)]
 pub struct ShownLine {
     pub line: Line,
-    pub dossier_number: Option<String>,
     pub unit_id: Uuid,
     pub protected: bool,
 }
@@ -263,10 +262,10 @@ pub fn submit(
 }
 
 /// Migrationsverket's decision on a submitted claim.
-pub struct Decided<'a> {
+pub struct Decided {
     pub status: Status,
     pub decided_on: NaiveDate,
-    pub decision_reference: &'a str,
+    pub decision_reference: String,
     pub paid_ore: Option<i64>,
 }
 
@@ -287,7 +286,7 @@ pub fn decide(
     .set((
         reimbursement_claims::status.eq(decision.status),
         reimbursement_claims::decided_on.eq(decision.decided_on),
-        reimbursement_claims::decision_reference.eq(decision.decision_reference),
+        reimbursement_claims::decision_reference.eq(&decision.decision_reference),
         reimbursement_claims::paid_ore.eq(decision.paid_ore),
         reimbursement_claims::updated_at.eq(now),
         reimbursement_claims::version.eq(reimbursement_claims::version + 1),
@@ -429,7 +428,7 @@ pub fn lines(conn: &mut PgConnection, claims: &[Uuid]) -> AppResult<Vec<ShownLin
         .map(|(l, (dossier_number, unit_id, protection))| ShownLine {
             line: Line {
                 child_id: l.0,
-                dossier_number: dossier_number.clone(),
+                dossier_number,
                 placement_id: l.1,
                 category: l.2,
                 first_day: l.3,
@@ -440,7 +439,6 @@ pub fn lines(conn: &mut PgConnection, claims: &[Uuid]) -> AppResult<Vec<ShownLin
                 amount_ore: l.8,
                 rules_from: l.9,
             },
-            dossier_number,
             unit_id,
             protected: protection.is_protected(),
         })

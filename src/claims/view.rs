@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::derive::{Category, Line};
-use super::store::{ClaimRow, ShownLine, Status};
+use super::derive::Line;
+use super::store::{ClaimRow, Status};
 use crate::domain::quarter::Quarter;
 use crate::error::AppError;
 use crate::http::csv::Csv;
@@ -50,54 +50,6 @@ impl From<ClaimRow> for ClaimView {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct LineView {
-    pub child_id: Uuid,
-    /// Migrationsverket's case number, by which the claim names the child (as it was when the
-    /// line was derived).
-    pub dossier_number: Option<String>,
-    pub placement_id: Option<Uuid>,
-    pub category: Category,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub days: i32,
-    pub rate_ore: i64,
-    pub actual_cost_ore: Option<i64>,
-    pub amount_ore: i64,
-    pub rules_from: NaiveDate,
-}
-
-impl From<ShownLine> for LineView {
-    fn from(shown: ShownLine) -> Self {
-        let Line {
-            child_id,
-            dossier_number: _,
-            placement_id,
-            category,
-            first_day,
-            last_day,
-            days,
-            rate_ore,
-            actual_cost_ore,
-            amount_ore,
-            rules_from,
-        } = shown.line;
-        Self {
-            child_id,
-            dossier_number: shown.dossier_number,
-            placement_id,
-            category,
-            first_day,
-            last_day,
-            days,
-            rate_ore,
-            actual_cost_ore,
-            amount_ore,
-            rules_from,
-        }
-    }
-}
-
 /// A claim with its lines.
 #[derive(Debug, Serialize)]
 pub struct ClaimDetail {
@@ -107,7 +59,7 @@ pub struct ClaimDetail {
     pub reference: Option<String>,
     /// `lvu_care` lines whose actual cost is not stated yet (they claim nothing).
     pub missing_actual_costs: usize,
-    pub lines: Vec<LineView>,
+    pub lines: Vec<Line>,
 }
 
 pub const LINES_HEADER: [&str; 14] = [

@@ -271,6 +271,26 @@ async fn a_quarters_claim_holds_the_lines_worked_out_by_hand() {
     assert_eq!(claim["missing_actual_costs"], 0);
     assert_eq!(claim["total_ore"], 28_750_000, "287 500 kr in all");
 
+    // A line is written only with its claim's audit event, even into a draft.
+    {
+        use diesel::RunQueryDsl;
+        let mut db = app.db.service_role();
+        let unaudited = format!(
+            "INSERT INTO reimbursement_claim_lines (id, claim_id, claim_version, child_id, \
+             category, first_day, last_day, days, rate_ore, amount_ore, rules_from) VALUES \
+             (gen_random_uuid(), '{id}', 2, '{}', 'assignment', '2025-12-01', '2025-12-01', 0, \
+             1, 1, '2025-07-01')",
+            st.children[3]
+        );
+        let refused = diesel::sql_query(unaudited).execute(&mut db).unwrap_err();
+        assert!(
+            refused.to_string().contains("without an audit event"),
+            "{refused}"
+        );
+    }
+    let (again, _) = json_of(app.as_user(&st.admin).get(&path).await, 200).await;
+    assert_eq!(lines(&again, &st.children), expected_q4(Some(12_000_000)));
+
     // The same lines as CSV, each traced to its child, placement and days.
     let response = app
         .as_user(&st.admin)
@@ -622,6 +642,11 @@ async fn a_quarter_is_claimed_after_it_ends_and_before_its_deadline() {
     )
     .await;
     assert_eq!(odd.status(), 400);
+    let listed = app
+        .as_user(&admin)
+        .get(&format!("{CLAIMS}?quarter=2025-Q5"))
+        .await;
+    assert_eq!(problem(listed, 400).await["errors"][0]["field"], "quarter");
     // The second quarter of 2025 was due by 31 December 2025: a draft is made, never sent.
     let (claim, etag) = draft(&app, &admin, json!({"quarter": "2025-Q2"})).await;
     let path = format!("{CLAIMS}/{}/submit", id_of(&claim));

@@ -493,3 +493,56 @@ async fn each_worklist_speaks_exactly_of_the_children_its_owner_reaches() {
         faults.join("\n")
     );
 }
+
+/// The children a quarter's claim names: those whose placement (not cancelled) held a place on
+/// one of its days, or who were assigned in it; here only Elias, placed from September 2025 to
+/// February 2026 (Farid comes after the fourth quarter, Goran's placement is cancelled, the
+/// others are placed in March 2026). Only the administrator reads claims; everyone else is
+/// refused the list and the claim.
+#[actix_web::test]
+async fn a_claim_names_exactly_the_children_of_its_quarter_and_only_the_administrator_reads_it() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let lena = app.as_user(&w.sessions["lena"]);
+    let response = lena
+        .post(
+            "/api/v1/reimbursement-claims",
+            json!({"quarter": "2025-Q4"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let claim: Value = response.json().await.unwrap();
+    let named: BTreeSet<Uuid> = claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["child_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(Ok(named), w.kids(&["elias"]));
+    let listed: Value = lena
+        .get("/api/v1/reimbursement-claims")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(ids, [&claim["id"]]);
+    let path = format!(
+        "/api/v1/reimbursement-claims/{}",
+        claim["id"].as_str().unwrap()
+    );
+    for (who, session) in &w.sessions {
+        if *who == "lena" {
+            continue;
+        }
+        for route in ["/api/v1/reimbursement-claims", path.as_str()] {
+            let status = app.as_user(session).get(route).await.status();
+            assert_eq!(status, 403, "{who} {route}");
+        }
+    }
+}
